@@ -1,0 +1,113 @@
+//! Strict `0x`-prefixed hex, the only hex grammar fastx402 accepts on input.
+
+/// Why a hex string was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HexError {
+    MissingPrefix,
+    OddLength,
+    NonHex { index: usize },
+    WrongLength { expected: usize, got: usize },
+}
+
+impl std::fmt::Display for HexError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HexError::MissingPrefix => f.write_str("hex string must start with lowercase '0x'"),
+            HexError::OddLength => f.write_str("hex string has an odd number of digits"),
+            HexError::NonHex { index } => write!(f, "non-hex character at offset {index}"),
+            HexError::WrongLength { expected, got } => {
+                write!(f, "expected {expected} bytes of hex, got {got}")
+            }
+        }
+    }
+}
+
+#[inline]
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The digits after a mandatory lowercase `0x`.
+pub fn strip_0x(s: &str) -> Result<&[u8], HexError> {
+    s.strip_prefix("0x")
+        .map(str::as_bytes)
+        .ok_or(HexError::MissingPrefix)
+}
+
+/// Decodes hex digits (no prefix) into `out`, whose length must be exactly half.
+pub fn decode_digits_into(digits: &[u8], out: &mut [u8]) -> Result<(), HexError> {
+    if digits.len() % 2 != 0 {
+        return Err(HexError::OddLength);
+    }
+    if digits.len() / 2 != out.len() {
+        return Err(HexError::WrongLength {
+            expected: out.len(),
+            got: digits.len() / 2,
+        });
+    }
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        let hi = nibble(pair[0]).ok_or(HexError::NonHex { index: 2 + 2 * i })?;
+        let lo = nibble(pair[1]).ok_or(HexError::NonHex { index: 3 + 2 * i })?;
+        out[i] = hi << 4 | lo;
+    }
+    Ok(())
+}
+
+/// `0x` + any even number of hex digits (possibly none) into bytes.
+pub fn decode_0x(s: &str) -> Result<Vec<u8>, HexError> {
+    let digits = strip_0x(s)?;
+    if digits.len() % 2 != 0 {
+        return Err(HexError::OddLength);
+    }
+    let mut out = vec![0u8; digits.len() / 2];
+    decode_digits_into(digits, &mut out)?;
+    Ok(out)
+}
+
+/// `0x` + exactly `2 * N` hex digits into `[u8; N]`.
+pub fn decode_0x_fixed<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
+    let mut out = [0u8; N];
+    decode_digits_into(strip_0x(s)?, &mut out)?;
+    Ok(out)
+}
+
+/// Lowercase `0x`-prefixed hex.
+pub fn encode_0x(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 + 2 * bytes.len());
+    s.push_str("0x");
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammar() {
+        assert_eq!(decode_0x("0x").unwrap(), Vec::<u8>::new());
+        assert_eq!(decode_0x("0xaBcD").unwrap(), vec![0xab, 0xcd]);
+        assert_eq!(decode_0x("abcd"), Err(HexError::MissingPrefix));
+        assert_eq!(decode_0x("0Xab"), Err(HexError::MissingPrefix));
+        assert_eq!(decode_0x("0xabc"), Err(HexError::OddLength));
+        assert_eq!(decode_0x("0xzz"), Err(HexError::NonHex { index: 2 }));
+        assert_eq!(decode_0x("0x a"), Err(HexError::NonHex { index: 2 }));
+        assert_eq!(
+            decode_0x_fixed::<2>("0x00"),
+            Err(HexError::WrongLength {
+                expected: 2,
+                got: 1
+            })
+        );
+        assert_eq!(encode_0x(&[0, 255]), "0x00ff");
+    }
+}

@@ -1,0 +1,9 @@
+//! fastx402's core: sans-I/O Ethereum cryptography and x402 protocol logic.
+//! The PyO3 adapter lives in `python/` and is the only code that knows Python.
+
+pub mod crypto;
+pub mod json;
+pub mod num;
+
+#[cfg(feature = "python")]
+mod python;
