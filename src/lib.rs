@@ -2,6 +2,7 @@
 //! The PyO3 adapter lives in `python/` and is the only code that knows Python.
 
 pub mod crypto;
+pub mod error;
 pub mod json;
 pub mod num;
 

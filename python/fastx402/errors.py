@@ -1,0 +1,49 @@
+"""Exceptions raised by fastx402.
+
+They are defined here, in Python, and raised from the Rust core. Every one is a
+``ValueError`` (bad input) under one base, :class:`X402Error`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "InvalidAddress",
+    "InvalidDigest",
+    "InvalidKey",
+    "InvalidSignature",
+    "InvalidTypedData",
+    "X402Error",
+]
+
+
+class X402Error(Exception):
+    """Base of every fastx402 error."""
+
+
+class InvalidAddress(X402Error, ValueError):
+    """Not ``0x`` + 40 hex digits, or mixed case that fails its EIP-55 checksum."""
+
+
+class InvalidDigest(X402Error, ValueError):
+    """A digest that is not exactly 32 bytes."""
+
+
+class InvalidKey(X402Error, ValueError):
+    """A private key that is malformed or outside [1, n)."""
+
+
+class InvalidSignature(X402Error, ValueError):
+    """A malformed, out-of-range, high-s or unrecoverable signature."""
+
+
+class InvalidTypedData(X402Error, ValueError):
+    """EIP-712 typed data that breaks a strict-v4 rule.
+
+    ``path`` names where, e.g. ``message.to[1].wallet`` or ``types.Mail[2].type``.
+    """
+
+    path: str
+
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(message)
+        self.path = path

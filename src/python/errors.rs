@@ -1,0 +1,31 @@
+//! Rust errors → the exceptions defined in `fastx402.errors` (pyca/cryptography's
+//! pattern: Python owns the hierarchy, Rust only raises it).
+
+use pyo3::import_exception;
+use pyo3::PyErr;
+
+use crate::error::Error;
+
+import_exception!(fastx402.errors, InvalidAddress);
+import_exception!(fastx402.errors, InvalidSignature);
+import_exception!(fastx402.errors, InvalidKey);
+import_exception!(fastx402.errors, InvalidTypedData);
+import_exception!(fastx402.errors, InvalidDigest);
+
+impl From<Error> for PyErr {
+    fn from(err: Error) -> PyErr {
+        match err {
+            Error::Address(e) => InvalidAddress::new_err(e.to_string()),
+            Error::Signature(e) => InvalidSignature::new_err(e.to_string()),
+            Error::Key(e) => InvalidKey::new_err(e.to_string()),
+            Error::TypedData(e) => InvalidTypedData::new_err((e.to_string(), e.path)),
+            e @ Error::DigestLength(_) => InvalidDigest::new_err(e.to_string()),
+        }
+    }
+}
+
+/// A typed-data error raised while converting Python input.
+pub fn typed_data_error(path: String, message: impl std::fmt::Display) -> PyErr {
+    let text = format!("{path}: {message}");
+    InvalidTypedData::new_err((text, path))
+}
