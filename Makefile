@@ -1,0 +1,56 @@
+# fastx402 — set-up and test commands. `make test` is what CI runs (.ci/run).
+#
+#   make test    create .venv, build the extension, run every check and test (Rust + Python)
+#   make dev     only (re)build the extension into .venv
+#   make bench   run the benchmarks side by side with the peers
+#   make vectors re-record the EIP-712 vectors from @metamask/eth-sig-util and viem (needs node)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+venv: $(PY)
+	$(PIP) install --quiet "maturin>=1.9.4,<2"
+
+dev: venv
+	$(VENV)/bin/maturin develop --release --quiet --extras test,lint
+
+lint: dev
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --all-features --quiet -- -D warnings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+stubtest: dev
+	$(PY) -m mypy.stubtest fastx402._core
+
+rust-test:
+	cargo test --quiet
+	# The pure-Rust backend alone, as a build without libsecp256k1 ships it.
+	cargo test --quiet --no-default-features --lib --test vectors --test wycheproof
+
+py-test: dev
+	$(PY) -m pytest -q
+
+test: lint stubtest rust-test py-test
+
+bench: venv
+	$(VENV)/bin/maturin develop --release --quiet --extras test,lint,bench
+	$(PY) benches/bench_crypto.py
+
+vectors:
+	cd tests/vectors/gen && npm ci --silent && node record_noncanonical.mjs
+	$(PY) tests/vectors/gen/make_signature_vectors.py
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
