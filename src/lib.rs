@@ -1,6 +1,7 @@
 //! fastx402's core: sans-I/O Ethereum cryptography and x402 protocol logic.
 //! The PyO3 adapter lives in `python/` and is the only code that knows Python.
 
+mod cache;
 pub mod crypto;
 pub mod error;
 pub mod json;

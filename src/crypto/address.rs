@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use super::hexutil::{self, HexError};
 use super::keccak::keccak256;
+use crate::cache::Memo;
 
 /// A 20-byte account address. Equality is byte equality, whatever the input casing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -48,8 +49,14 @@ impl Address {
         self.0 == [0u8; 20]
     }
 
-    /// The 40 EIP-55 digits (no prefix).
+    /// The 40 EIP-55 digits (no prefix), memoized: the same few addresses (tokens,
+    /// sellers, payers) come back on every request.
     fn checksum_digits(&self) -> [u8; 40] {
+        static MEMO: Memo<[u8; 20], [u8; 40]> = Memo::new(4096);
+        MEMO.get_or_insert_with(&self.0, || self.compute_checksum_digits())
+    }
+
+    fn compute_checksum_digits(&self) -> [u8; 40] {
         let lower = hexutil::encode_0x(&self.0);
         let lower = &lower.as_bytes()[2..];
         let hash = keccak256(lower);

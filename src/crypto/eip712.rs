@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use super::address::Address;
 use super::hexutil;
 use super::keccak::{keccak256, keccak256_concat};
+use crate::cache::Memo;
 use crate::num::U256;
 
 /// What to do when `types.EIP712Domain` is absent.
@@ -354,9 +355,11 @@ impl Types {
     }
 
     fn type_hash_of(&self, idx: usize) -> [u8; 32] {
-        *self.structs[idx]
-            .type_hash
-            .get_or_init(|| keccak256(self.encode_type_of(idx).as_bytes()))
+        static MEMO: Memo<String, [u8; 32]> = Memo::new(1024);
+        *self.structs[idx].type_hash.get_or_init(|| {
+            let encoded = self.encode_type_of(idx);
+            MEMO.get_or_insert_with(encoded.as_str(), || keccak256(encoded.as_bytes()))
+        })
     }
 
     /// `keccak256(typeHash ‖ encodeData(value))`; errors are reported under `path_root`.
@@ -627,9 +630,19 @@ impl<'a> TypedData<'a> {
         self.primary_type
     }
 
-    /// `hashStruct(EIP712Domain, domain)`.
+    /// `hashStruct(EIP712Domain, domain)`, memoized: a service sees few domains
+    /// (one per token and chain) and each costs four keccak permutations.
     pub fn domain_separator(&self) -> Result<[u8; 32]> {
-        self.types.hash_struct(DOMAIN, self.domain, "domain")
+        static MEMO: Memo<String, [u8; 32]> = Memo::new(1024);
+        let idx = self.types.require(DOMAIN, &Path::root("types"))?;
+        // The type hash covers every type the domain uses; the JSON text covers its
+        // values. Errors are never stored.
+        let mut key = hexutil::encode_0x(&self.types.type_hash_of(idx));
+        key.push_str(&self.domain.to_string());
+        MEMO.try_get_or_insert_with(key.as_str(), || {
+            self.types
+                .hash_struct_of(idx, self.domain, &Path::root("domain"))
+        })
     }
 
     /// `hashStruct(primaryType, message)`; `None` when the primary type is the domain.
@@ -713,6 +726,23 @@ mod tests {
             hex::encode(td.signing_hash().unwrap()),
             "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2"
         );
+    }
+
+    #[test]
+    fn invalid_domain_is_never_memoized() {
+        let mut data = mail();
+        data["domain"]["chainId"] = json!(-1);
+        for _ in 0..2 {
+            let err = hash_typed_data(&data, DomainTypes::Given).unwrap_err();
+            assert_eq!(err.path, "domain.chainId");
+        }
+        // A memoized valid domain still gives the reference digest.
+        for _ in 0..2 {
+            assert_eq!(
+                hex::encode(hash_typed_data(&mail(), DomainTypes::Given).unwrap()),
+                "be609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2"
+            );
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (which loses nothing, but costs more than hashing them).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple,
+};
 use serde_json::{Map, Number, Value};
 
 use super::errors::typed_data_error;
@@ -109,7 +111,9 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, ConvError> {
             return Ok(Value::Number(v.into()));
         }
         let text = i.str().map_err(|_| ConvError::new("unprintable int"))?;
-        let text = text.to_str().map_err(|_| ConvError::new("unprintable int"))?;
+        let text = text
+            .to_str()
+            .map_err(|_| ConvError::new("unprintable int"))?;
         return text
             .parse::<Number>()
             .map(Value::Number)
@@ -140,7 +144,9 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, ConvError> {
         .name()
         .map(|n| n.to_string())
         .unwrap_or_else(|_| "?".into());
-    Err(ConvError::new(format!("unsupported Python type {type_name}")))
+    Err(ConvError::new(format!(
+        "unsupported Python type {type_name}"
+    )))
 }
 
 fn convert_items<'py>(

@@ -26,7 +26,9 @@ fn domain_types(arg: Option<&str>) -> PyResult<DomainTypes> {
 }
 
 fn digest32(digest: &[u8]) -> Result<[u8; 32], Error> {
-    digest.try_into().map_err(|_| Error::DigestLength(digest.len()))
+    digest
+        .try_into()
+        .map_err(|_| Error::DigestLength(digest.len()))
 }
 
 /// Signature bytes, or a `0x` hex string of them.
@@ -35,11 +37,12 @@ fn signature_bytes(sig: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = sig.cast::<PyString>() {
-        return hexutil::decode_0x(s.to_str()?).map_err(|e| {
-            errors::InvalidSignature::new_err(format!("signature hex: {e}"))
-        });
+        return hexutil::decode_0x(s.to_str()?)
+            .map_err(|e| errors::InvalidSignature::new_err(format!("signature hex: {e}")));
     }
-    Err(errors::InvalidSignature::new_err("signature must be bytes or a 0x hex string"))
+    Err(errors::InvalidSignature::new_err(
+        "signature must be bytes or a 0x hex string",
+    ))
 }
 
 /// Message bytes; `str` is encoded as UTF-8.
@@ -50,7 +53,9 @@ fn message_bytes(message: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(s) = message.cast::<PyString>() {
         return Ok(s.to_str()?.as_bytes().to_vec());
     }
-    Err(pyo3::exceptions::PyTypeError::new_err("message must be bytes or str"))
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "message must be bytes or str",
+    ))
 }
 
 fn policy(allow_high_s: bool) -> Policy {
@@ -72,8 +77,14 @@ fn to_checksum_address(address: &str) -> PyResult<String> {
 }
 
 #[pyfunction]
-fn hash_message<'py>(py: Python<'py>, message: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    Ok(PyBytes::new(py, &eip191::hash_message(&message_bytes(message)?)))
+fn hash_message<'py>(
+    py: Python<'py>,
+    message: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    Ok(PyBytes::new(
+        py,
+        &eip191::hash_message(&message_bytes(message)?),
+    ))
 }
 
 #[pyfunction]
