@@ -6,11 +6,12 @@ import json
 import pickle
 import threading
 
-import fastx402
 import pytest
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_defunct, encode_typed_data
 from eth_utils import keccak
+
+import fastx402
 from fastx402 import (
     InvalidAddress,
     InvalidDigest,

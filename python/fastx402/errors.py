@@ -33,7 +33,17 @@ class InvalidKey(X402Error, ValueError):
 
 
 class InvalidSignature(X402Error, ValueError):
-    """A malformed, out-of-range, high-s or unrecoverable signature."""
+    """A malformed, out-of-range, high-s or unrecoverable signature.
+
+    ``reason`` is one of ``malformed``, ``bad_length``, ``bad_v``, ``r_out_of_range``,
+    ``s_out_of_range``, ``high_s``, ``recovery_failed``, ``zero_address``.
+    """
+
+    reason: str
+
+    def __init__(self, message: str, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class InvalidTypedData(X402Error, ValueError):

@@ -16,7 +16,7 @@ impl From<Error> for PyErr {
     fn from(err: Error) -> PyErr {
         match err {
             Error::Address(e) => InvalidAddress::new_err(e.to_string()),
-            Error::Signature(e) => InvalidSignature::new_err(e.to_string()),
+            Error::Signature(e) => InvalidSignature::new_err((e.to_string(), e.code())),
             Error::Key(e) => InvalidKey::new_err(e.to_string()),
             Error::TypedData(e) => InvalidTypedData::new_err((e.to_string(), e.path)),
             e @ Error::DigestLength(_) => InvalidDigest::new_err(e.to_string()),

@@ -51,6 +51,21 @@ pub enum SignatureError {
     ZeroAddress,
 }
 
+impl SignatureError {
+    /// A stable snake_case name for the failure, exposed to Python as `reason`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignatureError::BadLength(_) => "bad_length",
+            SignatureError::BadV(_) => "bad_v",
+            SignatureError::ROutOfRange => "r_out_of_range",
+            SignatureError::SOutOfRange => "s_out_of_range",
+            SignatureError::HighS => "high_s",
+            SignatureError::RecoveryFailed => "recovery_failed",
+            SignatureError::ZeroAddress => "zero_address",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("private key must be 32 bytes, got {0}")]
