@@ -1,0 +1,664 @@
+"""Side-by-side crypto micro-benchmarks: fastx402 vs the Python peers.
+
+Measures median µs/op for keccak(64 B), the x402 TransferWithAuthorization
+EIP-712 digest, signing a 32-byte digest, recovering from one, and the full
+"sign typed data" / "recover typed data" paths, against pycryptodome,
+eth-utils, eth-account (eth-keys on its coincurve backend), plain coincurve,
+and the official x402 SDK (x402[evm]==2.25.0).
+
+Run (from the repo root, with the bench extras installed)::
+
+    .venv/bin/python benches/bench_crypto.py            # ~25 s, prints the table
+    .venv/bin/python benches/bench_crypto.py --json results.json
+    .venv/bin/python benches/bench_crypto.py --quick    # smoke run, noisy figures
+
+``make bench`` calls ``python benches/bench_crypto.py``. Every implementation
+is checked to produce the same digest / signature / address before anything
+is timed. Ratios are ``peer median / fastx402 median`` (> 1 means fastx402 is
+faster). Timing uses ``timeit`` (GC disabled while timing, as usual); the
+implementations of one group are sampled round-robin so that drift in machine
+load hits them all alike. Run it on a quiet machine: the load average is
+printed at the start and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import coincurve
+import eth_keys
+import eth_utils
+from Crypto.Hash import keccak as cryptodome_keccak
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_hash.auto import keccak as eth_hash_keccak
+from x402.mechanisms.evm.eip712 import build_typed_data_for_signing, hash_eip3009_authorization
+from x402.mechanisms.evm.signers import EthAccountSigner
+from x402.mechanisms.evm.types import ExactEIP3009Authorization, TypedDataField
+from x402.mechanisms.evm.verify import verify_eoa_signature
+
+import fastx402
+
+# --------------------------------------------------------------------------- fixtures
+
+# x402 v2 spec example (exact scheme, EIP-3009 on Base Sepolia USDC).
+DOMAIN: dict[str, Any] = {
+    "name": "USDC",
+    "version": "2",
+    "chainId": 84532,
+    "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+}
+MESSAGE: dict[str, Any] = {
+    "from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
+    "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+    "value": 10000,
+    "validAfter": 1740672089,
+    "validBefore": 1740672154,
+    "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480",
+}
+EXPECTED_DIGEST = bytes.fromhex("f256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6")
+TYPED_DATA: dict[str, Any] = {
+    "types": {
+        "EIP712Domain": [
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+            {"name": "verifyingContract", "type": "address"},
+        ],
+        "TransferWithAuthorization": [
+            {"name": "from", "type": "address"},
+            {"name": "to", "type": "address"},
+            {"name": "value", "type": "uint256"},
+            {"name": "validAfter", "type": "uint256"},
+            {"name": "validBefore", "type": "uint256"},
+            {"name": "nonce", "type": "bytes32"},
+        ],
+    },
+    "primaryType": "TransferWithAuthorization",
+    "domain": DOMAIN,
+    "message": MESSAGE,
+}
+# The same authorization as it arrives in an x402 payload (string-encoded fields).
+X402_AUTH = ExactEIP3009Authorization(
+    from_address=MESSAGE["from"],
+    to=MESSAGE["to"],
+    value=str(MESSAGE["value"]),
+    valid_after=str(MESSAGE["validAfter"]),
+    valid_before=str(MESSAGE["validBefore"]),
+    nonce=MESSAGE["nonce"],
+)
+X402_DOMAIN_ARGS = (DOMAIN["chainId"], DOMAIN["verifyingContract"], DOMAIN["name"], "2")
+
+KECCAK_INPUT = bytes(range(64))
+# A fixed test key (never use it for anything real).
+SECRET = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _pycryptodome_keccak256(data: bytes) -> bytes:
+    return cryptodome_keccak.new(data=data, digest_bits=256).digest()
+
+
+def _coincurve_recover_address(signature: bytes, digest: bytes) -> str:
+    """The "coincurve + keccak" baseline: recover the point, hash it, keep 20 bytes.
+
+    Returns a lowercase hex address (no EIP-55 checksum, which would cost
+    another keccak): the cheapest honest way to get an address in Python.
+    """
+    point = coincurve.PublicKey.from_signature_and_message(signature, digest, hasher=None)
+    return "0x" + _pycryptodome_keccak256(point.format(compressed=False)[1:])[12:].hex()
+
+
+def _x402_recover_typed(signature: bytes, expected: str) -> bool:
+    """The x402 facilitator's EOA path for exact/EIP-3009 (minus the RPC get_code)."""
+    digest = hash_eip3009_authorization(X402_AUTH, *X402_DOMAIN_ARGS)
+    return verify_eoa_signature(digest, signature, expected)
+
+
+def _eth_hash_backend() -> str:
+    eth_hash_keccak(b"")  # resolve the lazily chosen backend
+    hasher = getattr(eth_hash_keccak, "hasher", None)
+    backend = getattr(hasher, "__self__", None)
+    return type(backend).__name__ if backend is not None else repr(hasher)
+
+
+CPU_FLAGS_OF_INTEREST = ("adx", "bmi2", "avx2", "avx512f", "sha_ni")
+
+
+def _cpu_info() -> dict[str, str]:
+    """Model name, family/model/stepping and a few ISA flags from /proc/cpuinfo."""
+    info: dict[str, str] = {}
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        name, _, value = line.partition(":")
+        name = name.strip()
+        if name in ("model name", "cpu family", "model", "stepping", "flags"):
+            info.setdefault(name, value.strip())
+    flags = set(info.pop("flags", "").split())
+    return {
+        "model_name": info.get("model name") or platform.processor() or "unknown",
+        "family_model_stepping": "/".join(
+            info.get(k, "?") for k in ("cpu family", "model", "stepping")
+        ),
+        "flags": " ".join(f for f in CPU_FLAGS_OF_INTEREST if f in flags),
+    }
+
+
+def _git_head() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_facts() -> dict[str, Any]:
+    core_file = Path(fastx402._core.__file__)
+    key_backend = Account.from_key(SECRET)._key_obj.backend
+    return {
+        "cpu": _cpu_info(),
+        "logical_cpus": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "platform": platform.platform(),
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "fastx402": fastx402.__version__,
+        "fastx402_ecdsa_backend": fastx402.ecdsa_backend(),
+        "fastx402_core_sha256": hashlib.sha256(core_file.read_bytes()).hexdigest()[:16],
+        "git_head": _git_head(),
+        "eth_hash_backend": _eth_hash_backend(),
+        "eth_keys_backend": type(key_backend).__name__,
+        "packages": {
+            name: _version(name)
+            for name in (
+                "eth-account",
+                "eth-keys",
+                "eth-hash",
+                "eth-utils",
+                "eth-abi",
+                "coincurve",
+                "pycryptodome",
+                "x402",
+            )
+        },
+    }
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass
+class Case:
+    group: str
+    impl: str
+    call: str
+    stmt: str
+    ns: dict[str, Any] = field(repr=False)
+    number: int = 0
+    per_op_ns: list[float] = field(default_factory=list, repr=False)
+
+
+def build_cases() -> list[Case]:
+    """Build every case and check all implementations agree before timing."""
+    key = fastx402.PrivateKey(SECRET)
+    acct = Account.from_key(SECRET)
+    ek_key = eth_keys.keys.PrivateKey(SECRET)
+    cc_key = coincurve.PrivateKey(SECRET)
+    x402_signer = EthAccountSigner(acct)
+    domain, types, primary, message = build_typed_data_for_signing(X402_AUTH, *X402_DOMAIN_ARGS)
+    x402_fields = {
+        name: [TypedDataField(name=f["name"], type=f["type"]) for f in fields]
+        for name, fields in types.items()
+    }
+    x402_sign_args = (domain, x402_fields, primary, message)
+
+    # --- correctness gates
+    digests = {
+        "fastx402": fastx402.hash_typed_data(TYPED_DATA),
+        "eth-account": _hash_eip191_message(encode_typed_data(full_message=TYPED_DATA)),
+        "x402": hash_eip3009_authorization(X402_AUTH, *X402_DOMAIN_ARGS),
+    }
+    for name, digest in digests.items():
+        assert digest == EXPECTED_DIGEST, f"{name} digest mismatch: {digest.hex()}"
+    digest = EXPECTED_DIGEST
+
+    kk = {
+        "fastx402": fastx402.keccak256(KECCAK_INPUT),
+        "pycryptodome": _pycryptodome_keccak256(KECCAK_INPUT),
+        "eth-utils": eth_utils.keccak(KECCAK_INPUT),
+    }
+    assert len(set(kk.values())) == 1, f"keccak mismatch: {kk}"
+
+    sig = key.sign_digest(digest)  # r || s || v, v in {27, 28}
+    cc_sig = sig[:64] + bytes([sig[64] - 27])  # r || s || recid, coincurve's layout
+    assert bytes(Account.unsafe_sign_hash(digest, SECRET).signature) == sig
+    assert bytes(Account.unsafe_sign_hash(digest, ek_key).signature) == sig
+    assert cc_key.sign_recoverable(digest, hasher=None) == cc_sig
+    assert key.sign_typed_data(TYPED_DATA) == sig
+    assert bytes(acct.sign_typed_data(full_message=TYPED_DATA).signature) == sig
+    assert x402_signer.sign_typed_data(*x402_sign_args) == sig
+
+    address = key.address
+    assert address == acct.address
+    assert fastx402.recover_digest(digest, sig) == address
+    assert Account._recover_hash(digest, signature=sig) == address
+    assert verify_eoa_signature(digest, sig, address)
+    assert _coincurve_recover_address(cc_sig, digest) == address.lower()
+    assert fastx402.recover_typed_data(TYPED_DATA, sig) == address
+    signable = encode_typed_data(full_message=TYPED_DATA)
+    assert Account.recover_message(signable, signature=sig) == address
+    assert _x402_recover_typed(sig, address)
+
+    ns: dict[str, Any] = {
+        "fastx402": fastx402,
+        "Account": Account,
+        "encode_typed_data": encode_typed_data,
+        "hash_eip191": _hash_eip191_message,
+        "hash_eip3009_authorization": hash_eip3009_authorization,
+        "verify_eoa_signature": verify_eoa_signature,
+        "pycryptodome_keccak": cryptodome_keccak,
+        "eth_utils": eth_utils,
+        "cc_recover": _coincurve_recover_address,
+        "x402_recover_typed": _x402_recover_typed,
+        "data64": KECCAK_INPUT,
+        "td": TYPED_DATA,
+        "auth": X402_AUTH,
+        "dom": X402_DOMAIN_ARGS,
+        "digest": digest,
+        "sig": sig,
+        "cc_sig": cc_sig,
+        "secret": SECRET,
+        "address": address,
+        "key": key,
+        "acct": acct,
+        "ek_key": ek_key,
+        "cc_key": cc_key,
+        "x402_signer": x402_signer,
+        "x402_args": x402_sign_args,
+    }
+
+    def case(group: str, impl: str, call: str, stmt: str) -> Case:
+        return Case(group, impl, call, stmt, ns)
+
+    k, d, s, r = "keccak(64 B)", "TWA digest", "sign digest", "recover digest"
+    st, rt = "sign typed data", "recover typed data"
+    return [
+        case(k, "fastx402", "keccak256(b)", "fastx402.keccak256(data64)"),
+        case(
+            k,
+            "pycryptodome",
+            "keccak.new(data=b, digest_bits=256).digest()",
+            "pycryptodome_keccak.new(data=data64, digest_bits=256).digest()",
+        ),
+        case(k, "eth-utils", "eth_utils.keccak(b)", "eth_utils.keccak(data64)"),
+        case(d, "fastx402", "hash_typed_data(dict)", "fastx402.hash_typed_data(td)"),
+        case(
+            d,
+            "eth-account",
+            "_hash_eip191_message(encode_typed_data(full_message=...))",
+            "hash_eip191(encode_typed_data(full_message=td))",
+        ),
+        case(
+            d,
+            "x402 SDK",
+            "hash_eip3009_authorization(auth, ...) (exact facilitator verify path)",
+            "hash_eip3009_authorization(auth, *dom)",
+        ),
+        case(s, "fastx402", "PrivateKey.sign_digest(h)", "key.sign_digest(digest)"),
+        case(
+            s,
+            "eth-account",
+            "Account.unsafe_sign_hash(h, key_bytes) (= LocalAccount)",
+            "Account.unsafe_sign_hash(digest, secret)",
+        ),
+        case(
+            s,
+            "eth-account (parsed key)",
+            "Account.unsafe_sign_hash(h, eth_keys.PrivateKey)",
+            "Account.unsafe_sign_hash(digest, ek_key)",
+        ),
+        case(
+            s,
+            "coincurve",
+            "PrivateKey.sign_recoverable(h, hasher=None)",
+            "cc_key.sign_recoverable(digest, hasher=None)",
+        ),
+        case(
+            r,
+            "fastx402",
+            "recover_digest(h, sig) -> EIP-55",
+            "fastx402.recover_digest(digest, sig)",
+        ),
+        case(
+            r,
+            "eth-account",
+            "Account._recover_hash(h, signature=sig) -> EIP-55",
+            "Account._recover_hash(digest, signature=sig)",
+        ),
+        case(
+            r,
+            "x402 SDK",
+            "verify_eoa_signature(h, sig, addr) (eth-keys) -> bool",
+            "verify_eoa_signature(digest, sig, address)",
+        ),
+        case(
+            r,
+            "coincurve + keccak",
+            "PublicKey.from_signature_and_message + pycryptodome keccak -> lowercase hex",
+            "cc_recover(cc_sig, digest)",
+        ),
+        case(st, "fastx402", "PrivateKey.sign_typed_data(dict)", "key.sign_typed_data(td)"),
+        case(
+            st,
+            "eth-account",
+            "LocalAccount.sign_typed_data(full_message=...)",
+            "acct.sign_typed_data(full_message=td)",
+        ),
+        case(
+            st,
+            "x402 SDK",
+            "EthAccountSigner.sign_typed_data(domain, types, primary, msg)",
+            "x402_signer.sign_typed_data(*x402_args)",
+        ),
+        case(
+            rt, "fastx402", "recover_typed_data(dict, sig)", "fastx402.recover_typed_data(td, sig)"
+        ),
+        case(
+            rt,
+            "eth-account",
+            "Account.recover_message(encode_typed_data(full_message=...), signature=sig)",
+            "Account.recover_message(encode_typed_data(full_message=td), signature=sig)",
+        ),
+        case(
+            rt,
+            "x402 SDK",
+            "hash_eip3009_authorization + verify_eoa_signature -> bool",
+            "x402_recover_typed(sig, address)",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Settings:
+    sample_s: float
+    repeats: int
+    warmup_s: float
+
+
+def calibrate(timer: timeit.Timer, sample_s: float) -> int:
+    """Loop count such that one sample takes about ``sample_s`` seconds."""
+    number = 1
+    while True:
+        elapsed = timer.timeit(number)
+        if elapsed >= sample_s / 5 or number >= 1 << 24:
+            break
+        number *= 4 if elapsed < sample_s / 50 else 2
+    return max(1, round(number * sample_s / max(elapsed, 1e-9)))
+
+
+def run_group(cases: list[Case], settings: Settings) -> None:
+    timers = [timeit.Timer(c.stmt, globals=c.ns) for c in cases]
+    for c, t in zip(cases, timers, strict=True):
+        t.timeit(10)  # first-run effects (lazy backends, caches)
+        c.number = calibrate(t, settings.sample_s)
+        deadline = time.perf_counter() + settings.warmup_s
+        while time.perf_counter() < deadline:
+            t.timeit(max(1, c.number // 4))
+    # Round-robin over the group so load drift affects every implementation alike.
+    for _ in range(settings.repeats):
+        for c, t in zip(cases, timers, strict=True):
+            c.per_op_ns.append(t.timeit(c.number) / c.number * 1e9)
+
+
+@dataclass
+class Result:
+    group: str
+    impl: str
+    call: str
+    median_us: float
+    p25_us: float
+    p75_us: float
+    min_us: float
+    ratio_vs_fastx402: float
+    loops_per_sample: int
+    samples: int
+
+
+def summarize(cases: list[Case]) -> list[Result]:
+    reference: dict[str, float] = {}
+    results: list[Result] = []
+    for c in cases:
+        q1, _, q3 = statistics.quantiles(c.per_op_ns, n=4, method="inclusive")
+        med = statistics.median(c.per_op_ns)
+        reference.setdefault(c.group, med)  # the first case of a group is fastx402
+        results.append(
+            Result(
+                group=c.group,
+                impl=c.impl,
+                call=c.call,
+                median_us=med / 1e3,
+                p25_us=q1 / 1e3,
+                p75_us=q3 / 1e3,
+                min_us=min(c.per_op_ns) / 1e3,
+                ratio_vs_fastx402=med / reference[c.group],
+                loops_per_sample=c.number,
+                samples=len(c.per_op_ns),
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    observed: str
+    met: bool
+
+
+def check_targets(results: list[Result]) -> list[Target]:
+    by = {(r.group, r.impl): r for r in results}
+
+    def med(group: str, impl: str) -> float:
+        return by[(group, impl)].median_us
+
+    kec = med("keccak(64 B)", "fastx402")
+    dig = med("TWA digest", "fastx402")
+    dig_ratio = by[("TWA digest", "eth-account")].ratio_vs_fastx402
+    sig = med("sign digest", "fastx402")
+    rec = med("recover digest", "fastx402")
+    cck = med("recover digest", "coincurve + keccak")
+    return [
+        Target("keccak(64 B)", "<= 1 us", f"{kec:.3f} us", kec <= 1.0),
+        Target("TWA digest", "<= 8 us", f"{dig:.2f} us", dig <= 8.0),
+        Target("TWA digest", ">= 15x eth-account", f"{dig_ratio:.1f}x", dig_ratio >= 15.0),
+        Target("sign digest", "<= 40 us", f"{sig:.2f} us", sig <= 40.0),
+        Target("recover digest", "<= 50 us", f"{rec:.2f} us", rec <= 50.0),
+        Target(
+            "recover digest",
+            "<= coincurve + keccak",
+            f"{rec:.2f} vs {cck:.2f} us ({cck / rec:.2f}x)",
+            rec <= cck,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- output
+
+
+def print_machine(facts: dict[str, Any], load: tuple[float, float, float]) -> None:
+    print("fastx402 crypto benchmarks")
+    print(f"  date             {facts['date']}")
+    cpu = facts["cpu"]
+    print(
+        f"  cpu              {cpu['model_name']} (family/model/stepping"
+        f" {cpu['family_model_stepping']}; {cpu['flags']})"
+    )
+    print(f"  cpus             {facts['logical_cpus']} logical, {facts['usable_cpus']} usable")
+    print(f"  platform         {facts['platform']}")
+    print(f"  python           {facts['python']}")
+    print(
+        f"  fastx402         {facts['fastx402']} (ecdsa_backend={facts['fastx402_ecdsa_backend']},"
+        f" _core sha256 {facts['fastx402_core_sha256']}, git {facts['git_head']})"
+    )
+    print(f"  eth-hash backend {facts['eth_hash_backend']} (used by eth_utils.keccak)")
+    print(f"  eth-keys backend {facts['eth_keys_backend']} (used by eth-account and x402)")
+    pkgs = ", ".join(f"{k} {v}" for k, v in facts["packages"].items())
+    print(f"  packages         {pkgs}")
+    print(f"  load average     {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (at start)")
+
+
+def print_table(results: list[Result], markdown: bool) -> None:
+    if markdown:
+        print("| operation | implementation | call | median µs/op | IQR µs | peer / fastx402 |")
+        print("|---|---|---|---:|---:|---:|")
+        for r in results:
+            ratio = "1 (reference)" if r.impl == "fastx402" else f"{r.ratio_vs_fastx402:.1f}x"
+            print(
+                f"| {r.group} | {r.impl} | `{r.call}` | {r.median_us:.3f} |"
+                f" {r.p25_us:.3f}-{r.p75_us:.3f} | {ratio} |"
+            )
+        return
+    head = (
+        f"{'operation':<18} {'implementation':<26} {'median µs/op':>12} {'IQR µs':>19}"
+        f" {'peer/fastx402':>13}"
+    )
+    print(head)
+    print("-" * len(head))
+    group = None
+    for r in results:
+        if group is not None and r.group != group:
+            print()
+        label = r.group if r.group != group else ""
+        group = r.group
+        ratio = "ref" if r.impl == "fastx402" else f"{r.ratio_vs_fastx402:.1f}x"
+        iqr = f"{r.p25_us:.3f}-{r.p75_us:.3f}"
+        print(f"{label:<18} {r.impl:<26} {r.median_us:>12.3f} {iqr:>19} {ratio:>13}")
+    print()
+    print("calls:")
+    for r in results:
+        print(f"  {r.group:<18} {r.impl:<26} {r.call}")
+
+
+def print_targets(targets: list[Target]) -> None:
+    print("targets (fastx402):")
+    for t in targets:
+        status = "met" if t.met else "MISSED"
+        print(f"  {t.name:<16} {t.goal:<22} {t.observed:<32} {status}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="PATH", type=Path, help="also write results as JSON")
+    parser.add_argument("--quick", action="store_true", help="short smoke run (noisy)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--repeats", type=int, default=None, help="samples per case (default 21)")
+    parser.add_argument(
+        "--sample-ms", type=float, default=None, help="target ms per sample (default 40)"
+    )
+    args = parser.parse_args(argv)
+
+    settings = (
+        Settings(sample_s=0.005, repeats=7, warmup_s=0.01)
+        if args.quick
+        else Settings(sample_s=0.040, repeats=21, warmup_s=0.1)
+    )
+    if args.repeats is not None:
+        settings.repeats = max(3, min(args.repeats, 201))
+    if args.sample_ms is not None:
+        settings.sample_s = max(0.001, min(args.sample_ms, 500.0)) / 1e3
+
+    started = time.perf_counter()
+    load_start = os.getloadavg()
+    facts = machine_facts()
+    facts["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    print_machine(facts, load_start)
+    print(
+        f"  settings         {settings.repeats} samples x ~{settings.sample_s * 1e3:g} ms"
+        " per case, median of per-op times"
+    )
+    print()
+
+    cases = build_cases()
+    print("correctness: all implementations agree (digest 0xf2569928..., signatures, addresses)")
+    print()
+    groups: dict[str, list[Case]] = {}
+    for c in cases:
+        groups.setdefault(c.group, []).append(c)
+    for group_cases in groups.values():
+        run_group(group_cases, settings)
+
+    results = summarize(cases)
+    targets = check_targets(results)
+    load_end = os.getloadavg()
+    elapsed = time.perf_counter() - started
+
+    print_table(results, args.markdown)
+    print()
+    print_targets(targets)
+    print()
+    print(
+        f"load average {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} (at end);"
+        f" wall time {elapsed:.1f} s"
+    )
+
+    if args.json is not None:
+        payload = {
+            "machine": facts,
+            "load_average_start": load_start,
+            "load_average_end": load_end,
+            "settings": asdict(settings),
+            "ratio": "peer median / fastx402 median",
+            "results": [asdict(r) for r in results],
+            "targets": [asdict(t) for t in targets],
+            "wall_time_s": elapsed,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
