@@ -1,11 +1,13 @@
 //! fastx402's core: sans-I/O Ethereum cryptography and x402 protocol logic.
 //! The PyO3 adapter lives in `python/` and is the only code that knows Python.
 
+pub mod abi;
 mod cache;
 pub mod crypto;
 pub mod error;
 pub mod json;
 pub mod num;
+pub mod x402;
 
 #[cfg(feature = "python")]
 mod python;
