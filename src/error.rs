@@ -15,6 +15,8 @@ pub enum Error {
     Key(#[from] KeyError),
     #[error(transparent)]
     TypedData(#[from] Eip712Error),
+    #[error(transparent)]
+    Protocol(#[from] crate::x402::error::ProtocolError),
     #[error("digest must be 32 bytes, got {0}")]
     DigestLength(usize),
 }

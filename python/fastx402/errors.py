@@ -7,11 +7,13 @@ They are defined here, in Python, and raised from the Rust core. Every one is a
 from __future__ import annotations
 
 __all__ = [
+    "HeaderTooLarge",
     "InvalidAddress",
     "InvalidDigest",
     "InvalidKey",
     "InvalidSignature",
     "InvalidTypedData",
+    "ProtocolError",
     "X402Error",
 ]
 
@@ -57,3 +59,23 @@ class InvalidTypedData(X402Error, ValueError):
     def __init__(self, message: str, path: str = "$") -> None:
         super().__init__(message)
         self.path = path
+
+
+class ProtocolError(X402Error, ValueError):
+    """An x402 message (header, payload, requirements, response) that breaks the protocol.
+
+    ``reason`` is an x402 reason code (``invalid_payload``, ``invalid_x402_version``, …);
+    ``path`` names the field (``accepted.extra.name``, ``payload.authorization.value``).
+    """
+
+    reason: str
+    path: str
+
+    def __init__(self, message: str, reason: str = "invalid_payload", path: str = "$") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+
+
+class HeaderTooLarge(ProtocolError):
+    """A header value over the size cap, refused before any decoding (HTTP 431)."""

@@ -166,3 +166,36 @@ fn convert_items<'py>(
     }
     Ok(Value::Array(out))
 }
+
+/// Exact JSON → Python: integers of any size stay `int`, objects become `dict`.
+pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            let text = n.as_str();
+            if let Ok(i) = text.parse::<i64>() {
+                i.into_pyobject(py)?.into_any()
+            } else if text.bytes().all(|c| c.is_ascii_digit() || c == b'-') {
+                py.get_type::<PyInt>().call1((text,))?
+            } else {
+                py.get_type::<PyFloat>().call1((text,))?
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}

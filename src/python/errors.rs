@@ -11,6 +11,8 @@ import_exception!(fastx402.errors, InvalidSignature);
 import_exception!(fastx402.errors, InvalidKey);
 import_exception!(fastx402.errors, InvalidTypedData);
 import_exception!(fastx402.errors, InvalidDigest);
+import_exception!(fastx402.errors, ProtocolError);
+import_exception!(fastx402.errors, HeaderTooLarge);
 
 impl From<Error> for PyErr {
     fn from(err: Error) -> PyErr {
@@ -19,6 +21,14 @@ impl From<Error> for PyErr {
             Error::Signature(e) => InvalidSignature::new_err((e.to_string(), e.code())),
             Error::Key(e) => InvalidKey::new_err(e.to_string()),
             Error::TypedData(e) => InvalidTypedData::new_err((e.to_string(), e.path)),
+            Error::Protocol(e) => {
+                let args = (e.to_string(), e.reason, e.path.clone());
+                if e.kind == crate::x402::error::ErrorKind::TooLarge {
+                    HeaderTooLarge::new_err(args)
+                } else {
+                    ProtocolError::new_err(args)
+                }
+            }
             e @ Error::DigestLength(_) => InvalidDigest::new_err(e.to_string()),
         }
     }

@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod x402;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -310,5 +311,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(recover_message, m)?)?;
     m.add_function(wrap_pyfunction!(normalize_signature, m)?)?;
     m.add_function(wrap_pyfunction!(ecdsa_backend, m)?)?;
+    x402::register(m)?;
     Ok(())
 }

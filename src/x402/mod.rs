@@ -5,3 +5,9 @@
 pub mod money;
 pub mod networks;
 pub mod smart_wallet;
+pub mod codec;
+pub mod error;
+pub mod reason;
+pub mod fields;
+pub mod types;
+pub mod exact;

@@ -1,0 +1,689 @@
+//! Exact prices → atomic token amounts, and back.
+//!
+//! A price is text (a Python `Decimal` arrives as `format(d, "f")`), with one grammar:
+//!
+//! ```text
+//! price  = ["$"] amount [" " symbol]
+//! amount = ("0" | [1-9][0-9]*) ["." [0-9]+]
+//! symbol = [A-Za-z][A-Za-z0-9.]*          (at most 32 characters)
+//! ```
+//!
+//! ASCII only, exactly one space before the symbol and no other whitespace. The
+//! amount is converted with the asset's decimals, exactly: a fraction with more
+//! digits than the asset has decimals is an error, **even if the extra digits are
+//! zeros** (`"0.0010000000"` is refused for a 6-decimal token; write `"0.001"`).
+//! Nothing is ever rounded or truncated. Refused, each with its own
+//! [`MoneyError`] variant: empty input, non-ASCII (full-width digits), signs,
+//! exponents, digit separators, whitespace, leading or trailing dots, leading zeros,
+//! NaN and infinities, results above 2^256 − 1.
+//!
+//! `$` is only decoration: the amount is in units of the asset (the defaults are
+//! USD stablecoins, as in the official SDKs). A symbol must equal the asset's symbol
+//! exactly (case-sensitive); `USD` is not an alias.
+
+use crate::crypto::address::Address;
+use crate::num::U256;
+use crate::x402::networks::{is_valid_symbol, Asset, NetworkError, Registry, MAX_DECIMALS};
+
+/// Longest price text accepted, in bytes (2^256 − 1 has 78 digits).
+pub const MAX_PRICE_LEN: usize = 256;
+
+const REASON: &str = "invalid_payment_requirements";
+
+/// Why a price was refused. All map to the x402 reason `invalid_payment_requirements`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("price is empty")]
+    Empty,
+    #[error("price is {len} bytes long; at most {MAX_PRICE_LEN} are allowed")]
+    TooLong { len: usize },
+    #[error("price must be ASCII (digits 0-9, '.', '$', a symbol)")]
+    NonAscii,
+    #[error("price must be finite (no NaN or infinity)")]
+    NonFinite,
+    #[error(
+        "price must not contain whitespace except exactly one space before the symbol \
+         (\"1.5 USDC\")"
+    )]
+    Whitespace,
+    #[error("price has no digits")]
+    MissingAmount,
+    #[error("price must not be negative")]
+    Negative,
+    #[error("price must not have a '+' sign")]
+    PlusSign,
+    #[error("price must be plain decimal notation, not an exponent (write 0.001, not 1e-3)")]
+    Exponent,
+    #[error("price must not contain digit separators (write 1000, not 1,000 or 1_000)")]
+    Separator,
+    #[error("price must not start with '.' (write 0.5, not .5)")]
+    LeadingDot,
+    #[error("price must not end with '.' (write 5, not 5.)")]
+    TrailingDot,
+    #[error("price has more than one '.'")]
+    MultipleDots,
+    #[error("price must not have leading zeros")]
+    LeadingZero,
+    #[error("price has an invalid character {ch:?} at offset {index}")]
+    InvalidCharacter { index: usize, ch: char },
+    #[error(
+        "price has {digits} fractional digits but the asset has {decimals} decimals \
+         (extra digits are refused, even zeros; nothing is rounded)"
+    )]
+    TooPrecise { digits: usize, decimals: u8 },
+    #[error("price is too large: the atomic amount exceeds 2^256 - 1")]
+    Overflow,
+    #[error(
+        "invalid price symbol {0:?}: expected a letter then letters, digits or dots, at most 32"
+    )]
+    InvalidSymbol(String),
+    #[error("{}", symbol_mismatch(given, expected.as_deref()))]
+    SymbolMismatch {
+        given: String,
+        expected: Option<String>,
+    },
+    #[error("{0} decimals are more than the maximum of {MAX_DECIMALS}")]
+    DecimalsTooLarge(u8),
+}
+
+fn symbol_mismatch(given: &str, expected: Option<&str>) -> String {
+    match expected {
+        Some(e) => format!("price is in {given:?} but the asset's symbol is {e:?}"),
+        None => format!("price names the symbol {given:?} but the asset has none"),
+    }
+}
+
+impl MoneyError {
+    /// The x402 reason code: always `invalid_payment_requirements`.
+    pub fn reason(&self) -> &'static str {
+        REASON
+    }
+
+    /// A short stable name of the variant (`too_precise`, `exponent`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            MoneyError::Empty => "empty",
+            MoneyError::TooLong { .. } => "too_long",
+            MoneyError::NonAscii => "non_ascii",
+            MoneyError::NonFinite => "non_finite",
+            MoneyError::Whitespace => "whitespace",
+            MoneyError::MissingAmount => "missing_amount",
+            MoneyError::Negative => "negative",
+            MoneyError::PlusSign => "plus_sign",
+            MoneyError::Exponent => "exponent",
+            MoneyError::Separator => "separator",
+            MoneyError::LeadingDot => "leading_dot",
+            MoneyError::TrailingDot => "trailing_dot",
+            MoneyError::MultipleDots => "multiple_dots",
+            MoneyError::LeadingZero => "leading_zero",
+            MoneyError::InvalidCharacter { .. } => "invalid_character",
+            MoneyError::TooPrecise { .. } => "too_precise",
+            MoneyError::Overflow => "overflow",
+            MoneyError::InvalidSymbol(_) => "invalid_symbol",
+            MoneyError::SymbolMismatch { .. } => "symbol_mismatch",
+            MoneyError::DecimalsTooLarge(_) => "decimals_too_large",
+        }
+    }
+}
+
+/// A price that passed the grammar, not yet tied to an asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PriceText<'a> {
+    /// Whether it started with `$`.
+    pub dollar: bool,
+    /// `0` or digits without leading zero.
+    pub integer: &'a str,
+    /// The digits after the dot; empty when there is no dot.
+    pub fraction: &'a str,
+    pub symbol: Option<&'a str>,
+}
+
+/// `[+-]?(nan|snan|inf|infinity)`, any case: what Python prints for non-finite
+/// `Decimal`s and floats.
+fn is_non_finite(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    ["nan", "snan", "inf", "infinity"]
+        .iter()
+        .any(|w| body.eq_ignore_ascii_case(w))
+}
+
+/// Checks the grammar (module documentation) and splits the price. Errors are
+/// reported in this order: length, non-ASCII, non-finite words, whitespace, then the
+/// first offending character of the amount left to right, dots and leading zeros,
+/// then the symbol.
+pub fn parse_price_text(text: &str) -> Result<PriceText<'_>, MoneyError> {
+    if text.is_empty() {
+        return Err(MoneyError::Empty);
+    }
+    if text.len() > MAX_PRICE_LEN {
+        return Err(MoneyError::TooLong { len: text.len() });
+    }
+    if !text.is_ascii() {
+        return Err(MoneyError::NonAscii);
+    }
+    if is_non_finite(text.strip_prefix('$').unwrap_or(text)) {
+        return Err(MoneyError::NonFinite);
+    }
+    let b = text.as_bytes();
+    let spaces = b.iter().filter(|&&c| c == b' ').count();
+    let other_space = b
+        .iter()
+        .any(|&c| c != b' ' && (c.is_ascii_whitespace() || c == 0x0b));
+    if other_space || spaces > 1 || b[0] == b' ' || b[b.len() - 1] == b' ' {
+        return Err(MoneyError::Whitespace);
+    }
+    let (amount, symbol) = match text.split_once(' ') {
+        Some((a, s)) => (a, Some(s)),
+        None => (text, None),
+    };
+    let (dollar, body) = match amount.strip_prefix('$') {
+        Some(rest) => (true, rest),
+        None => (false, amount),
+    };
+    if body.is_empty() {
+        return Err(if symbol.is_some() && dollar {
+            MoneyError::Whitespace
+        } else {
+            MoneyError::MissingAmount
+        });
+    }
+    let offset = usize::from(dollar);
+    for (i, &c) in body.as_bytes().iter().enumerate() {
+        let err = match c {
+            b'0'..=b'9' | b'.' => continue,
+            b'-' => MoneyError::Negative,
+            b'+' => MoneyError::PlusSign,
+            b'e' | b'E' => MoneyError::Exponent,
+            b',' | b'_' | b'\'' => MoneyError::Separator,
+            _ => MoneyError::InvalidCharacter {
+                index: i + offset,
+                ch: char::from(c),
+            },
+        };
+        return Err(err);
+    }
+    let (integer, fraction) = match body.split_once('.') {
+        Some((int, frac)) => {
+            if frac.contains('.') {
+                return Err(MoneyError::MultipleDots);
+            }
+            if int.is_empty() {
+                return Err(MoneyError::LeadingDot);
+            }
+            if frac.is_empty() {
+                return Err(MoneyError::TrailingDot);
+            }
+            (int, frac)
+        }
+        None => (body, ""),
+    };
+    if integer.len() > 1 && integer.starts_with('0') {
+        return Err(MoneyError::LeadingZero);
+    }
+    if let Some(s) = symbol {
+        if !is_valid_symbol(s) {
+            return Err(MoneyError::InvalidSymbol(s.to_owned()));
+        }
+    }
+    Ok(PriceText {
+        dollar,
+        integer,
+        fraction,
+        symbol,
+    })
+}
+
+impl PriceText<'_> {
+    /// The amount in atomic units of a token with `decimals` decimals, exactly.
+    pub fn to_atomic(&self, decimals: u8) -> Result<U256, MoneyError> {
+        if decimals > MAX_DECIMALS {
+            return Err(MoneyError::DecimalsTooLarge(decimals));
+        }
+        let d = usize::from(decimals);
+        if self.fraction.len() > d {
+            return Err(MoneyError::TooPrecise {
+                digits: self.fraction.len(),
+                decimals,
+            });
+        }
+        let mut digits = String::with_capacity(self.integer.len() + d);
+        digits.push_str(self.integer);
+        digits.push_str(self.fraction);
+        digits.extend(std::iter::repeat_n('0', d - self.fraction.len()));
+        let significant = digits.trim_start_matches('0');
+        if significant.is_empty() {
+            return Ok(U256::ZERO);
+        }
+        U256::from_dec_str(significant).map_err(|_| MoneyError::Overflow)
+    }
+
+    /// Checks the symbol, if the price names one, against the asset's.
+    pub fn check_symbol(&self, asset: &Asset) -> Result<(), MoneyError> {
+        match self.symbol {
+            Some(given) if asset.symbol.as_deref() != Some(given) => {
+                Err(MoneyError::SymbolMismatch {
+                    given: given.to_owned(),
+                    expected: asset.symbol.clone(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A price in an asset's atomic units: grammar, symbol (if given) equal to the
+/// asset's, at most `asset.decimals` fractional digits.
+pub fn parse_price(text: &str, asset: &Asset) -> Result<U256, MoneyError> {
+    let price = parse_price_text(text)?;
+    price.check_symbol(asset)?;
+    price.to_atomic(asset.decimals)
+}
+
+/// A plain amount (`$` allowed, no symbol) in atomic units for `decimals` decimals.
+pub fn parse_decimal(text: &str, decimals: u8) -> Result<U256, MoneyError> {
+    let price = parse_price_text(text)?;
+    if let Some(given) = price.symbol {
+        return Err(MoneyError::SymbolMismatch {
+            given: given.to_owned(),
+            expected: None,
+        });
+    }
+    price.to_atomic(decimals)
+}
+
+/// The canonical decimal form of an atomic amount: no exponent, no trailing
+/// fractional zeros, no dot for whole amounts (`10000` at 6 decimals → `"0.01"`,
+/// `1000000` → `"1"`). Works for any `decimals`; for `decimals ≤ MAX_DECIMALS` it
+/// parses back to the same amount.
+pub fn atomic_to_decimal(amount: U256, decimals: u8) -> String {
+    let digits = amount.to_string();
+    let d = usize::from(decimals);
+    if d == 0 {
+        return digits;
+    }
+    let padded = if digits.len() <= d {
+        format!("{}{digits}", "0".repeat(d + 1 - digits.len()))
+    } else {
+        digits
+    };
+    let (int, frac) = padded.split_at(padded.len() - d);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        int.to_owned()
+    } else {
+        format!("{int}.{frac}")
+    }
+}
+
+/// Why a price could not be resolved on a network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PriceError {
+    /// No such asset (or no default, or no asset with the price's symbol).
+    #[error(transparent)]
+    Asset(#[from] NetworkError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+impl PriceError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PriceError::Asset(e) => e.reason(),
+            PriceError::Money(e) => e.reason(),
+        }
+    }
+}
+
+/// A seller's price on a chain: picks the asset (the one at `asset` if given, else
+/// the one whose symbol the price names, else the chain's default) and converts.
+/// With an explicit `asset`, a symbol in the price must be that asset's.
+pub fn resolve_price(
+    registry: &Registry,
+    chain_id: u64,
+    text: &str,
+    asset: Option<&Address>,
+) -> Result<(Asset, U256), PriceError> {
+    let price = parse_price_text(text)?;
+    let asset = match (asset, price.symbol) {
+        (Some(address), _) => registry.asset(chain_id, address)?,
+        (None, Some(symbol)) => registry.asset_by_symbol(chain_id, symbol)?,
+        (None, None) => registry.default_asset(chain_id)?,
+    };
+    price.check_symbol(&asset)?;
+    let amount = price.to_atomic(asset.decimals)?;
+    Ok((asset, amount))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x402::networks::{Register, TransferMethod};
+
+    fn usdc() -> Asset {
+        Asset::new("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "USD Coin", "2", 6)
+            .unwrap()
+            .with_symbol("USDC")
+            .unwrap()
+    }
+
+    fn u(s: &str) -> U256 {
+        U256::from_dec_str(s).unwrap()
+    }
+
+    const MAX_DEC: &str =
+        "115792089237316195423570985008687907853269984665640564039457584007913129639935";
+
+    #[test]
+    fn accepted() {
+        let cases: &[(&str, u8, &str)] = &[
+            ("$0.001", 6, "1000"),
+            ("0.001", 6, "1000"),
+            ("$0.01", 6, "10000"),
+            ("$0.10", 6, "100000"),
+            ("1.5 USDC", 6, "1500000"),
+            ("$1.5 USDC", 6, "1500000"),
+            ("10", 6, "10000000"),
+            ("0", 6, "0"),
+            ("0.0", 6, "0"),
+            ("$0", 6, "0"),
+            ("0.000001", 6, "1"),
+            ("0.100000", 6, "100000"),
+            ("123456789.123456", 6, "123456789123456"),
+            ("1", 0, "1"),
+            ("7", 18, "7000000000000000000"),
+            ("0.000000000000000001", 18, "1"),
+            ("1", 36, "1000000000000000000000000000000000000"),
+            (MAX_DEC, 0, MAX_DEC),
+        ];
+        for &(text, decimals, want) in cases {
+            let price = parse_price_text(text).unwrap();
+            if price.symbol.is_none() {
+                assert_eq!(parse_decimal(text, decimals).unwrap(), u(want), "{text}");
+            }
+            assert_eq!(price.to_atomic(decimals).unwrap(), u(want), "{text} @{decimals}");
+        }
+        assert_eq!(parse_price("1.5 USDC", &usdc()).unwrap(), u("1500000"));
+        assert_eq!(parse_price("$0.001", &usdc()).unwrap(), u("1000"));
+    }
+
+    #[test]
+    fn text_parts() {
+        let p = parse_price_text("$12.340 USDC.e").unwrap();
+        assert_eq!(
+            p,
+            PriceText {
+                dollar: true,
+                integer: "12",
+                fraction: "340",
+                symbol: Some("USDC.e")
+            }
+        );
+        let p = parse_price_text("7").unwrap();
+        assert_eq!((p.dollar, p.integer, p.fraction, p.symbol), (false, "7", "", None));
+    }
+
+    #[test]
+    fn rejected() {
+        use MoneyError::*;
+        let long = "1".repeat(MAX_PRICE_LEN + 1);
+        let cases: Vec<(&str, MoneyError)> = vec![
+            ("", Empty),
+            (&long, TooLong { len: MAX_PRICE_LEN + 1 }),
+            ("１０", NonAscii),
+            ("0.00１", NonAscii),
+            ("€1", NonAscii),
+            ("1\u{a0}USDC", NonAscii),
+            ("NaN", NonFinite),
+            ("nan", NonFinite),
+            ("sNaN", NonFinite),
+            ("-NaN", NonFinite),
+            ("Infinity", NonFinite),
+            ("-Infinity", NonFinite),
+            ("inf", NonFinite),
+            ("$inf", NonFinite),
+            (" 1", Whitespace),
+            ("1 ", Whitespace),
+            ("\t1", Whitespace),
+            ("1\n", Whitespace),
+            ("1\r", Whitespace),
+            ("1\u{b}", Whitespace),
+            ("1\u{c}", Whitespace),
+            ("1  USDC", Whitespace),
+            ("1\tUSDC", Whitespace),
+            ("1 USDC ", Whitespace),
+            ("1 000 USDC", Whitespace),
+            ("$ 1", Whitespace),
+            ("$", MissingAmount),
+            ("-1", Negative),
+            ("-0", Negative),
+            ("$-1", Negative),
+            ("-$1", Negative),
+            ("1-2", Negative),
+            ("+1", PlusSign),
+            ("$+1", PlusSign),
+            ("1e-3", Exponent),
+            ("1E3", Exponent),
+            ("1e3", Exponent),
+            ("1,000", Separator),
+            ("1_000", Separator),
+            ("1'000", Separator),
+            ("0,5", Separator),
+            (".5", LeadingDot),
+            ("$.5", LeadingDot),
+            (".", LeadingDot),
+            ("5.", TrailingDot),
+            ("5. USDC", TrailingDot),
+            ("1.2.3", MultipleDots),
+            ("1..2", MultipleDots),
+            ("01", LeadingZero),
+            ("00.5", LeadingZero),
+            ("$007", LeadingZero),
+            ("0x10", InvalidCharacter { index: 1, ch: 'x' }),
+            ("$$1", InvalidCharacter { index: 1, ch: '$' }),
+            ("1$", InvalidCharacter { index: 1, ch: '$' }),
+            ("1USDC", InvalidCharacter { index: 1, ch: 'U' }),
+            ("USDC", InvalidCharacter { index: 0, ch: 'U' }),
+            ("1/2", InvalidCharacter { index: 1, ch: '/' }),
+            ("1\u{0}", InvalidCharacter { index: 1, ch: '\0' }),
+            ("1 1USDC", InvalidSymbol("1USDC".into())),
+            ("1 US-DC", InvalidSymbol("US-DC".into())),
+            ("1 $", InvalidSymbol("$".into())),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_price_text(text).unwrap_err(), want, "{text:?}");
+            assert_eq!(want.reason(), "invalid_payment_requirements");
+        }
+    }
+
+    #[test]
+    fn precision_is_never_lost() {
+        use MoneyError::*;
+        let too = |digits, decimals| TooPrecise { digits, decimals };
+        assert_eq!(parse_decimal("0.0000001", 6).unwrap_err(), too(7, 6));
+        // Trailing zeros beyond the decimals are refused too (documented choice).
+        assert_eq!(parse_decimal("0.0010000000", 6).unwrap_err(), too(10, 6));
+        assert_eq!(parse_decimal("1.0", 0).unwrap_err(), too(1, 0));
+        assert_eq!(parse_decimal("1.0000000", 6).unwrap_err(), too(7, 6));
+        assert_eq!(parse_decimal("0.0000000000000000001", 18).unwrap_err(), too(19, 18));
+        assert_eq!(parse_decimal("1", 37).unwrap_err(), DecimalsTooLarge(37));
+        assert_eq!(parse_decimal("1", 255).unwrap_err(), DecimalsTooLarge(255));
+    }
+
+    #[test]
+    fn overflow() {
+        let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
+        assert_eq!(parse_decimal(over, 0).unwrap_err(), MoneyError::Overflow);
+        assert_eq!(parse_decimal(&"9".repeat(200), 0).unwrap_err(), MoneyError::Overflow);
+        // 2^256 / 10^6 rounded up overflows at 6 decimals; one unit below does not.
+        let (whole, frac) = MAX_DEC.split_at(MAX_DEC.len() - 6);
+        let max_6 = format!("{whole}.{frac}");
+        assert_eq!(parse_decimal(&max_6, 6).unwrap().to_string(), MAX_DEC);
+        let over_6 = format!("{whole}.639936");
+        assert_eq!(frac, "639935");
+        assert_eq!(parse_decimal(&over_6, 6).unwrap_err(), MoneyError::Overflow);
+        assert_eq!(
+            parse_decimal(&format!("{}", u64::MAX), 36)
+                .unwrap()
+                .to_string(),
+            format!("{}{}", u64::MAX, "0".repeat(36))
+        );
+    }
+
+    #[test]
+    fn symbols() {
+        let a = usdc();
+        assert_eq!(
+            parse_price("1 USDT", &a).unwrap_err(),
+            MoneyError::SymbolMismatch {
+                given: "USDT".into(),
+                expected: Some("USDC".into())
+            }
+        );
+        // Case-sensitive; USD is not an alias.
+        assert_eq!(parse_price("1 usdc", &a).unwrap_err().code(), "symbol_mismatch");
+        assert_eq!(parse_price("1 USD", &a).unwrap_err().code(), "symbol_mismatch");
+        let mut nameless = a.clone();
+        nameless.symbol = None;
+        let e = parse_price("1 USDC", &nameless).unwrap_err();
+        assert_eq!(
+            e,
+            MoneyError::SymbolMismatch {
+                given: "USDC".into(),
+                expected: None
+            }
+        );
+        assert!(e.to_string().contains("has none"));
+        assert_eq!(parse_price("1", &nameless).unwrap(), u("1000000"));
+        assert_eq!(parse_decimal("1 USDC", 6).unwrap_err().code(), "symbol_mismatch");
+    }
+
+    #[test]
+    fn formatting() {
+        let cases: &[(&str, u8, &str)] = &[
+            ("0", 6, "0"),
+            ("1", 6, "0.000001"),
+            ("1000", 6, "0.001"),
+            ("10000", 6, "0.01"),
+            ("1000000", 6, "1"),
+            ("1500000", 6, "1.5"),
+            ("123456789123456", 6, "123456789.123456"),
+            ("100", 0, "100"),
+            ("1", 18, "0.000000000000000001"),
+            ("1", 36, "0.000000000000000000000000000000000001"),
+            (MAX_DEC, 0, MAX_DEC),
+            (
+                MAX_DEC,
+                77,
+                "1.15792089237316195423570985008687907853269984665640564039457584007913129639935",
+            ),
+            (MAX_DEC, 80, "0.00115792089237316195423570985008687907853269984665640564039457584007913129639935"),
+        ];
+        for &(atomic, decimals, want) in cases {
+            assert_eq!(atomic_to_decimal(u(atomic), decimals), want, "{atomic} @{decimals}");
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for decimals in [0u8, 1, 2, 6, 8, 18, 36] {
+            for _ in 0..200 {
+                let limbs = [next(), next() >> (next() % 64), next() % 3, next() % 2];
+                let amount = U256(limbs);
+                let text = atomic_to_decimal(amount, decimals);
+                assert_eq!(parse_decimal(&text, decimals).unwrap(), amount, "{text}");
+            }
+            for atomic in [U256::ZERO, U256::from_u64(1), U256::MAX] {
+                let text = atomic_to_decimal(atomic, decimals);
+                assert_eq!(parse_decimal(&text, decimals).unwrap(), atomic);
+            }
+        }
+    }
+
+    #[test]
+    fn resolve_on_a_registry() {
+        let r = Registry::with_defaults();
+        let (a, amount) = resolve_price(&r, 8453, "$0.01", None).unwrap();
+        assert_eq!((a.name.as_str(), amount), ("USD Coin", u("10000")));
+        // Celo: the symbol selects the asset.
+        let (a, amount) = resolve_price(&r, 42220, "2 USDT", None).unwrap();
+        assert_eq!(a.symbol.as_deref(), Some("USDT"));
+        assert_eq!(amount, u("2000000"));
+        // An 18-decimal default.
+        let (a, amount) = resolve_price(&r, 4326, "0.5", None).unwrap();
+        assert_eq!(a.transfer_method, TransferMethod::Permit2);
+        assert_eq!(amount, u("500000000000000000"));
+        // Explicit asset: the symbol must agree.
+        let usdt = r.asset_by_symbol(42220, "USDT").unwrap().address;
+        let (_, amount) = resolve_price(&r, 42220, "3", Some(&usdt)).unwrap();
+        assert_eq!(amount, u("3000000"));
+        let e = resolve_price(&r, 42220, "3 USDC", Some(&usdt)).unwrap_err();
+        assert_eq!(e.reason(), "invalid_payment_requirements");
+        assert!(matches!(e, PriceError::Money(MoneyError::SymbolMismatch { .. })));
+        // Errors from the registry.
+        let e = resolve_price(&r, 8453, "1 USDT", None).unwrap_err();
+        assert!(matches!(e, PriceError::Asset(NetworkError::UnknownSymbol { .. })));
+        let e = resolve_price(&r, 80002, "1", None).unwrap_err();
+        assert_eq!(e, PriceError::Asset(NetworkError::NoDefaultAsset(80002)));
+        let e = resolve_price(&r, 8453, "1", Some(&usdt)).unwrap_err();
+        assert!(matches!(e, PriceError::Asset(NetworkError::UnknownAsset { .. })));
+        // Grammar first.
+        let e = resolve_price(&r, 80002, "1e3", None).unwrap_err();
+        assert_eq!(e, PriceError::Money(MoneyError::Exponent));
+        // A registered asset is used at once.
+        let token = Asset::new("0x1111111111111111111111111111111111111111", "Eight", "1", 8)
+            .unwrap()
+            .with_symbol("EIG")
+            .unwrap();
+        r.register_asset(80002, token, Register::Add).unwrap();
+        let (_, amount) = resolve_price(&r, 80002, "0.00000001 EIG", None).unwrap();
+        assert_eq!(amount, U256::from_u64(1));
+    }
+
+    #[test]
+    fn every_variant_has_a_distinct_code() {
+        use MoneyError::*;
+        let all = [
+            Empty,
+            TooLong { len: 1 },
+            NonAscii,
+            NonFinite,
+            Whitespace,
+            MissingAmount,
+            Negative,
+            PlusSign,
+            Exponent,
+            Separator,
+            LeadingDot,
+            TrailingDot,
+            MultipleDots,
+            LeadingZero,
+            InvalidCharacter { index: 0, ch: 'x' },
+            TooPrecise {
+                digits: 7,
+                decimals: 6,
+            },
+            Overflow,
+            InvalidSymbol("x".into()),
+            SymbolMismatch {
+                given: "A".into(),
+                expected: Some("B".into()),
+            },
+            DecimalsTooLarge(40),
+        ];
+        let mut codes: Vec<_> = all.iter().map(MoneyError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        for e in &all {
+            assert!(!e.to_string().is_empty());
+            assert_eq!(e.reason(), "invalid_payment_requirements");
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! x402 wire types and the exact/EIP-3009 scheme for Python: frozen classes over
+//! the Rust types (one parser, in Rust), and `create_payment` / `verify_payment`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyString};
+use serde_json::Value;
+
+use super::convert::{to_json, to_py};
+use super::PrivateKey;
+use crate::error::Error;
+use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
+use crate::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
+use crate::x402::types::{
+    PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse, SupportedResponse,
+    VerifyResponse,
+};
+
+fn wall_clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A dict, or a JSON/header string decoded strictly.
+fn json_arg(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    Ok(to_json(obj)?)
+}
+
+fn opt_py<'py>(py: Python<'py>, v: Option<&Value>) -> PyResult<Bound<'py, PyAny>> {
+    match v {
+        Some(v) => to_py(py, v),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
+/// `#[pymethods]` for a wire class: the given methods plus `to_dict`, `==`, `repr`.
+macro_rules! wire_class {
+    ($ty:ident { $($body:tt)* }) => {
+        #[pymethods]
+        impl $ty {
+            /// The message as a JSON-ready dict (exactly the JSON it was read from).
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                to_py(py, &self.inner.raw)
+            }
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other
+                    .cast::<$ty>()
+                    .map(|o| o.get().inner.raw == self.inner.raw)
+                    .unwrap_or(false)
+            }
+
+            fn __repr__(&self) -> String {
+                format!("{}({})", stringify!($ty), self.inner.raw)
+            }
+
+            $($body)*
+        }
+    };
+}
+
+/// One entry of `accepts`: scheme, network, amount, asset, payee, timeout, extra.
+#[pyclass(frozen, module = "fastx402._core")]
+pub struct PaymentRequirements {
+    pub inner: Requirements,
+}
+wire_class!(PaymentRequirements {
+    #[staticmethod]
+    #[pyo3(signature = (data, *, x402_version=2))]
+    fn from_dict(data: &Bound<'_, PyAny>, x402_version: u8) -> PyResult<Self> {
+        let inner = Requirements::from_json(&json_arg(data)?, x402_version).map_err(Error::from)?;
+        Ok(PaymentRequirements { inner })
+    }
+
+    #[getter]
+    fn x402_version(&self) -> u8 {
+        self.inner.version
+    }
+    #[getter]
+    fn scheme(&self) -> &str {
+        &self.inner.scheme
+    }
+    #[getter]
+    fn network(&self) -> &str {
+        &self.inner.network
+    }
+    /// Atomic units, as a decimal string.
+    #[getter]
+    fn amount(&self) -> String {
+        self.inner.amount.to_string()
+    }
+    #[getter]
+    fn asset(&self) -> String {
+        self.inner.asset.to_checksum()
+    }
+    #[getter]
+    fn pay_to(&self) -> String {
+        self.inner.pay_to.to_checksum()
+    }
+    #[getter]
+    fn max_timeout_seconds(&self) -> u64 {
+        self.inner.max_timeout_seconds
+    }
+    #[getter]
+    fn extra<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.inner.extra {
+            Some(m) => to_py(py, &Value::Object(m.clone())),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+    /// v1 only: the resource URL carried in the requirements.
+    #[getter]
+    fn resource(&self) -> Option<&str> {
+        self.inner.resource.as_deref()
+    }
+});
+
+/// The 402 answer (`PAYMENT-REQUIRED` header in v2, the body in v1).
+#[pyclass(frozen, module = "fastx402._core", name = "PaymentRequired")]
+pub struct PaymentRequiredMessage {
+    pub inner: PaymentRequired,
+}
+wire_class!(PaymentRequiredMessage {
+    #[staticmethod]
+    #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
+    fn from_header(header: &str, max_bytes: usize) -> PyResult<Self> {
+        let inner = PaymentRequired::from_header(header, max_bytes).map_err(Error::from)?;
+        Ok(PaymentRequiredMessage { inner })
+    }
+
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = PaymentRequired::from_json(&json_arg(data)?).map_err(Error::from)?;
+        Ok(PaymentRequiredMessage { inner })
+    }
+
+    fn to_header(&self) -> String {
+        self.inner.to_header()
+    }
+    #[getter]
+    fn x402_version(&self) -> u8 {
+        self.inner.version
+    }
+    #[getter]
+    fn error(&self) -> Option<&str> {
+        self.inner.error.as_deref()
+    }
+    #[getter]
+    fn resource<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        opt_py(py, self.inner.resource.as_ref().map(|r| &r.raw))
+    }
+    #[getter]
+    fn accepts(&self) -> Vec<PaymentRequirements> {
+        self.inner
+            .accepts
+            .iter()
+            .map(|r| PaymentRequirements { inner: r.clone() })
+            .collect()
+    }
+    #[getter]
+    fn extensions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        opt_py(py, self.inner.extensions.as_ref())
+    }
+});
+
+/// A client's payment (`PAYMENT-SIGNATURE` in v2, `X-PAYMENT` in v1).
+#[pyclass(frozen, module = "fastx402._core", name = "PaymentPayload")]
+pub struct PaymentPayloadMessage {
+    pub inner: PaymentPayload,
+}
+wire_class!(PaymentPayloadMessage {
+    #[staticmethod]
+    #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
+    fn from_header(py: Python<'_>, header: &str, max_bytes: usize) -> PyResult<Self> {
+        let inner = py
+            .detach(|| PaymentPayload::from_header(header, max_bytes))
+            .map_err(Error::from)?;
+        Ok(PaymentPayloadMessage { inner })
+    }
+
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = PaymentPayload::from_json(&json_arg(data)?).map_err(Error::from)?;
+        Ok(PaymentPayloadMessage { inner })
+    }
+
+    fn to_header(&self) -> String {
+        self.inner.to_header()
+    }
+    #[getter]
+    fn x402_version(&self) -> u8 {
+        self.inner.version
+    }
+    #[getter]
+    fn scheme(&self) -> &str {
+        &self.inner.scheme
+    }
+    #[getter]
+    fn network(&self) -> &str {
+        &self.inner.network
+    }
+    #[getter]
+    fn accepted(&self) -> Option<PaymentRequirements> {
+        self.inner
+            .accepted
+            .as_ref()
+            .map(|r| PaymentRequirements { inner: r.clone() })
+    }
+    #[getter]
+    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.raw["payload"])
+    }
+    /// The payer (`authorization.from`) for EIP-3009 payloads.
+    #[getter]
+    fn payer(&self) -> Option<String> {
+        match &self.inner.payload {
+            SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from.to_checksum()),
+            SchemePayload::Other(_) => None,
+        }
+    }
+    #[getter]
+    fn resource<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        opt_py(py, self.inner.resource.as_ref().map(|r| &r.raw))
+    }
+    #[getter]
+    fn extensions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        opt_py(py, self.inner.extensions.as_ref())
+    }
+});
+
+/// A settlement result (`PAYMENT-RESPONSE` header, facilitator `/settle`).
+#[pyclass(frozen, module = "fastx402._core", name = "SettleResponse")]
+pub struct SettleResponseMessage {
+    pub inner: SettleResponse,
+}
+wire_class!(SettleResponseMessage {
+    #[staticmethod]
+    #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
+    fn from_header(header: &str, max_bytes: usize) -> PyResult<Self> {
+        let inner = SettleResponse::from_header(header, max_bytes).map_err(Error::from)?;
+        Ok(SettleResponseMessage { inner })
+    }
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = SettleResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        Ok(SettleResponseMessage { inner })
+    }
+    fn to_header(&self) -> String {
+        codec::encode_header(&self.inner.raw)
+    }
+    #[getter]
+    fn success(&self) -> bool {
+        self.inner.success
+    }
+    #[getter]
+    fn error_reason(&self) -> Option<&str> {
+        self.inner.error_reason.as_deref()
+    }
+    #[getter]
+    fn error_message(&self) -> Option<&str> {
+        self.inner.error_message.as_deref()
+    }
+    #[getter]
+    fn payer(&self) -> Option<String> {
+        self.inner.payer.map(|a| a.to_checksum())
+    }
+    #[getter]
+    fn transaction(&self) -> &str {
+        &self.inner.transaction
+    }
+    #[getter]
+    fn network(&self) -> &str {
+        &self.inner.network
+    }
+    #[getter]
+    fn amount(&self) -> Option<String> {
+        self.inner.amount.map(|a| a.to_string())
+    }
+});
+
+/// A facilitator's `/verify` answer.
+#[pyclass(frozen, module = "fastx402._core", name = "VerifyResponse")]
+pub struct VerifyResponseMessage {
+    pub inner: VerifyResponse,
+}
+wire_class!(VerifyResponseMessage {
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = VerifyResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        Ok(VerifyResponseMessage { inner })
+    }
+    #[getter]
+    fn is_valid(&self) -> bool {
+        self.inner.is_valid
+    }
+    #[getter]
+    fn invalid_reason(&self) -> Option<&str> {
+        self.inner.invalid_reason.as_deref()
+    }
+    #[getter]
+    fn invalid_message(&self) -> Option<&str> {
+        self.inner.invalid_message.as_deref()
+    }
+    #[getter]
+    fn payer(&self) -> Option<String> {
+        self.inner.payer.map(|a| a.to_checksum())
+    }
+});
+
+/// A facilitator's `GET /supported` answer.
+#[pyclass(frozen, module = "fastx402._core", name = "SupportedResponse")]
+pub struct SupportedResponseMessage {
+    pub inner: SupportedResponse,
+}
+wire_class!(SupportedResponseMessage {
+    #[staticmethod]
+    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = SupportedResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        Ok(SupportedResponseMessage { inner })
+    }
+    #[getter]
+    fn kinds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.raw["kinds"])
+    }
+    #[getter]
+    fn extensions(&self) -> Vec<String> {
+        self.inner.extensions.clone()
+    }
+    #[getter]
+    fn signers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &Value::Object(self.inner.signers.clone()))
+    }
+});
+
+/// The outcome of local verification.
+#[pyclass(frozen, module = "fastx402._core", get_all)]
+pub struct VerifyResult {
+    /// True only for a plain EOA signature that checks out with every rule.
+    is_valid: bool,
+    /// An x402 reason code when invalid.
+    reason: Option<String>,
+    message: Option<String>,
+    /// Well-formed, but a smart-wallet signature that only chain state can decide.
+    needs_chain: bool,
+    payer: Option<String>,
+    /// `eip155:<chain>:<token>:<from>:<nonce>`, the same for every encoding.
+    replay_key: Option<String>,
+    digest: Option<Py<PyBytes>>,
+}
+
+#[pymethods]
+impl VerifyResult {
+    fn __repr__(&self) -> String {
+        format!(
+            "VerifyResult(is_valid={}, reason={:?}, payer={:?})",
+            self.is_valid, self.reason, self.payer
+        )
+    }
+}
+
+fn payment_required_arg(obj: &Bound<'_, PyAny>) -> PyResult<PaymentRequired> {
+    if let Ok(p) = obj.cast::<PaymentRequiredMessage>() {
+        return Ok(p.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(PaymentRequired::from_header(s.to_str()?, DEFAULT_MAX_HEADER_BYTES).map_err(Error::from)?);
+    }
+    Ok(PaymentRequired::from_json(&json_arg(obj)?).map_err(Error::from)?)
+}
+
+fn payment_payload_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, max_bytes: usize) -> PyResult<PaymentPayload> {
+    if let Ok(p) = obj.cast::<PaymentPayloadMessage>() {
+        return Ok(p.get().inner.clone());
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        let header = s.to_str()?;
+        return Ok(py
+            .detach(|| PaymentPayload::from_header(header, max_bytes))
+            .map_err(Error::from)?);
+    }
+    Ok(PaymentPayload::from_json(&json_arg(obj)?).map_err(Error::from)?)
+}
+
+fn requirements_arg(obj: &Bound<'_, PyAny>) -> PyResult<Requirements> {
+    if let Ok(r) = obj.cast::<PaymentRequirements>() {
+        return Ok(r.get().inner.clone());
+    }
+    let dict = obj.cast::<PyDict>()?;
+    let version = if dict.contains("maxAmountRequired")? { 1 } else { 2 };
+    Ok(Requirements::from_json(&json_arg(obj)?, version).map_err(Error::from)?)
+}
+
+/// Signs an `exact` EIP-3009 payment for a 402 answer (a `PaymentRequired`, its
+/// header value or its dict). Picks the first `exact` EIP-3009 entry unless
+/// `requirements` names one.
+#[pyfunction]
+#[pyo3(signature = (payment_required, signer, *, requirements=None, now=None, nonce=None))]
+fn create_payment(
+    py: Python<'_>,
+    payment_required: &Bound<'_, PyAny>,
+    signer: &Bound<'_, PrivateKey>,
+    requirements: Option<&Bound<'_, PyAny>>,
+    now: Option<u64>,
+    nonce: Option<&[u8]>,
+) -> PyResult<PaymentPayloadMessage> {
+    let required = payment_required_arg(payment_required)?;
+    let chosen = match requirements {
+        Some(r) => requirements_arg(r)?,
+        None => exact::select_requirements(&required).map_err(Error::from)?.clone(),
+    };
+    let nonce = match nonce {
+        Some(n) => Some(<[u8; 32]>::try_from(n).map_err(|_| Error::DigestLength(n.len()))?),
+        None => None,
+    };
+    let options = CreateOptions {
+        now: now.unwrap_or_else(wall_clock),
+        nonce,
+    };
+    let key = &signer.get().key;
+    let inner = py
+        .detach(|| exact::create_payment(&required, &chosen, key, &options))
+        .map_err(Error::from)?;
+    Ok(PaymentPayloadMessage { inner })
+}
+
+/// Verifies an `exact` EIP-3009 payment locally (no chain): the official checks in
+/// the official order, plus fastx402's stricter ones.
+#[pyfunction]
+#[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=exact::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
+fn verify_payment(
+    py: Python<'_>,
+    payment: &Bound<'_, PyAny>,
+    requirements: &Bound<'_, PyAny>,
+    now: Option<u64>,
+    skew_seconds: u64,
+    resource_url: Option<String>,
+    max_header_bytes: usize,
+) -> PyResult<VerifyResult> {
+    let payload = payment_payload_arg(py, payment, max_header_bytes)?;
+    let requirements = requirements_arg(requirements)?;
+    let options = VerifyOptions {
+        now: now.unwrap_or_else(wall_clock),
+        skew_seconds,
+        resource_url,
+    };
+    let v = py.detach(|| exact::verify_payment(&payload, &requirements, &options));
+    let (reason, message, needs_chain) = match v.verdict {
+        Verdict::Valid => (None, None, false),
+        Verdict::Invalid { reason, message } => (Some(reason.to_owned()), Some(message), false),
+        Verdict::NeedsChain { message } => (None, Some(message), true),
+    };
+    Ok(VerifyResult {
+        is_valid: reason.is_none() && !needs_chain,
+        reason,
+        message,
+        needs_chain,
+        payer: v.payer.map(|a| a.to_checksum()),
+        replay_key: v.replay_key.map(|k| k.to_string()),
+        digest: v.digest.map(|d| PyBytes::new(py, &d).unbind()),
+    })
+}
+
+/// Standard padded base64 of compact JSON.
+#[pyfunction]
+fn encode_header(data: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(codec::encode_header(&json_arg(data)?))
+}
+
+/// A header value decoded strictly (size cap first, one base64 alphabet, strict JSON).
+#[pyfunction]
+#[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
+fn decode_header<'py>(py: Python<'py>, header: &str, max_bytes: usize) -> PyResult<Bound<'py, PyAny>> {
+    let value = codec::decode_header_json(header, max_bytes).map_err(Error::from)?;
+    to_py(py, &value)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PaymentRequirements>()?;
+    m.add_class::<PaymentRequiredMessage>()?;
+    m.add_class::<PaymentPayloadMessage>()?;
+    m.add_class::<SettleResponseMessage>()?;
+    m.add_class::<VerifyResponseMessage>()?;
+    m.add_class::<SupportedResponseMessage>()?;
+    m.add_class::<VerifyResult>()?;
+    m.add_function(wrap_pyfunction!(create_payment, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_payment, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_header, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_header, m)?)?;
+    m.add("DEFAULT_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
+    Ok(())
+}

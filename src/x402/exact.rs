@@ -1,0 +1,687 @@
+//! The `exact` scheme with EIP-3009 `transferWithAuthorization`: typed data,
+//! client payment creation, and local (sans-chain) verification in the official
+//! order with the official reason strings, plus fastx402's stricter checks.
+
+use serde_json::{json, Value};
+
+use super::error::ProtocolError;
+use super::networks;
+use super::reason;
+use super::types::{Authorization, PaymentPayload, PaymentRequired, Requirements, SchemePayload};
+use crate::cache::Memo;
+use crate::crypto::address::Address;
+use crate::crypto::ecdsa::{self, Policy, SecretKey, Signature};
+use crate::crypto::hexutil;
+use crate::crypto::keccak::{keccak256, keccak256_concat};
+use crate::num::U256;
+
+pub const SCHEME: &str = "exact";
+
+/// `keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")`
+pub const DOMAIN_TYPEHASH: [u8; 32] = hex32("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
+/// `keccak256("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)")`
+pub const TRANSFER_TYPEHASH: [u8; 32] = hex32("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
+
+const fn hex32(s: &str) -> [u8; 32] {
+    let b = s.as_bytes();
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = nib(b[2 * i]) << 4 | nib(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn nib(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => panic!("not lowercase hex"),
+    }
+}
+
+/// The token's EIP-712 domain, built only from the server's requirements.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenDomain {
+    pub name: String,
+    pub version: String,
+    pub chain_id: u64,
+    pub verifying_contract: Address,
+}
+
+impl TokenDomain {
+    /// From requirements: `extra.name`, `extra.version`, the network's chain id, the asset.
+    pub fn from_requirements(req: &Requirements) -> Result<Self, ProtocolError> {
+        let chain_id = networks::Network::parse(&req.network).map(|n| n.chain_id()).map_err(|e| {
+            ProtocolError::field(reason::FAILED_TO_GET_NETWORK_CONFIG, "network", e)
+        })?;
+        let (Some(name), Some(version)) = (req.extra_str("name"), req.extra_str("version")) else {
+            return Err(ProtocolError::field(
+                reason::MISSING_EIP712_DOMAIN,
+                "extra",
+                "extra must carry the token's EIP-712 name and version",
+            ));
+        };
+        Ok(TokenDomain {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            chain_id,
+            verifying_contract: req.asset,
+        })
+    }
+
+    /// The domain separator, memoized per domain.
+    pub fn separator(&self) -> [u8; 32] {
+        static MEMO: Memo<TokenDomain, [u8; 32]> = Memo::new(256);
+        MEMO.get_or_insert_with(self, || {
+            keccak256_concat(&[
+                &DOMAIN_TYPEHASH,
+                &keccak256(self.name.as_bytes()),
+                &keccak256(self.version.as_bytes()),
+                &U256::from_u64(self.chain_id).to_be_bytes(),
+                &self.verifying_contract.to_word(),
+            ])
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "name": self.name,
+            "version": self.version,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract.to_checksum(),
+        })
+    }
+}
+
+/// The EIP-712 digest a payer signs for an authorization.
+pub fn authorization_digest(domain: &TokenDomain, auth: &Authorization) -> [u8; 32] {
+    let struct_hash = keccak256_concat(&[
+        &TRANSFER_TYPEHASH,
+        &auth.from.to_word(),
+        &auth.to.to_word(),
+        &auth.value.to_be_bytes(),
+        &auth.valid_after.to_be_bytes(),
+        &auth.valid_before.to_be_bytes(),
+        &auth.nonce,
+    ]);
+    keccak256_concat(&[b"\x19\x01", &domain.separator(), &struct_hash])
+}
+
+/// The full typed-data document (what a wallet shows and signs).
+pub fn authorization_typed_data(domain: &TokenDomain, auth: &Authorization) -> Value {
+    json!({
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"}
+            ],
+            "TransferWithAuthorization": [
+                {"name": "from", "type": "address"},
+                {"name": "to", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "validAfter", "type": "uint256"},
+                {"name": "validBefore", "type": "uint256"},
+                {"name": "nonce", "type": "bytes32"}
+            ]
+        },
+        "primaryType": "TransferWithAuthorization",
+        "domain": domain.to_json(),
+        "message": auth.to_json(),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Client side.
+
+/// How far back `validAfter` is set, absorbing clock skew between client and chain.
+pub const VALID_AFTER_BACKDATE: u64 = 600;
+
+/// Client choices; `nonce` is drawn from the OS CSPRNG unless given (tests).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub now: u64,
+    pub nonce: Option<[u8; 32]>,
+}
+
+/// The first entry of `accepts` this client can pay: `exact` over EIP-3009.
+pub fn select_requirements(required: &PaymentRequired) -> Result<&Requirements, ProtocolError> {
+    required
+        .accepts
+        .iter()
+        .find(|r| {
+            r.scheme == SCHEME && r.extra_str("assetTransferMethod").is_none_or(|m| m == "eip3009")
+        })
+        .ok_or_else(|| {
+            ProtocolError::field(
+                reason::UNSUPPORTED_SCHEME,
+                "accepts",
+                "no 'exact' EIP-3009 payment option is offered",
+            )
+        })
+}
+
+/// Signs an EIP-3009 payment for `requirements` (one entry of a `PaymentRequired`)
+/// and returns the payload, with `accepted` echoing the server's JSON unchanged.
+pub fn create_payment(
+    required: &PaymentRequired,
+    requirements: &Requirements,
+    signer: &SecretKey,
+    options: &CreateOptions,
+) -> Result<PaymentPayload, ProtocolError> {
+    if requirements.scheme != SCHEME {
+        return Err(ProtocolError::field(
+            reason::UNSUPPORTED_SCHEME,
+            "scheme",
+            format_args!("this signer pays the 'exact' scheme, not {:?}", requirements.scheme),
+        ));
+    }
+    if requirements.extra_str("assetTransferMethod").is_some_and(|m| m != "eip3009") {
+        return Err(ProtocolError::field(
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+            "extra.assetTransferMethod",
+            "only EIP-3009 transfers are signed here",
+        ));
+    }
+    if requirements.pay_to.is_zero() {
+        return Err(ProtocolError::field(
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+            "payTo",
+            "refusing to pay the zero address",
+        ));
+    }
+    let domain = TokenDomain::from_requirements(requirements)?;
+    let nonce = match options.nonce {
+        Some(n) => n,
+        None => {
+            let mut n = [0u8; 32];
+            getrandom::fill(&mut n).map_err(|e| {
+                ProtocolError::field(reason::UNEXPECTED_VERIFY_ERROR, "nonce", format_args!("OS randomness failed: {e}"))
+            })?;
+            n
+        }
+    };
+    let authorization = Authorization {
+        from: signer.address(),
+        to: requirements.pay_to,
+        value: requirements.amount,
+        valid_after: U256::from_u64(options.now.saturating_sub(VALID_AFTER_BACKDATE)),
+        valid_before: U256::from_u64(options.now.saturating_add(requirements.max_timeout_seconds)),
+        nonce,
+    };
+    let signature = signer.sign_digest(&authorization_digest(&domain, &authorization));
+    let payload = json!({
+        "authorization": authorization.to_json(),
+        "signature": hexutil::encode_0x(&signature.to_bytes()),
+    });
+    let raw = if requirements.version == 1 {
+        json!({
+            "x402Version": 1,
+            "scheme": requirements.scheme,
+            "network": requirements.network,
+            "payload": payload,
+        })
+    } else {
+        let mut raw = json!({"x402Version": 2, "payload": payload, "accepted": requirements.raw});
+        if let Some(resource) = &required.resource {
+            raw["resource"] = resource.raw.clone();
+        }
+        raw
+    };
+    Ok(PaymentPayload {
+        version: requirements.version,
+        scheme: requirements.scheme.clone(),
+        network: requirements.network.clone(),
+        accepted: (requirements.version == 2).then(|| requirements.clone()),
+        payload: SchemePayload::Eip3009 {
+            authorization,
+            signature: signature.to_bytes().to_vec(),
+        },
+        resource: required.resource.clone(),
+        extensions: None,
+        raw,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Server / facilitator side.
+
+/// Seconds a `validBefore` must still have left (the official facilitators' 6 s).
+pub const MIN_VALIDITY_LEFT: u64 = 6;
+/// Default clock skew allowed on top of `maxTimeoutSeconds`.
+pub const DEFAULT_SKEW: u64 = 30;
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// The verifier's clock, Unix seconds.
+    pub now: u64,
+    /// Allowed `validBefore − now` beyond `maxTimeoutSeconds`.
+    pub skew_seconds: u64,
+    /// If set, a v2 payment must name exactly this resource URL.
+    pub resource_url: Option<String>,
+}
+
+impl VerifyOptions {
+    pub fn at(now: u64) -> Self {
+        VerifyOptions {
+            now,
+            skew_seconds: DEFAULT_SKEW,
+            resource_url: None,
+        }
+    }
+}
+
+/// The canonical identity of one authorization: the same for every encoding of it
+/// (base64 alphabet, key order, address case), and what settles at most once on chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplayKey {
+    pub chain_id: u64,
+    /// The contract whose nonce space holds `nonce` (the token for EIP-3009).
+    pub contract: Address,
+    pub from: Address,
+    pub nonce: [u8; 32],
+}
+
+impl std::fmt::Display for ReplayKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "eip155:{}:{}:{}:{}",
+            self.chain_id,
+            hexutil::encode_0x(&self.contract.0),
+            hexutil::encode_0x(&self.from.0),
+            hexutil::encode_0x(&self.nonce)
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    Invalid { reason: &'static str, message: String },
+    /// Well-formed, but the signature is not a plain EOA signature (ERC-6492 or
+    /// EIP-1271): only chain state can decide.
+    NeedsChain { message: String },
+}
+
+/// The outcome of local verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub verdict: Verdict,
+    pub payer: Option<Address>,
+    pub replay_key: Option<ReplayKey>,
+    /// The EIP-712 digest the payer signed (when the payload got that far).
+    pub digest: Option<[u8; 32]>,
+}
+
+impl Verification {
+    pub fn is_valid(&self) -> bool {
+        self.verdict == Verdict::Valid
+    }
+
+    fn invalid(reason: &'static str, message: impl Into<String>, payer: Option<Address>) -> Self {
+        Verification {
+            verdict: Verdict::Invalid {
+                reason,
+                message: message.into(),
+            },
+            payer,
+            replay_key: None,
+            digest: None,
+        }
+    }
+}
+
+/// Verifies an `exact` EIP-3009 payment against the requirements it claims to meet,
+/// without chain access. Order and reasons follow the official facilitator; fastx402
+/// adds: `accepted` must equal the requirements (addresses as bytes), zero addresses,
+/// high-s and bad v are refused, `validBefore − now ≤ maxTimeoutSeconds + skew`, and
+/// optionally the resource URL is bound.
+pub fn verify_payment(payload: &PaymentPayload, requirements: &Requirements, options: &VerifyOptions) -> Verification {
+    let SchemePayload::Eip3009 { authorization: auth, signature } = &payload.payload else {
+        return Verification::invalid(
+            reason::INVALID_PAYLOAD,
+            "payload must be {authorization, signature} for exact EIP-3009",
+            None,
+        );
+    };
+    let payer = Some(auth.from);
+    let fail = |reason, message: String| Verification::invalid(reason, message, payer);
+
+    if payload.version != requirements.version {
+        return fail(
+            reason::INVALID_X402_VERSION,
+            format!("payment is x402 v{}, requirements are v{}", payload.version, requirements.version),
+        );
+    }
+    if payload.scheme != SCHEME || requirements.scheme != SCHEME {
+        return fail(reason::UNSUPPORTED_SCHEME, format!("scheme {:?} is not 'exact'", payload.scheme));
+    }
+    if payload.network != requirements.network {
+        return fail(
+            reason::NETWORK_MISMATCH,
+            format!("payment is for {:?}, requirements are for {:?}", payload.network, requirements.network),
+        );
+    }
+    let domain = match TokenDomain::from_requirements(requirements) {
+        Ok(d) => d,
+        Err(e) => return fail(e.reason, e.message),
+    };
+    if let Some(accepted) = &payload.accepted {
+        if !accepted.same_terms(requirements) {
+            return fail(
+                reason::INVALID_PAYMENT_REQUIREMENTS,
+                "accepted does not equal the offered requirements".into(),
+            );
+        }
+    }
+    if auth.from.is_zero() {
+        return fail(reason::INVALID_PAYLOAD, "authorization.from is the zero address".into());
+    }
+    if requirements.pay_to.is_zero() {
+        return fail(reason::INVALID_PAYMENT_REQUIREMENTS, "payTo is the zero address".into());
+    }
+    if auth.to != requirements.pay_to {
+        return fail(
+            reason::RECIPIENT_MISMATCH,
+            format!("authorization.to is {}, payTo is {}", auth.to, requirements.pay_to),
+        );
+    }
+    if auth.value != requirements.amount {
+        return fail(
+            reason::VALUE_MISMATCH,
+            format!("authorization.value is {}, amount is {}", auth.value, requirements.amount),
+        );
+    }
+    let now = U256::from_u64(options.now);
+    let min_before = U256::from_u64(options.now.saturating_add(MIN_VALIDITY_LEFT));
+    if lt(&auth.valid_before, &min_before) {
+        return fail(
+            reason::VALID_BEFORE,
+            format!("validBefore {} leaves less than {MIN_VALIDITY_LEFT} s", auth.valid_before),
+        );
+    }
+    if lt(&now, &auth.valid_after) {
+        return fail(reason::VALID_AFTER, format!("validAfter {} is in the future", auth.valid_after));
+    }
+    let horizon = options
+        .now
+        .saturating_add(requirements.max_timeout_seconds)
+        .saturating_add(options.skew_seconds);
+    if lt(&U256::from_u64(horizon), &auth.valid_before) {
+        return fail(
+            reason::VALID_BEFORE,
+            format!(
+                "validBefore {} is more than maxTimeoutSeconds ({}) + {} s ahead",
+                auth.valid_before, requirements.max_timeout_seconds, options.skew_seconds
+            ),
+        );
+    }
+    if let Some(expected) = &options.resource_url {
+        if payload.version == 2 {
+            match &payload.resource {
+                Some(r) if &r.url == expected => {}
+                Some(r) => {
+                    return fail(
+                        reason::INVALID_PAYLOAD,
+                        format!("payment is for resource {:?}, not {expected:?}", r.url),
+                    )
+                }
+                None => return fail(reason::INVALID_PAYLOAD, "payment names no resource".into()),
+            }
+        }
+    }
+
+    let digest = authorization_digest(&domain, auth);
+    let replay_key = ReplayKey {
+        chain_id: domain.chain_id,
+        contract: requirements.asset,
+        from: auth.from,
+        nonce: auth.nonce,
+    };
+    let verdict = eoa_verdict(&digest, signature, &auth.from);
+    Verification {
+        verdict,
+        payer,
+        replay_key: Some(replay_key),
+        digest: Some(digest),
+    }
+}
+
+fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
+    if signature.is_empty() {
+        return Verdict::Invalid {
+            reason: reason::INVALID_SIGNATURE,
+            message: "signature is empty".into(),
+        };
+    }
+    if signature.len() != 65 || super::smart_wallet::is_erc6492(signature) {
+        return Verdict::NeedsChain {
+            message: format!("{}-byte signature is not a plain EOA signature", signature.len()),
+        };
+    }
+    let invalid = |message: String| Verdict::Invalid {
+        reason: reason::INVALID_SIGNATURE,
+        message,
+    };
+    let parsed = match Signature::from_bytes(signature) {
+        Ok(s) => s,
+        Err(e) => return invalid(e.to_string()),
+    };
+    if parsed.to_bytes()[64] != signature[64] {
+        // v = 0/1: ecrecover on chain only takes 27/28.
+        return invalid("signature v must be 27 or 28".into());
+    }
+    match ecdsa::recover_public_key_with::<ecdsa::DefaultBackend>(digest, &parsed, Policy::default()) {
+        Ok(public) if Address::from_public_key(&public) == *from => Verdict::Valid,
+        Ok(public) => invalid(format!(
+            "signature recovers to {}, not the payer {from}",
+            Address::from_public_key(&public)
+        )),
+        Err(e) => invalid(e.to_string()),
+    }
+}
+
+fn lt(a: &U256, b: &U256) -> bool {
+    a.to_be_bytes() < b.to_be_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::eip712::{hash_typed_data, DomainTypes};
+    use crate::x402::types::PaymentRequired;
+
+    const NOW: u64 = 1_740_672_100;
+
+    fn spec_requirements() -> Requirements {
+        let mut extra = serde_json::Map::new();
+        extra.insert("name".into(), json!("USDC"));
+        extra.insert("version".into(), json!("2"));
+        Requirements::new_v2(
+            "exact",
+            "eip155:84532",
+            U256::from_u64(10_000),
+            Address::parse("0x036CbD53842c5426634e7929541eC2318f3dCF7e").unwrap(),
+            Address::parse("0x209693Bc6afc0C5328bA36FaF03C514EF312287C").unwrap(),
+            60,
+            Some(extra),
+        )
+    }
+
+    /// The x402 v2 specification's example payment (a real signature).
+    fn spec_payload() -> PaymentPayload {
+        let req = spec_requirements();
+        let raw = json!({
+            "x402Version": 2,
+            "payload": {
+                "authorization": {
+                    "from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
+                    "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+                    "value": "10000",
+                    "validAfter": "1740672089",
+                    "validBefore": "1740672154",
+                    "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"
+                },
+                "signature": "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c"
+            },
+            "accepted": req.raw,
+        });
+        PaymentPayload::from_json(&raw).unwrap()
+    }
+
+    fn required(req: &Requirements) -> PaymentRequired {
+        let mut raw = json!({"x402Version": req.version, "accepts": [req.raw]});
+        if req.version == 2 {
+            raw["resource"] = json!({"url": "https://api.example.com/weather"});
+        }
+        PaymentRequired::from_json(&raw).unwrap()
+    }
+
+    fn reason_of(v: &Verification) -> &'static str {
+        match &v.verdict {
+            Verdict::Invalid { reason, .. } => reason,
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn spec_example_digest_and_signature() {
+        let req = spec_requirements();
+        let payload = spec_payload();
+        let SchemePayload::Eip3009 { authorization, .. } = &payload.payload else { unreachable!() };
+        let domain = TokenDomain::from_requirements(&req).unwrap();
+        assert_eq!(
+            hexutil::encode_0x(&domain.separator()),
+            "0x71f17a3b2ff373b803d70a5a07c046c1a2bc8e89c09ef722fcb047abe94c9818"
+        );
+        let digest = authorization_digest(&domain, authorization);
+        assert_eq!(
+            hexutil::encode_0x(&digest),
+            "0xf256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6"
+        );
+        // The fast path and the generic strict-v4 engine agree.
+        let typed = authorization_typed_data(&domain, authorization);
+        assert_eq!(hash_typed_data(&typed, DomainTypes::Given).unwrap(), digest);
+        let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
+        assert_eq!(v.verdict, Verdict::Valid, "{v:?}");
+        assert_eq!(v.payer.unwrap().to_checksum(), "0x857b06519E91e3A54538791bDbb0E22373e36b66");
+        assert_eq!(
+            v.replay_key.unwrap().to_string(),
+            "eip155:84532:0x036cbd53842c5426634e7929541ec2318f3dcf7e:0x857b06519e91e3a54538791bdbb0e22373e36b66:0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"
+        );
+    }
+
+    #[test]
+    fn high_s_twin_and_v01_rejected() {
+        let req = spec_requirements();
+        let mut payload = spec_payload();
+        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else { unreachable!() };
+        let original = signature.clone();
+        let sig = Signature::from_bytes(&original).unwrap();
+        let n_minus = Signature { r: sig.r, s: sub_n(&sig.s), y_parity: !sig.y_parity };
+        *signature = n_minus.to_bytes().to_vec();
+        let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
+        assert_eq!(reason_of(&v), reason::INVALID_SIGNATURE);
+        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else { unreachable!() };
+        *signature = original.clone();
+        signature[64] -= 27;
+        let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
+        assert_eq!(reason_of(&v), reason::INVALID_SIGNATURE);
+    }
+
+    fn sub_n(s: &[u8; 32]) -> [u8; 32] {
+        let n = U256::from_hex_digits(b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").unwrap();
+        let s = U256::from_be_bytes(s);
+        // n − s = n + (−s) mod 2^256.
+        let neg = s.wrapping_neg().to_be_bytes();
+        let nb = n.to_be_bytes();
+        let mut out = [0u8; 32];
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let t = u16::from(nb[i]) + u16::from(neg[i]) + carry;
+            out[i] = t as u8;
+            carry = t >> 8;
+        }
+        out
+    }
+
+    #[test]
+    fn create_then_verify_v2_and_v1() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        for version in [2u8, 1] {
+            let mut req = spec_requirements();
+            if version == 1 {
+                let mut raw = req.raw.clone();
+                let obj = raw.as_object_mut().unwrap();
+                let amount = obj.shift_remove("amount").unwrap();
+                obj.insert("maxAmountRequired".into(), amount);
+                obj.insert("network".into(), json!("base-sepolia"));
+                obj.insert("resource".into(), json!("https://api.example.com/weather"));
+                req = Requirements::from_json(&raw, 1).unwrap();
+            }
+            let opts = CreateOptions { now: NOW, nonce: Some([9u8; 32]) };
+            let payment = create_payment(&required(&req), &req, &key, &opts).unwrap();
+            let decoded = PaymentPayload::from_header(&payment.to_header(), 8192).unwrap();
+            assert_eq!(decoded, payment);
+            if version == 2 {
+                assert_eq!(payment.raw["accepted"], req.raw, "accepted echoed unchanged");
+                assert_eq!(payment.raw["resource"]["url"], "https://api.example.com/weather");
+            }
+            let v = verify_payment(&decoded, &req, &VerifyOptions::at(NOW + 1));
+            assert_eq!(v.verdict, Verdict::Valid, "v{version}: {v:?}");
+            assert_eq!(v.payer, Some(key.address()));
+            let SchemePayload::Eip3009 { authorization, .. } = &decoded.payload else { unreachable!() };
+            assert_eq!(authorization.valid_after, U256::from_u64(NOW - 600));
+            assert_eq!(authorization.valid_before, U256::from_u64(NOW + 60));
+        }
+    }
+
+    #[test]
+    fn every_local_reason() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        let req = spec_requirements();
+        let opts = CreateOptions { now: NOW, nonce: Some([1u8; 32]) };
+        let good = create_payment(&required(&req), &req, &key, &opts).unwrap();
+        let check = |mutate: &dyn Fn(&mut Value), req: &Requirements, now: u64, expected: &str| {
+            let mut raw = good.raw.clone();
+            mutate(&mut raw);
+            let payload = PaymentPayload::from_json(&raw).unwrap();
+            let v = verify_payment(&payload, req, &VerifyOptions::at(now));
+            assert_eq!(reason_of(&v), expected, "{raw}");
+        };
+        let noop = |_: &mut Value| {};
+        let mut other = req.clone();
+        other.scheme = "upto".into();
+        check(&noop, &other, NOW, reason::UNSUPPORTED_SCHEME);
+        check(&|r| r["accepted"]["scheme"] = json!("upto"), &req, NOW, reason::UNSUPPORTED_SCHEME);
+        check(&|r| r["accepted"]["network"] = json!("eip155:8453"), &req, NOW, reason::NETWORK_MISMATCH);
+        let mut bad_net = req.clone();
+        bad_net.network = "eip155:x".into();
+        check(&|r| r["accepted"]["network"] = json!("eip155:x"), &bad_net, NOW, reason::FAILED_TO_GET_NETWORK_CONFIG);
+        let mut no_domain = req.clone();
+        no_domain.extra = None;
+        check(&noop, &no_domain, NOW, reason::MISSING_EIP712_DOMAIN);
+        check(&|r| r["accepted"]["maxTimeoutSeconds"] = json!(61), &req, NOW, reason::INVALID_PAYMENT_REQUIREMENTS);
+        check(&|r| r["accepted"]["extra"]["name"] = json!("USD Coin"), &req, NOW, reason::INVALID_PAYMENT_REQUIREMENTS);
+        let to = "0x0000000000000000000000000000000000000001";
+        check(&|r| r["payload"]["authorization"]["to"] = json!(to), &req, NOW, reason::RECIPIENT_MISMATCH);
+        check(&|r| r["payload"]["authorization"]["value"] = json!("10001"), &req, NOW, reason::VALUE_MISMATCH);
+        check(&noop, &req, NOW + 60 - 5, reason::VALID_BEFORE);
+        check(&noop, &req, NOW - 601, reason::VALID_AFTER);
+        let far = (NOW + 60 + DEFAULT_SKEW + 1).to_string();
+        check(&|r| r["payload"]["authorization"]["validBefore"] = json!(far), &req, NOW, reason::VALID_BEFORE);
+        check(&|r| r["payload"]["authorization"]["nonce"] = json!(hexutil::encode_0x(&[2u8; 32])), &req, NOW, reason::INVALID_SIGNATURE);
+        let zero = "0x0000000000000000000000000000000000000000";
+        check(&|r| r["payload"]["authorization"]["from"] = json!(zero), &req, NOW, reason::INVALID_PAYLOAD);
+        check(&|r| r["payload"]["signature"] = json!("0x"), &req, NOW, reason::INVALID_SIGNATURE);
+        // Not 65 bytes: possibly a contract wallet's signature; only the chain can tell.
+        let mut raw = good.raw.clone();
+        raw["payload"]["signature"] = json!("0x1234");
+        let v = verify_payment(&PaymentPayload::from_json(&raw).unwrap(), &req, &VerifyOptions::at(NOW));
+        assert!(matches!(v.verdict, Verdict::NeedsChain { .. }), "{v:?}");
+    }
+}

@@ -1,0 +1,500 @@
+//! x402 wire types, v1 and v2, with their exact wire names. Each is parsed from
+//! strict JSON into typed fields and keeps the JSON it came from (`raw`), so that a
+//! client can echo `accepted` unchanged and a server can compare it with its offer.
+
+use serde_json::{json, Map, Value};
+
+use super::codec;
+use super::error::ProtocolError;
+use super::fields::Obj;
+use super::reason;
+use crate::crypto::address::Address;
+use crate::num::U256;
+
+/// Largest signature accepted in a payload (ERC-6492 wrappers carry deploy data).
+pub const MAX_SIGNATURE_BYTES: usize = 4096;
+
+fn version(obj: &Obj) -> Result<u8, ProtocolError> {
+    match obj.get("x402Version") {
+        Some(Value::Number(n)) if n.as_str() == "1" => Ok(1),
+        Some(Value::Number(n)) if n.as_str() == "2" => Ok(2),
+        Some(v) => Err(ProtocolError::field(
+            reason::INVALID_X402_VERSION,
+            obj.child_path("x402Version"),
+            format_args!("x402Version must be the JSON integer 1 or 2, got {v}"),
+        )),
+        None => Err(ProtocolError::field(
+            reason::INVALID_X402_VERSION,
+            obj.child_path("x402Version"),
+            "required field is missing",
+        )),
+    }
+}
+
+fn opaque_object(obj: &Obj, key: &str) -> Result<Option<Value>, ProtocolError> {
+    Ok(obj.optional_object(key)?.map(|o| Value::Object(o.map.clone())))
+}
+
+/// `ResourceInfo` (v2): what is being paid for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceInfo {
+    pub url: String,
+    pub description: Option<String>,
+    pub mime_type: Option<String>,
+    pub raw: Value,
+}
+
+impl ResourceInfo {
+    pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
+        obj.only(&["url", "description", "mimeType", "serviceName", "tags", "iconUrl"])?;
+        let url = obj.required_text("url")?;
+        Ok(ResourceInfo {
+            url: url.to_owned(),
+            description: obj.text("description")?.map(str::to_owned),
+            mime_type: obj.text("mimeType")?.map(str::to_owned),
+            raw: Value::Object(obj.map.clone()),
+        })
+    }
+}
+
+/// One entry of `accepts`. v1's `maxAmountRequired` is read into `amount`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requirements {
+    pub version: u8,
+    pub scheme: String,
+    pub network: String,
+    pub amount: U256,
+    pub asset: Address,
+    pub pay_to: Address,
+    pub max_timeout_seconds: u64,
+    pub extra: Option<Map<String, Value>>,
+    /// v1 only: the resource URL carried inline.
+    pub resource: Option<String>,
+    /// The JSON as received, echoed unchanged by clients.
+    pub raw: Value,
+}
+
+const V2_REQUIREMENT_KEYS: &[&str] = &["scheme", "network", "amount", "asset", "payTo", "maxTimeoutSeconds", "extra"];
+const V1_REQUIREMENT_KEYS: &[&str] = &[
+    "scheme",
+    "network",
+    "maxAmountRequired",
+    "resource",
+    "description",
+    "mimeType",
+    "payTo",
+    "maxTimeoutSeconds",
+    "asset",
+    "outputSchema",
+    "extra",
+];
+
+impl Requirements {
+    pub fn parse(obj: &Obj, version: u8) -> Result<Self, ProtocolError> {
+        let v1 = version == 1;
+        obj.only(if v1 { V1_REQUIREMENT_KEYS } else { V2_REQUIREMENT_KEYS })?;
+        let (amount, resource) = if v1 {
+            obj.text("description")?;
+            obj.text("mimeType")?;
+            obj.optional_object("outputSchema")?;
+            (obj.uint("maxAmountRequired")?, Some(obj.required_text("resource")?.to_owned()))
+        } else {
+            (obj.uint("amount")?, None)
+        };
+        Ok(Requirements {
+            version,
+            scheme: obj.token("scheme")?.to_owned(),
+            network: obj.token("network")?.to_owned(),
+            amount,
+            asset: obj.address("asset")?,
+            pay_to: obj.address("payTo")?,
+            max_timeout_seconds: obj.integer("maxTimeoutSeconds")?,
+            extra: obj.optional_object("extra")?.map(|o| o.map.clone()),
+            resource,
+            raw: Value::Object(obj.map.clone()),
+        })
+    }
+
+    pub fn from_json(value: &Value, version: u8) -> Result<Self, ProtocolError> {
+        Self::parse(&Obj::new(value, "$", reason::INVALID_PAYMENT_REQUIREMENTS)?, version)
+    }
+
+    /// A string from `extra` (e.g. the EIP-712 `name` and `version`).
+    pub fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extra.as_ref()?.get(key)?.as_str()
+    }
+
+    /// Same terms: every field equal, addresses compared as bytes, `extra` as JSON.
+    pub fn same_terms(&self, other: &Requirements) -> bool {
+        let empty = Map::new();
+        self.version == other.version
+            && self.scheme == other.scheme
+            && self.network == other.network
+            && self.amount == other.amount
+            && self.asset == other.asset
+            && self.pay_to == other.pay_to
+            && self.max_timeout_seconds == other.max_timeout_seconds
+            && self.extra.as_ref().unwrap_or(&empty) == other.extra.as_ref().unwrap_or(&empty)
+            && self.resource == other.resource
+    }
+
+    /// Builds v2 requirements and their wire JSON (key order as the official SDKs emit).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_v2(
+        scheme: &str,
+        network: &str,
+        amount: U256,
+        asset: Address,
+        pay_to: Address,
+        max_timeout_seconds: u64,
+        extra: Option<Map<String, Value>>,
+    ) -> Self {
+        let mut raw = json!({
+            "scheme": scheme,
+            "network": network,
+            "amount": amount.to_string(),
+            "asset": asset.to_checksum(),
+            "payTo": pay_to.to_checksum(),
+            "maxTimeoutSeconds": max_timeout_seconds,
+        });
+        raw["extra"] = Value::Object(extra.clone().unwrap_or_default());
+        Requirements {
+            version: 2,
+            scheme: scheme.to_owned(),
+            network: network.to_owned(),
+            amount,
+            asset,
+            pay_to,
+            max_timeout_seconds,
+            extra: Some(extra.unwrap_or_default()),
+            resource: None,
+            raw,
+        }
+    }
+}
+
+/// The 402 answer: what the server accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentRequired {
+    pub version: u8,
+    pub error: Option<String>,
+    pub resource: Option<ResourceInfo>,
+    pub accepts: Vec<Requirements>,
+    pub extensions: Option<Value>,
+    pub raw: Value,
+}
+
+impl PaymentRequired {
+    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        let obj = Obj::new(value, "$", reason::INVALID_PAYMENT_REQUIREMENTS)?;
+        let version = version(&obj)?;
+        if version == 1 {
+            obj.only(&["x402Version", "error", "accepts"])?;
+        } else {
+            obj.only(&["x402Version", "error", "resource", "accepts", "extensions"])?;
+        }
+        let accepts_json = obj.array("accepts")?;
+        let mut accepts = Vec::with_capacity(accepts_json.len());
+        for (i, item) in accepts_json.iter().enumerate() {
+            let item = Obj::new(item, format!("accepts[{i}]"), reason::INVALID_PAYMENT_REQUIREMENTS)?;
+            accepts.push(Requirements::parse(&item, version)?);
+        }
+        let resource = match obj.optional_object("resource")? {
+            Some(r) => Some(ResourceInfo::parse(&r)?),
+            None => None,
+        };
+        Ok(PaymentRequired {
+            version,
+            error: obj.text("error")?.map(str::to_owned),
+            resource,
+            accepts,
+            extensions: opaque_object(&obj, "extensions")?,
+            raw: value.clone(),
+        })
+    }
+
+    pub fn from_header(header: &str, max_bytes: usize) -> Result<Self, ProtocolError> {
+        Self::from_json(&codec::decode_header_json(header, max_bytes)?)
+    }
+
+    pub fn to_header(&self) -> String {
+        codec::encode_header(&self.raw)
+    }
+}
+
+/// The EIP-3009 `TransferWithAuthorization` fields a payer signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    pub from: Address,
+    pub to: Address,
+    pub value: U256,
+    pub valid_after: U256,
+    pub valid_before: U256,
+    pub nonce: [u8; 32],
+}
+
+impl Authorization {
+    pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
+        obj.only(&["from", "to", "value", "validAfter", "validBefore", "nonce"])?;
+        Ok(Authorization {
+            from: obj.address("from")?,
+            to: obj.address("to")?,
+            value: obj.uint("value")?,
+            valid_after: obj.uint("validAfter")?,
+            valid_before: obj.uint("validBefore")?,
+            nonce: obj.bytes32("nonce")?,
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "from": self.from.to_checksum(),
+            "to": self.to.to_checksum(),
+            "value": self.value.to_string(),
+            "validAfter": self.valid_after.to_string(),
+            "validBefore": self.valid_before.to_string(),
+            "nonce": crate::crypto::hexutil::encode_0x(&self.nonce),
+        })
+    }
+}
+
+/// The scheme-specific `payload` of a payment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SchemePayload {
+    /// `exact` with EIP-3009: `{authorization, signature}`.
+    Eip3009 { authorization: Authorization, signature: Vec<u8> },
+    /// Anything else (Permit2, other schemes), kept as JSON for its scheme to read.
+    Other(Value),
+}
+
+impl SchemePayload {
+    fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
+        if obj.get("authorization").is_some() {
+            obj.only(&["authorization", "signature"])?;
+            return Ok(SchemePayload::Eip3009 {
+                authorization: Authorization::parse(&obj.object("authorization")?)?,
+                signature: obj.hex_bytes("signature", MAX_SIGNATURE_BYTES)?,
+            });
+        }
+        Ok(SchemePayload::Other(Value::Object(obj.map.clone())))
+    }
+}
+
+/// What a client sends: `X-PAYMENT` (v1) or `PAYMENT-SIGNATURE` (v2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentPayload {
+    pub version: u8,
+    pub scheme: String,
+    pub network: String,
+    /// v2: the requirements the client accepted, as it echoed them.
+    pub accepted: Option<Requirements>,
+    pub payload: SchemePayload,
+    pub resource: Option<ResourceInfo>,
+    pub extensions: Option<Value>,
+    pub raw: Value,
+}
+
+impl PaymentPayload {
+    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        let obj = Obj::new(value, "$", reason::INVALID_PAYLOAD)?;
+        let version = version(&obj)?;
+        let payload = SchemePayload::parse(&obj.object("payload")?)?;
+        if version == 1 {
+            obj.only(&["x402Version", "scheme", "network", "payload"])?;
+            return Ok(PaymentPayload {
+                version,
+                scheme: obj.token("scheme")?.to_owned(),
+                network: obj.token("network")?.to_owned(),
+                accepted: None,
+                payload,
+                resource: None,
+                extensions: None,
+                raw: value.clone(),
+            });
+        }
+        obj.only(&["x402Version", "accepted", "payload", "resource", "extensions"])?;
+        let accepted = Requirements::parse(&obj.object("accepted")?, 2)?;
+        let resource = match obj.optional_object("resource")? {
+            Some(r) => Some(ResourceInfo::parse(&r)?),
+            None => None,
+        };
+        Ok(PaymentPayload {
+            version,
+            scheme: accepted.scheme.clone(),
+            network: accepted.network.clone(),
+            accepted: Some(accepted),
+            payload,
+            resource,
+            extensions: opaque_object(&obj, "extensions")?,
+            raw: value.clone(),
+        })
+    }
+
+    pub fn from_header(header: &str, max_bytes: usize) -> Result<Self, ProtocolError> {
+        Self::from_json(&codec::decode_header_json(header, max_bytes)?)
+    }
+
+    pub fn to_header(&self) -> String {
+        codec::encode_header(&self.raw)
+    }
+}
+
+/// A facilitator's `/verify` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyResponse {
+    pub is_valid: bool,
+    pub invalid_reason: Option<String>,
+    pub invalid_message: Option<String>,
+    pub payer: Option<Address>,
+    pub raw: Value,
+}
+
+impl VerifyResponse {
+    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        let obj = Obj::new(value, "$", reason::UNEXPECTED_VERIFY_ERROR)?;
+        obj.only(&["isValid", "invalidReason", "invalidMessage", "payer", "extensions", "extra"])?;
+        let payer = match obj.get("payer") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(obj.address("payer")?),
+        };
+        let invalid_reason = match obj.get("invalidReason") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(obj.token("invalidReason")?.to_owned()),
+        };
+        Ok(VerifyResponse {
+            is_valid: obj.bool("isValid")?,
+            invalid_reason,
+            invalid_message: obj.text("invalidMessage")?.map(str::to_owned),
+            payer,
+            raw: value.clone(),
+        })
+    }
+}
+
+/// A facilitator's `/settle` answer, also sent to clients in `PAYMENT-RESPONSE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettleResponse {
+    pub success: bool,
+    pub error_reason: Option<String>,
+    pub error_message: Option<String>,
+    pub payer: Option<Address>,
+    /// `0x` + 64 hex digits when `success`; may be empty on failure.
+    pub transaction: String,
+    pub network: String,
+    pub amount: Option<U256>,
+    pub raw: Value,
+}
+
+impl SettleResponse {
+    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        let obj = Obj::new(value, "$", reason::UNEXPECTED_SETTLE_ERROR)?;
+        obj.only(&[
+            "success",
+            "errorReason",
+            "errorMessage",
+            "payer",
+            "transaction",
+            "network",
+            "amount",
+            "extensions",
+            "extra",
+        ])?;
+        let success = obj.bool("success")?;
+        let transaction = match obj.get("transaction") {
+            Some(Value::String(s)) if s.is_empty() && !success => String::new(),
+            _ => {
+                let tx = obj.bytes32("transaction")?;
+                crate::crypto::hexutil::encode_0x(&tx)
+            }
+        };
+        let payer = match obj.get("payer") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(obj.address("payer")?),
+        };
+        let amount = match obj.get("amount") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(obj.uint("amount")?),
+        };
+        let error_reason = match obj.get("errorReason") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(obj.token("errorReason")?.to_owned()),
+        };
+        Ok(SettleResponse {
+            success,
+            error_reason,
+            error_message: obj.text("errorMessage")?.map(str::to_owned),
+            payer,
+            transaction,
+            network: obj.token("network")?.to_owned(),
+            amount,
+            raw: value.clone(),
+        })
+    }
+
+    pub fn from_header(header: &str, max_bytes: usize) -> Result<Self, ProtocolError> {
+        Self::from_json(&codec::decode_header_json(header, max_bytes)?)
+    }
+}
+
+/// One `(x402Version, scheme, network)` a facilitator supports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupportedKind {
+    pub version: u8,
+    pub scheme: String,
+    pub network: String,
+    pub extra: Option<Value>,
+}
+
+/// A facilitator's `GET /supported` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupportedResponse {
+    pub kinds: Vec<SupportedKind>,
+    pub extensions: Vec<String>,
+    pub signers: Map<String, Value>,
+    pub raw: Value,
+}
+
+impl SupportedResponse {
+    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        let obj = Obj::new(value, "$", reason::INVALID_PAYLOAD)?;
+        obj.only(&["kinds", "extensions", "signers"])?;
+        let mut kinds = Vec::new();
+        for (i, k) in obj.array("kinds")?.iter().enumerate() {
+            let k = Obj::new(k, format!("kinds[{i}]"), reason::INVALID_PAYLOAD)?;
+            k.only(&["x402Version", "scheme", "network", "extra"])?;
+            kinds.push(SupportedKind {
+                version: version(&k)?,
+                scheme: k.token("scheme")?.to_owned(),
+                network: k.token("network")?.to_owned(),
+                extra: opaque_object(&k, "extra")?,
+            });
+        }
+        let mut extensions = Vec::new();
+        if obj.get("extensions").is_some() {
+            for (i, e) in obj.array("extensions")?.iter().enumerate() {
+                let s = e.as_str().ok_or_else(|| {
+                    ProtocolError::field(reason::INVALID_PAYLOAD, format!("extensions[{i}]"), "must be a string")
+                })?;
+                extensions.push(s.to_owned());
+            }
+        }
+        let mut signers = Map::new();
+        if let Some(s) = obj.optional_object("signers")? {
+            for (family, addrs) in s.map {
+                let list = addrs.as_array().ok_or_else(|| s.err(family, "must be an array of addresses"))?;
+                for a in list {
+                    a.as_str()
+                        .and_then(|a| Address::parse(a).ok())
+                        .ok_or_else(|| s.err(family, "must be an array of addresses"))?;
+                }
+                signers.insert(family.clone(), addrs.clone());
+            }
+        }
+        Ok(SupportedResponse {
+            kinds,
+            extensions,
+            signers,
+            raw: value.clone(),
+        })
+    }
+}
