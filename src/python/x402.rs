@@ -354,9 +354,12 @@ pub struct VerifyResult {
 #[pymethods]
 impl VerifyResult {
     fn __repr__(&self) -> String {
+        let py_str = |s: &Option<String>| s.as_ref().map_or("None".to_owned(), |s| format!("{s:?}"));
         format!(
-            "VerifyResult(is_valid={}, reason={:?}, payer={:?})",
-            self.is_valid, self.reason, self.payer
+            "VerifyResult(is_valid={}, reason={}, payer={})",
+            if self.is_valid { "True" } else { "False" },
+            py_str(&self.reason),
+            py_str(&self.payer)
         )
     }
 }
