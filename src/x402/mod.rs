@@ -11,3 +11,4 @@ pub mod reason;
 pub mod fields;
 pub mod types;
 pub mod exact;
+pub mod permit2;
