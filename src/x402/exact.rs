@@ -18,9 +18,11 @@ use crate::num::U256;
 pub const SCHEME: &str = "exact";
 
 /// `keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")`
-pub const DOMAIN_TYPEHASH: [u8; 32] = hex32("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
+pub const DOMAIN_TYPEHASH: [u8; 32] =
+    hex32("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
 /// `keccak256("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)")`
-pub const TRANSFER_TYPEHASH: [u8; 32] = hex32("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
+pub const TRANSFER_TYPEHASH: [u8; 32] =
+    hex32("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
 
 const fn hex32(s: &str) -> [u8; 32] {
     let b = s.as_bytes();
@@ -53,9 +55,30 @@ pub struct TokenDomain {
 impl TokenDomain {
     /// From requirements: `extra.name`, `extra.version`, the network's chain id, the asset.
     pub fn from_requirements(req: &Requirements) -> Result<Self, ProtocolError> {
-        let chain_id = networks::Network::parse(&req.network).map(|n| n.chain_id()).map_err(|e| {
-            ProtocolError::field(reason::FAILED_TO_GET_NETWORK_CONFIG, "network", e)
-        })?;
+        // v1 names networks (`base-sepolia`), v2 uses CAIP-2 (`eip155:84532`); the
+        // official facilitators refuse the other form, and so does fastx402.
+        let caip2 = req.network.starts_with("eip155:");
+        if caip2 != (req.version == 2) {
+            return Err(ProtocolError::field(
+                reason::FAILED_TO_GET_NETWORK_CONFIG,
+                "network",
+                format_args!(
+                    "x402 v{} names networks {}, not {:?}",
+                    req.version,
+                    if req.version == 2 {
+                        "by CAIP-2 id (eip155:<chainId>)"
+                    } else {
+                        "by v1 name (base-sepolia, …)"
+                    },
+                    req.network
+                ),
+            ));
+        }
+        let chain_id = networks::Network::parse(&req.network)
+            .map(|n| n.chain_id())
+            .map_err(|e| {
+                ProtocolError::field(reason::FAILED_TO_GET_NETWORK_CONFIG, "network", e)
+            })?;
         let (Some(name), Some(version)) = (req.extra_str("name"), req.extra_str("version")) else {
             return Err(ProtocolError::field(
                 reason::MISSING_EIP712_DOMAIN,
@@ -153,7 +176,9 @@ pub fn select_requirements(required: &PaymentRequired) -> Result<&Requirements, 
         .accepts
         .iter()
         .find(|r| {
-            r.scheme == SCHEME && r.extra_str("assetTransferMethod").is_none_or(|m| m == "eip3009")
+            r.scheme == SCHEME
+                && r.extra_str("assetTransferMethod")
+                    .is_none_or(|m| m == "eip3009")
         })
         .ok_or_else(|| {
             ProtocolError::field(
@@ -176,10 +201,16 @@ pub fn create_payment(
         return Err(ProtocolError::field(
             reason::UNSUPPORTED_SCHEME,
             "scheme",
-            format_args!("this signer pays the 'exact' scheme, not {:?}", requirements.scheme),
+            format_args!(
+                "this signer pays the 'exact' scheme, not {:?}",
+                requirements.scheme
+            ),
         ));
     }
-    if requirements.extra_str("assetTransferMethod").is_some_and(|m| m != "eip3009") {
+    if requirements
+        .extra_str("assetTransferMethod")
+        .is_some_and(|m| m != "eip3009")
+    {
         return Err(ProtocolError::field(
             reason::INVALID_PAYMENT_REQUIREMENTS,
             "extra.assetTransferMethod",
@@ -199,7 +230,11 @@ pub fn create_payment(
         None => {
             let mut n = [0u8; 32];
             getrandom::fill(&mut n).map_err(|e| {
-                ProtocolError::field(reason::UNEXPECTED_VERIFY_ERROR, "nonce", format_args!("OS randomness failed: {e}"))
+                ProtocolError::field(
+                    reason::UNEXPECTED_VERIFY_ERROR,
+                    "nonce",
+                    format_args!("OS randomness failed: {e}"),
+                )
             })?;
             n
         }
@@ -225,6 +260,8 @@ pub fn create_payment(
             "payload": payload,
         })
     } else {
+        // Key order as the official Python SDK serializes its model (the TypeScript
+        // client puts `resource` before `accepted`; both parse either).
         let mut raw = json!({"x402Version": 2, "payload": payload, "accepted": requirements.raw});
         if let Some(resource) = &required.resource {
             raw["resource"] = resource.raw.clone();
@@ -301,10 +338,15 @@ impl std::fmt::Display for ReplayKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Valid,
-    Invalid { reason: &'static str, message: String },
+    Invalid {
+        reason: &'static str,
+        message: String,
+    },
     /// Well-formed, but the signature is not a plain EOA signature (ERC-6492 or
     /// EIP-1271): only chain state can decide.
-    NeedsChain { message: String },
+    NeedsChain {
+        message: String,
+    },
 }
 
 /// The outcome of local verification.
@@ -340,8 +382,16 @@ impl Verification {
 /// adds: `accepted` must equal the requirements (addresses as bytes), zero addresses,
 /// high-s and bad v are refused, `validBefore − now ≤ maxTimeoutSeconds + skew`, and
 /// optionally the resource URL is bound.
-pub fn verify_payment(payload: &PaymentPayload, requirements: &Requirements, options: &VerifyOptions) -> Verification {
-    let SchemePayload::Eip3009 { authorization: auth, signature } = &payload.payload else {
+pub fn verify_payment(
+    payload: &PaymentPayload,
+    requirements: &Requirements,
+    options: &VerifyOptions,
+) -> Verification {
+    let SchemePayload::Eip3009 {
+        authorization: auth,
+        signature,
+    } = &payload.payload
+    else {
         return Verification::invalid(
             reason::INVALID_PAYLOAD,
             "payload must be {authorization, signature} for exact EIP-3009",
@@ -354,16 +404,25 @@ pub fn verify_payment(payload: &PaymentPayload, requirements: &Requirements, opt
     if payload.version != requirements.version {
         return fail(
             reason::INVALID_X402_VERSION,
-            format!("payment is x402 v{}, requirements are v{}", payload.version, requirements.version),
+            format!(
+                "payment is x402 v{}, requirements are v{}",
+                payload.version, requirements.version
+            ),
         );
     }
     if payload.scheme != SCHEME || requirements.scheme != SCHEME {
-        return fail(reason::UNSUPPORTED_SCHEME, format!("scheme {:?} is not 'exact'", payload.scheme));
+        return fail(
+            reason::UNSUPPORTED_SCHEME,
+            format!("scheme {:?} is not 'exact'", payload.scheme),
+        );
     }
     if payload.network != requirements.network {
         return fail(
             reason::NETWORK_MISMATCH,
-            format!("payment is for {:?}, requirements are for {:?}", payload.network, requirements.network),
+            format!(
+                "payment is for {:?}, requirements are for {:?}",
+                payload.network, requirements.network
+            ),
         );
     }
     let domain = match TokenDomain::from_requirements(requirements) {
@@ -379,21 +438,33 @@ pub fn verify_payment(payload: &PaymentPayload, requirements: &Requirements, opt
         }
     }
     if auth.from.is_zero() {
-        return fail(reason::INVALID_PAYLOAD, "authorization.from is the zero address".into());
+        return fail(
+            reason::INVALID_PAYLOAD,
+            "authorization.from is the zero address".into(),
+        );
     }
     if requirements.pay_to.is_zero() {
-        return fail(reason::INVALID_PAYMENT_REQUIREMENTS, "payTo is the zero address".into());
+        return fail(
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+            "payTo is the zero address".into(),
+        );
     }
     if auth.to != requirements.pay_to {
         return fail(
             reason::RECIPIENT_MISMATCH,
-            format!("authorization.to is {}, payTo is {}", auth.to, requirements.pay_to),
+            format!(
+                "authorization.to is {}, payTo is {}",
+                auth.to, requirements.pay_to
+            ),
         );
     }
     if auth.value != requirements.amount {
         return fail(
             reason::VALUE_MISMATCH,
-            format!("authorization.value is {}, amount is {}", auth.value, requirements.amount),
+            format!(
+                "authorization.value is {}, amount is {}",
+                auth.value, requirements.amount
+            ),
         );
     }
     let now = U256::from_u64(options.now);
@@ -401,11 +472,17 @@ pub fn verify_payment(payload: &PaymentPayload, requirements: &Requirements, opt
     if lt(&auth.valid_before, &min_before) {
         return fail(
             reason::VALID_BEFORE,
-            format!("validBefore {} leaves less than {MIN_VALIDITY_LEFT} s", auth.valid_before),
+            format!(
+                "validBefore {} leaves less than {MIN_VALIDITY_LEFT} s",
+                auth.valid_before
+            ),
         );
     }
     if lt(&now, &auth.valid_after) {
-        return fail(reason::VALID_AFTER, format!("validAfter {} is in the future", auth.valid_after));
+        return fail(
+            reason::VALID_AFTER,
+            format!("validAfter {} is in the future", auth.valid_after),
+        );
     }
     let horizon = options
         .now
@@ -460,7 +537,10 @@ fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
     }
     if signature.len() != 65 || super::smart_wallet::is_erc6492(signature) {
         return Verdict::NeedsChain {
-            message: format!("{}-byte signature is not a plain EOA signature", signature.len()),
+            message: format!(
+                "{}-byte signature is not a plain EOA signature",
+                signature.len()
+            ),
         };
     }
     let invalid = |message: String| Verdict::Invalid {
@@ -475,7 +555,11 @@ fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
         // v = 0/1: ecrecover on chain only takes 27/28.
         return invalid("signature v must be 27 or 28".into());
     }
-    match ecdsa::recover_public_key_with::<ecdsa::DefaultBackend>(digest, &parsed, Policy::default()) {
+    match ecdsa::recover_public_key_with::<ecdsa::DefaultBackend>(
+        digest,
+        &parsed,
+        Policy::default(),
+    ) {
         Ok(public) if Address::from_public_key(&public) == *from => Verdict::Valid,
         Ok(public) => invalid(format!(
             "signature recovers to {}, not the payer {from}",
@@ -552,7 +636,9 @@ mod tests {
     fn spec_example_digest_and_signature() {
         let req = spec_requirements();
         let payload = spec_payload();
-        let SchemePayload::Eip3009 { authorization, .. } = &payload.payload else { unreachable!() };
+        let SchemePayload::Eip3009 { authorization, .. } = &payload.payload else {
+            unreachable!()
+        };
         let domain = TokenDomain::from_requirements(&req).unwrap();
         assert_eq!(
             hexutil::encode_0x(&domain.separator()),
@@ -568,7 +654,10 @@ mod tests {
         assert_eq!(hash_typed_data(&typed, DomainTypes::Given).unwrap(), digest);
         let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
         assert_eq!(v.verdict, Verdict::Valid, "{v:?}");
-        assert_eq!(v.payer.unwrap().to_checksum(), "0x857b06519E91e3A54538791bDbb0E22373e36b66");
+        assert_eq!(
+            v.payer.unwrap().to_checksum(),
+            "0x857b06519E91e3A54538791bDbb0E22373e36b66"
+        );
         assert_eq!(
             v.replay_key.unwrap().to_string(),
             "eip155:84532:0x036cbd53842c5426634e7929541ec2318f3dcf7e:0x857b06519e91e3a54538791bdbb0e22373e36b66:0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480"
@@ -579,14 +668,22 @@ mod tests {
     fn high_s_twin_and_v01_rejected() {
         let req = spec_requirements();
         let mut payload = spec_payload();
-        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else { unreachable!() };
+        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else {
+            unreachable!()
+        };
         let original = signature.clone();
         let sig = Signature::from_bytes(&original).unwrap();
-        let n_minus = Signature { r: sig.r, s: sub_n(&sig.s), y_parity: !sig.y_parity };
+        let n_minus = Signature {
+            r: sig.r,
+            s: sub_n(&sig.s),
+            y_parity: !sig.y_parity,
+        };
         *signature = n_minus.to_bytes().to_vec();
         let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
         assert_eq!(reason_of(&v), reason::INVALID_SIGNATURE);
-        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else { unreachable!() };
+        let SchemePayload::Eip3009 { signature, .. } = &mut payload.payload else {
+            unreachable!()
+        };
         *signature = original.clone();
         signature[64] -= 27;
         let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
@@ -594,7 +691,10 @@ mod tests {
     }
 
     fn sub_n(s: &[u8; 32]) -> [u8; 32] {
-        let n = U256::from_hex_digits(b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").unwrap();
+        let n = U256::from_hex_digits(
+            b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        )
+        .unwrap();
         let s = U256::from_be_bytes(s);
         // n − s = n + (−s) mod 2^256.
         let neg = s.wrapping_neg().to_be_bytes();
@@ -623,18 +723,29 @@ mod tests {
                 obj.insert("resource".into(), json!("https://api.example.com/weather"));
                 req = Requirements::from_json(&raw, 1).unwrap();
             }
-            let opts = CreateOptions { now: NOW, nonce: Some([9u8; 32]) };
+            let opts = CreateOptions {
+                now: NOW,
+                nonce: Some([9u8; 32]),
+            };
             let payment = create_payment(&required(&req), &req, &key, &opts).unwrap();
             let decoded = PaymentPayload::from_header(&payment.to_header(), 8192).unwrap();
             assert_eq!(decoded, payment);
             if version == 2 {
-                assert_eq!(payment.raw["accepted"], req.raw, "accepted echoed unchanged");
-                assert_eq!(payment.raw["resource"]["url"], "https://api.example.com/weather");
+                assert_eq!(
+                    payment.raw["accepted"], req.raw,
+                    "accepted echoed unchanged"
+                );
+                assert_eq!(
+                    payment.raw["resource"]["url"],
+                    "https://api.example.com/weather"
+                );
             }
             let v = verify_payment(&decoded, &req, &VerifyOptions::at(NOW + 1));
             assert_eq!(v.verdict, Verdict::Valid, "v{version}: {v:?}");
             assert_eq!(v.payer, Some(key.address()));
-            let SchemePayload::Eip3009 { authorization, .. } = &decoded.payload else { unreachable!() };
+            let SchemePayload::Eip3009 { authorization, .. } = &decoded.payload else {
+                unreachable!()
+            };
             assert_eq!(authorization.valid_after, U256::from_u64(NOW - 600));
             assert_eq!(authorization.valid_before, U256::from_u64(NOW + 60));
         }
@@ -644,7 +755,10 @@ mod tests {
     fn every_local_reason() {
         let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
         let req = spec_requirements();
-        let opts = CreateOptions { now: NOW, nonce: Some([1u8; 32]) };
+        let opts = CreateOptions {
+            now: NOW,
+            nonce: Some([1u8; 32]),
+        };
         let good = create_payment(&required(&req), &req, &key, &opts).unwrap();
         let check = |mutate: &dyn Fn(&mut Value), req: &Requirements, now: u64, expected: &str| {
             let mut raw = good.raw.clone();
@@ -657,31 +771,90 @@ mod tests {
         let mut other = req.clone();
         other.scheme = "upto".into();
         check(&noop, &other, NOW, reason::UNSUPPORTED_SCHEME);
-        check(&|r| r["accepted"]["scheme"] = json!("upto"), &req, NOW, reason::UNSUPPORTED_SCHEME);
-        check(&|r| r["accepted"]["network"] = json!("eip155:8453"), &req, NOW, reason::NETWORK_MISMATCH);
+        check(
+            &|r| r["accepted"]["scheme"] = json!("upto"),
+            &req,
+            NOW,
+            reason::UNSUPPORTED_SCHEME,
+        );
+        check(
+            &|r| r["accepted"]["network"] = json!("eip155:8453"),
+            &req,
+            NOW,
+            reason::NETWORK_MISMATCH,
+        );
         let mut bad_net = req.clone();
         bad_net.network = "eip155:x".into();
-        check(&|r| r["accepted"]["network"] = json!("eip155:x"), &bad_net, NOW, reason::FAILED_TO_GET_NETWORK_CONFIG);
+        check(
+            &|r| r["accepted"]["network"] = json!("eip155:x"),
+            &bad_net,
+            NOW,
+            reason::FAILED_TO_GET_NETWORK_CONFIG,
+        );
         let mut no_domain = req.clone();
         no_domain.extra = None;
         check(&noop, &no_domain, NOW, reason::MISSING_EIP712_DOMAIN);
-        check(&|r| r["accepted"]["maxTimeoutSeconds"] = json!(61), &req, NOW, reason::INVALID_PAYMENT_REQUIREMENTS);
-        check(&|r| r["accepted"]["extra"]["name"] = json!("USD Coin"), &req, NOW, reason::INVALID_PAYMENT_REQUIREMENTS);
+        check(
+            &|r| r["accepted"]["maxTimeoutSeconds"] = json!(61),
+            &req,
+            NOW,
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+        );
+        check(
+            &|r| r["accepted"]["extra"]["name"] = json!("USD Coin"),
+            &req,
+            NOW,
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+        );
         let to = "0x0000000000000000000000000000000000000001";
-        check(&|r| r["payload"]["authorization"]["to"] = json!(to), &req, NOW, reason::RECIPIENT_MISMATCH);
-        check(&|r| r["payload"]["authorization"]["value"] = json!("10001"), &req, NOW, reason::VALUE_MISMATCH);
+        check(
+            &|r| r["payload"]["authorization"]["to"] = json!(to),
+            &req,
+            NOW,
+            reason::RECIPIENT_MISMATCH,
+        );
+        check(
+            &|r| r["payload"]["authorization"]["value"] = json!("10001"),
+            &req,
+            NOW,
+            reason::VALUE_MISMATCH,
+        );
         check(&noop, &req, NOW + 60 - 5, reason::VALID_BEFORE);
         check(&noop, &req, NOW - 601, reason::VALID_AFTER);
         let far = (NOW + 60 + DEFAULT_SKEW + 1).to_string();
-        check(&|r| r["payload"]["authorization"]["validBefore"] = json!(far), &req, NOW, reason::VALID_BEFORE);
-        check(&|r| r["payload"]["authorization"]["nonce"] = json!(hexutil::encode_0x(&[2u8; 32])), &req, NOW, reason::INVALID_SIGNATURE);
+        check(
+            &|r| r["payload"]["authorization"]["validBefore"] = json!(far),
+            &req,
+            NOW,
+            reason::VALID_BEFORE,
+        );
+        check(
+            &|r| r["payload"]["authorization"]["nonce"] = json!(hexutil::encode_0x(&[2u8; 32])),
+            &req,
+            NOW,
+            reason::INVALID_SIGNATURE,
+        );
         let zero = "0x0000000000000000000000000000000000000000";
-        check(&|r| r["payload"]["authorization"]["from"] = json!(zero), &req, NOW, reason::INVALID_PAYLOAD);
-        check(&|r| r["payload"]["signature"] = json!("0x"), &req, NOW, reason::INVALID_SIGNATURE);
+        check(
+            &|r| r["payload"]["authorization"]["from"] = json!(zero),
+            &req,
+            NOW,
+            reason::INVALID_PAYLOAD,
+        );
+        check(
+            &|r| r["payload"]["signature"] = json!("0x"),
+            &req,
+            NOW,
+            reason::INVALID_SIGNATURE,
+        );
         // Not 65 bytes: possibly a contract wallet's signature; only the chain can tell.
         let mut raw = good.raw.clone();
         raw["payload"]["signature"] = json!("0x1234");
-        let v = verify_payment(&PaymentPayload::from_json(&raw).unwrap(), &req, &VerifyOptions::at(NOW));
+        let v = verify_payment(
+            &PaymentPayload::from_json(&raw).unwrap(),
+            &req,
+            &VerifyOptions::at(NOW),
+        );
         assert!(matches!(v.verdict, Verdict::NeedsChain { .. }), "{v:?}");
     }
 }

@@ -22,7 +22,11 @@ pub struct Obj<'a> {
 
 impl<'a> Obj<'a> {
     /// `value` must be an object; errors carry `reason`.
-    pub fn new(value: &'a Value, path: impl Into<String>, reason: &'static str) -> Result<Self, ProtocolError> {
+    pub fn new(
+        value: &'a Value,
+        path: impl Into<String>,
+        reason: &'static str,
+    ) -> Result<Self, ProtocolError> {
         let path = path.into();
         match value.as_object() {
             Some(map) => Ok(Obj { map, path, reason }),
@@ -78,15 +82,15 @@ impl<'a> Obj<'a> {
         Ok(s)
     }
 
-    /// Free text (descriptions, messages): any Unicode, no control characters.
+    /// Free text (descriptions, messages): any Unicode, length-capped. It is never
+    /// interpreted; whoever displays it must escape it.
     pub fn text(&self, key: &str) -> Result<Option<&'a str>, ProtocolError> {
-        let Some(v) = self.optional(key) else { return Ok(None) };
+        let Some(v) = self.optional(key) else {
+            return Ok(None);
+        };
         let s = self.string(key, v)?;
         if s.len() > MAX_TEXT {
             return Err(self.err(key, format_args!("longer than {MAX_TEXT} bytes")));
-        }
-        if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(self.err(key, "contains control characters"));
         }
         Ok(Some(s))
     }
@@ -99,7 +103,8 @@ impl<'a> Obj<'a> {
     /// A decimal uint256 string.
     pub fn uint(&self, key: &str) -> Result<U256, ProtocolError> {
         let s = self.string(key, self.required(key)?)?;
-        U256::from_dec_str(s).map_err(|e| self.err(key, format_args!("not a decimal uint256 string: {e}")))
+        U256::from_dec_str(s)
+            .map_err(|e| self.err(key, format_args!("not a decimal uint256 string: {e}")))
     }
 
     /// An EVM address string (`0x` + 40 hex digits, EIP-55 when mixed case).
@@ -111,7 +116,8 @@ impl<'a> Obj<'a> {
     /// `0x` + exactly 64 hex digits.
     pub fn bytes32(&self, key: &str) -> Result<[u8; 32], ProtocolError> {
         let s = self.string(key, self.required(key)?)?;
-        hexutil::decode_0x_fixed::<32>(s).map_err(|e| self.err(key, format_args!("not 0x + 64 hex digits: {e}")))
+        hexutil::decode_0x_fixed::<32>(s)
+            .map_err(|e| self.err(key, format_args!("not 0x + 64 hex digits: {e}")))
     }
 
     /// `0x` + an even number of hex digits, at most `max` bytes.
@@ -127,7 +133,10 @@ impl<'a> Obj<'a> {
     pub fn integer(&self, key: &str) -> Result<u64, ProtocolError> {
         let v = self.required(key)?;
         let Value::Number(n) = v else {
-            return Err(self.err(key, format_args!("must be a JSON integer, not {}", kind_of(v))));
+            return Err(self.err(
+                key,
+                format_args!("must be a JSON integer, not {}", kind_of(v)),
+            ));
         };
         let text = n.as_str();
         if !text.bytes().all(|c| c.is_ascii_digit()) || (text.len() > 1 && text.starts_with('0')) {
@@ -154,8 +163,12 @@ impl<'a> Obj<'a> {
 
     pub fn bool(&self, key: &str) -> Result<bool, ProtocolError> {
         let v = self.required(key)?;
-        v.as_bool()
-            .ok_or_else(|| self.err(key, format_args!("must be true or false, not {}", kind_of(v))))
+        v.as_bool().ok_or_else(|| {
+            self.err(
+                key,
+                format_args!("must be true or false, not {}", kind_of(v)),
+            )
+        })
     }
 }
 

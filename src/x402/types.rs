@@ -32,7 +32,9 @@ fn version(obj: &Obj) -> Result<u8, ProtocolError> {
 }
 
 fn opaque_object(obj: &Obj, key: &str) -> Result<Option<Value>, ProtocolError> {
-    Ok(obj.optional_object(key)?.map(|o| Value::Object(o.map.clone())))
+    Ok(obj
+        .optional_object(key)?
+        .map(|o| Value::Object(o.map.clone())))
 }
 
 /// `ResourceInfo` (v2): what is being paid for.
@@ -46,7 +48,14 @@ pub struct ResourceInfo {
 
 impl ResourceInfo {
     pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
-        obj.only(&["url", "description", "mimeType", "serviceName", "tags", "iconUrl"])?;
+        obj.only(&[
+            "url",
+            "description",
+            "mimeType",
+            "serviceName",
+            "tags",
+            "iconUrl",
+        ])?;
         let url = obj.required_text("url")?;
         Ok(ResourceInfo {
             url: url.to_owned(),
@@ -74,7 +83,15 @@ pub struct Requirements {
     pub raw: Value,
 }
 
-const V2_REQUIREMENT_KEYS: &[&str] = &["scheme", "network", "amount", "asset", "payTo", "maxTimeoutSeconds", "extra"];
+const V2_REQUIREMENT_KEYS: &[&str] = &[
+    "scheme",
+    "network",
+    "amount",
+    "asset",
+    "payTo",
+    "maxTimeoutSeconds",
+    "extra",
+];
 const V1_REQUIREMENT_KEYS: &[&str] = &[
     "scheme",
     "network",
@@ -92,12 +109,19 @@ const V1_REQUIREMENT_KEYS: &[&str] = &[
 impl Requirements {
     pub fn parse(obj: &Obj, version: u8) -> Result<Self, ProtocolError> {
         let v1 = version == 1;
-        obj.only(if v1 { V1_REQUIREMENT_KEYS } else { V2_REQUIREMENT_KEYS })?;
+        obj.only(if v1 {
+            V1_REQUIREMENT_KEYS
+        } else {
+            V2_REQUIREMENT_KEYS
+        })?;
         let (amount, resource) = if v1 {
             obj.text("description")?;
             obj.text("mimeType")?;
             obj.optional_object("outputSchema")?;
-            (obj.uint("maxAmountRequired")?, Some(obj.required_text("resource")?.to_owned()))
+            (
+                obj.uint("maxAmountRequired")?,
+                Some(obj.required_text("resource")?.to_owned()),
+            )
         } else {
             (obj.uint("amount")?, None)
         };
@@ -116,7 +140,10 @@ impl Requirements {
     }
 
     pub fn from_json(value: &Value, version: u8) -> Result<Self, ProtocolError> {
-        Self::parse(&Obj::new(value, "$", reason::INVALID_PAYMENT_REQUIREMENTS)?, version)
+        Self::parse(
+            &Obj::new(value, "$", reason::INVALID_PAYMENT_REQUIREMENTS)?,
+            version,
+        )
     }
 
     /// A string from `extra` (e.g. the EIP-712 `name` and `version`).
@@ -134,7 +161,10 @@ impl Requirements {
             && self.asset == other.asset
             && self.pay_to == other.pay_to
             && self.max_timeout_seconds == other.max_timeout_seconds
-            && self.extra.as_ref().unwrap_or(&empty) == other.extra.as_ref().unwrap_or(&empty)
+            && json_eq_maps(
+                self.extra.as_ref().unwrap_or(&empty),
+                other.extra.as_ref().unwrap_or(&empty),
+            )
             && self.resource == other.resource
     }
 
@@ -173,6 +203,28 @@ impl Requirements {
     }
 }
 
+/// JSON equality as a JavaScript peer sees it after `JSON.parse`: key order is
+/// irrelevant and numbers compare by value (`150` equals `150.0`).
+pub fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_str() == y.as_str()
+                || matches!((x.as_str().parse::<f64>(), y.as_str().parse::<f64>()), (Ok(p), Ok(q)) if p == q && p.is_finite())
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => json_eq_maps(x, y),
+        _ => a == b,
+    }
+}
+
+fn json_eq_maps(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| json_eq(v, w)))
+}
+
 /// The 402 answer: what the server accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentRequired {
@@ -196,7 +248,11 @@ impl PaymentRequired {
         let accepts_json = obj.array("accepts")?;
         let mut accepts = Vec::with_capacity(accepts_json.len());
         for (i, item) in accepts_json.iter().enumerate() {
-            let item = Obj::new(item, format!("accepts[{i}]"), reason::INVALID_PAYMENT_REQUIREMENTS)?;
+            let item = Obj::new(
+                item,
+                format!("accepts[{i}]"),
+                reason::INVALID_PAYMENT_REQUIREMENTS,
+            )?;
             accepts.push(Requirements::parse(&item, version)?);
         }
         let resource = match obj.optional_object("resource")? {
@@ -262,7 +318,10 @@ impl Authorization {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemePayload {
     /// `exact` with EIP-3009: `{authorization, signature}`.
-    Eip3009 { authorization: Authorization, signature: Vec<u8> },
+    Eip3009 {
+        authorization: Authorization,
+        signature: Vec<u8>,
+    },
     /// Anything else (Permit2, other schemes), kept as JSON for its scheme to read.
     Other(Value),
 }
@@ -312,7 +371,13 @@ impl PaymentPayload {
                 raw: value.clone(),
             });
         }
-        obj.only(&["x402Version", "accepted", "payload", "resource", "extensions"])?;
+        obj.only(&[
+            "x402Version",
+            "accepted",
+            "payload",
+            "resource",
+            "extensions",
+        ])?;
         let accepted = Requirements::parse(&obj.object("accepted")?, 2)?;
         let resource = match obj.optional_object("resource")? {
             Some(r) => Some(ResourceInfo::parse(&r)?),
@@ -351,8 +416,9 @@ pub struct VerifyResponse {
 
 impl VerifyResponse {
     pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        // Unknown keys are ignored: a facilitator adding a field must not turn an
+        // answer into an error. Known fields keep their grammar.
         let obj = Obj::new(value, "$", reason::UNEXPECTED_VERIFY_ERROR)?;
-        obj.only(&["isValid", "invalidReason", "invalidMessage", "payer", "extensions", "extra"])?;
         let payer = match obj.get("payer") {
             None | Some(Value::Null) => None,
             Some(_) => Some(obj.address("payer")?),
@@ -387,18 +453,9 @@ pub struct SettleResponse {
 
 impl SettleResponse {
     pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
+        // Unknown keys are ignored (a settled payment must not be lost to a new
+        // field); success still requires a 32-byte transaction hash.
         let obj = Obj::new(value, "$", reason::UNEXPECTED_SETTLE_ERROR)?;
-        obj.only(&[
-            "success",
-            "errorReason",
-            "errorMessage",
-            "payer",
-            "transaction",
-            "network",
-            "amount",
-            "extensions",
-            "extra",
-        ])?;
         let success = obj.bool("success")?;
         let transaction = match obj.get("transaction") {
             Some(Value::String(s)) if s.is_empty() && !success => String::new(),
@@ -457,11 +514,9 @@ pub struct SupportedResponse {
 impl SupportedResponse {
     pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
         let obj = Obj::new(value, "$", reason::INVALID_PAYLOAD)?;
-        obj.only(&["kinds", "extensions", "signers"])?;
         let mut kinds = Vec::new();
         for (i, k) in obj.array("kinds")?.iter().enumerate() {
             let k = Obj::new(k, format!("kinds[{i}]"), reason::INVALID_PAYLOAD)?;
-            k.only(&["x402Version", "scheme", "network", "extra"])?;
             kinds.push(SupportedKind {
                 version: version(&k)?,
                 scheme: k.token("scheme")?.to_owned(),
@@ -473,7 +528,11 @@ impl SupportedResponse {
         if obj.get("extensions").is_some() {
             for (i, e) in obj.array("extensions")?.iter().enumerate() {
                 let s = e.as_str().ok_or_else(|| {
-                    ProtocolError::field(reason::INVALID_PAYLOAD, format!("extensions[{i}]"), "must be a string")
+                    ProtocolError::field(
+                        reason::INVALID_PAYLOAD,
+                        format!("extensions[{i}]"),
+                        "must be a string",
+                    )
                 })?;
                 extensions.push(s.to_owned());
             }
@@ -481,7 +540,9 @@ impl SupportedResponse {
         let mut signers = Map::new();
         if let Some(s) = obj.optional_object("signers")? {
             for (family, addrs) in s.map {
-                let list = addrs.as_array().ok_or_else(|| s.err(family, "must be an array of addresses"))?;
+                let list = addrs
+                    .as_array()
+                    .ok_or_else(|| s.err(family, "must be an array of addresses"))?;
                 for a in list {
                     a.as_str()
                         .and_then(|a| Address::parse(a).ok())
