@@ -76,8 +76,13 @@ impl<'de> Visitor<'de> for StrictVisitor {
             return Ok(StrictValue(Value::Object(out)));
         };
         if first == NUMBER_TOKEN {
-            let text: String = map.next_value()?;
+            // A real number hands over its text as an owned `String`; a JSON object that
+            // merely uses this key hands over a borrowed or escaped `str`, and is refused.
+            let NumberText(text) = map.next_value()?;
             let number: Number = text.parse().map_err(de::Error::custom)?;
+            if map.next_key::<String>()?.is_some() {
+                return Err(de::Error::custom("reserved object key"));
+            }
             return Ok(StrictValue(Value::Number(number)));
         }
         let mut key = first;
@@ -95,6 +100,30 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// The text of an exact number, as only serde_json's number path produces it.
+struct NumberText(String);
+
+impl<'de> Deserialize<'de> for NumberText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = NumberText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_string<E>(self, v: String) -> Result<NumberText, E> {
+                Ok(NumberText(v))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<NumberText, E> {
+                Err(E::custom(format_args!(
+                    "object key {NUMBER_TOKEN:?} is reserved"
+                )))
+            }
+        }
+        deserializer.deserialize_string(TextVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +134,25 @@ mod tests {
         assert_eq!(
             v["a"].as_number().unwrap().as_str(),
             "115792089237316195423570985008687907853269984665640564039457584007913129639936"
+        );
+    }
+
+    #[test]
+    fn the_number_token_key_is_not_a_number() {
+        for text in [
+            r#"{"$serde_json::private::Number":"60"}"#,
+            r#"{"$serde_json::private::Number":"6\u0030"}"#,
+            r#"{"\u0024serde_json::private::Number":"60"}"#,
+            r#"[{"$serde_json::private::Number":"1","x":2}]"#,
+        ] {
+            assert!(parse_strict(text.as_bytes()).is_err(), "{text}");
+        }
+        assert_eq!(
+            parse_strict(b"[60]").unwrap()[0]
+                .as_number()
+                .unwrap()
+                .as_str(),
+            "60"
         );
     }
 

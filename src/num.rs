@@ -179,6 +179,18 @@ impl U256 {
     }
 }
 
+impl Ord for U256 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.iter().rev().cmp(other.0.iter().rev())
+    }
+}
+
+impl PartialOrd for U256 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl fmt::Display for U256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_zero() {
@@ -233,6 +245,10 @@ mod tests {
         assert_eq!(U256::from_hex_digits(&[b'f'; 64]).unwrap(), U256::MAX);
         assert_eq!(U256::from_hex_digits(&[b'1'; 65]), Err(IntError::Overflow));
         assert_eq!(U256::from_u64(1).wrapping_neg(), U256::MAX);
+        assert!(
+            U256::from_u64(1) < U256([0, 1, 0, 0])
+                && U256([0, 0, 0, 1]) > U256([u64::MAX, u64::MAX, u64::MAX, 0])
+        );
         assert!(U256::from_u64(128).is_power_of_two_at(7));
         assert!(!U256::from_u64(129).is_power_of_two_at(7));
         let b = U256::from_dec_str("123456789012345678901234567890").unwrap();

@@ -26,6 +26,7 @@ KEY = PrivateKey.from_hex("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae7
 USDC_BASE_SEPOLIA = "0x036CbD53842c5426634e7929541eC2318f3dCF7e"
 PAY_TO = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 URL = "https://api.example.test/weather"
+YEAR = 365 * 86400
 
 OFFER: dict[str, Any] = {
     "scheme": "exact",
@@ -110,7 +111,12 @@ class TestTypes:
                 SettleResponse.from_dict({**ok, "transaction": tx_bad})
             assert info.value.path == "transaction"
         failed = SettleResponse.from_dict(
-            {"success": False, "errorReason": "transaction_failed", "transaction": "", "network": "x:y"}
+            {
+                "success": False,
+                "errorReason": "transaction_failed",
+                "transaction": "",
+                "network": "x:y",
+            }
         )
         assert (failed.success, failed.error_reason) == (False, "transaction_failed")
 
@@ -173,7 +179,10 @@ class TestCreateAndVerify:
         ("mutate", "reason"),
         [
             (lambda r: r["accepted"].update(network="eip155:8453"), "network_mismatch"),
-            (lambda r: r["accepted"]["extra"].update(name="USD Coin"), "invalid_payment_requirements"),
+            (
+                lambda r: r["accepted"]["extra"].update(name="USD Coin"),
+                "invalid_payment_requirements",
+            ),
             (lambda r: r["accepted"]["extra"].update(memo="x"), "invalid_payment_requirements"),
             (
                 lambda r: r["payload"]["authorization"].update(to=USDC_BASE_SEPOLIA),
@@ -184,7 +193,9 @@ class TestCreateAndVerify:
                 "invalid_exact_evm_payload_authorization_value_mismatch",
             ),
             (
-                lambda r: r["payload"]["authorization"].update(validBefore=str(NOW + 10 * 365 * 86400)),
+                lambda r: r["payload"]["authorization"].update(
+                    validBefore=str(NOW + 10 * 365 * 86400)
+                ),
                 "invalid_exact_evm_payload_authorization_valid_before",
             ),
             (
@@ -209,13 +220,28 @@ class TestCreateAndVerify:
         for bad in (header + "=", " " + header, header[:-8], "", "not base64!"):
             with pytest.raises(ProtocolError):
                 fastx402.verify_payment(bad, OFFER, now=NOW)
-        dup = json.dumps(pay().to_dict()).replace('"x402Version": 2', '"x402Version": 2, "x402Version": 2')
+        dup = json.dumps(pay().to_dict()).replace(
+            '"x402Version": 2', '"x402Version": 2, "x402Version": 2'
+        )
         with pytest.raises(ProtocolError, match="duplicate"):
             fastx402.verify_payment(base64.b64encode(dup.encode()).decode(), OFFER, now=NOW)
 
     def test_no_payable_option(self) -> None:
-        permit2_only = copy.deepcopy(REQUIRED)
-        permit2_only["accepts"][0]["extra"]["assetTransferMethod"] = "permit2"
+        unknown = copy.deepcopy(REQUIRED)
+        unknown["accepts"][0]["scheme"] = "subscription"
         with pytest.raises(ProtocolError) as info:
-            fastx402.create_payment(permit2_only, KEY, now=NOW)
+            fastx402.create_payment(unknown, KEY, now=NOW)
         assert info.value.reason == "unsupported_scheme"
+
+    def test_prefers_eip3009_then_permit2(self) -> None:
+        permit2 = copy.deepcopy(OFFER)
+        permit2["extra"]["assetTransferMethod"] = "permit2"
+        both = {**REQUIRED, "accepts": [permit2, OFFER]}
+        assert "authorization" in fastx402.create_payment(both, KEY, now=NOW).payload
+        only = {**REQUIRED, "accepts": [permit2]}
+        payment = fastx402.create_payment(only, KEY, now=NOW)
+        assert "permit2Authorization" in payment.payload
+        result = fastx402.verify_payment(payment.to_header(), permit2, now=NOW)
+        assert result.is_valid, result.message
+        assert result.replay_key is not None
+        assert result.replay_key.split(":")[2] == "0x000000000022d473030f116ddee9f6b43ac78ba3"

@@ -1,6 +1,7 @@
 """Type stubs for the Rust extension module (checked by mypy.stubtest)."""
 
-from typing import Any, Literal, TypeAlias, final
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias, TypedDict, final
 
 _TypedDataInput: TypeAlias = dict[str, Any] | str | bytes
 _Signature: TypeAlias = bytes | str
@@ -8,6 +9,7 @@ _DomainTypes: TypeAlias = Literal["given", "infer"] | None
 
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
+    "MAX_DECIMALS",
     "PaymentPayload",
     "PaymentRequired",
     "PaymentRequirements",
@@ -17,20 +19,29 @@ __all__ = [
     "VerifyResponse",
     "VerifyResult",
     "__version__",
+    "atomic_to_price",
     "create_payment",
     "decode_header",
+    "default_asset",
     "domain_separator",
     "ecdsa_backend",
     "encode_header",
     "encode_type",
+    "find_asset",
     "hash_message",
     "hash_struct",
     "hash_typed_data",
     "keccak256",
+    "network_assets",
     "normalize_signature",
+    "parse_network",
+    "price_to_atomic",
     "recover_digest",
     "recover_message",
     "recover_typed_data",
+    "register_asset",
+    "register_network",
+    "resolve_price",
     "to_checksum_address",
     "type_hash",
     "verify_payment",
@@ -235,3 +246,42 @@ def verify_payment(
 ) -> VerifyResult: ...
 def encode_header(data: _Json) -> str: ...
 def decode_header(header: str, *, max_bytes: int = ...) -> Any: ...
+
+# --- networks, assets and money ----------------------------------------------
+
+class _AssetInfo(TypedDict):
+    address: str
+    name: str
+    version: str
+    decimals: int
+    symbol: str | None
+    transfer_method: Literal["eip3009", "permit2"]
+    supports_eip2612: bool
+
+_Price: TypeAlias = str | Decimal | int
+MAX_DECIMALS: int
+
+def parse_network(network: str) -> tuple[str, int, str | None]: ...
+def default_asset(network: str) -> _AssetInfo: ...
+def network_assets(network: str) -> list[_AssetInfo]: ...
+def find_asset(network: str, address: str) -> _AssetInfo: ...
+def register_asset(
+    network: str,
+    address: str,
+    name: str,
+    version: str,
+    decimals: int,
+    *,
+    transfer_method: Literal["eip3009", "permit2"] = "eip3009",
+    symbol: str | None = None,
+    supports_eip2612: bool = False,
+    mode: Literal["add", "replace", "default"] = "add",
+) -> None: ...
+def register_network(
+    v1_name: str | None, chain_id: int, *, replace: bool = False
+) -> tuple[str, int, str | None]: ...
+def price_to_atomic(price: _Price, network: str, *, asset: str | None = None) -> str: ...
+def resolve_price(
+    price: _Price, network: str, *, asset: str | None = None
+) -> tuple[str, _AssetInfo]: ...
+def atomic_to_price(amount: str | int, decimals: int) -> str: ...

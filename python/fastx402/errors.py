@@ -9,8 +9,11 @@ from __future__ import annotations
 __all__ = [
     "HeaderTooLarge",
     "InvalidAddress",
+    "InvalidAsset",
     "InvalidDigest",
     "InvalidKey",
+    "InvalidNetwork",
+    "InvalidPrice",
     "InvalidSignature",
     "InvalidTypedData",
     "ProtocolError",
@@ -79,3 +82,63 @@ class ProtocolError(X402Error, ValueError):
 
 class HeaderTooLarge(ProtocolError):
     """A header value over the size cap, refused before any decoding (HTTP 431)."""
+
+
+class InvalidNetwork(X402Error, ValueError):
+    """A network that is malformed, unknown (v1 name) or not EVM (CAIP-2 namespace).
+
+    ``reason`` is the x402 reason code (``invalid_network``); ``code`` the specific
+    failure (``unknown_network``, ``unsupported_namespace``, ``invalid_chain_id``, …).
+    """
+
+    reason: str
+    code: str
+
+    def __init__(
+        self, message: str, reason: str = "invalid_network", code: str = "malformed"
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.code = code
+
+
+class InvalidAsset(X402Error, ValueError):
+    """An asset that is unknown on its network, or an invalid asset definition.
+
+    ``reason`` is ``invalid_payment_requirements``; ``code`` the specific failure
+    (``no_default_asset``, ``unknown_asset``, ``unknown_symbol``, ``asset_conflict``, …).
+    """
+
+    reason: str
+    code: str
+
+    def __init__(
+        self,
+        message: str,
+        reason: str = "invalid_payment_requirements",
+        code: str = "unknown_asset",
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.code = code
+
+
+class InvalidPrice(X402Error, ValueError):
+    """A price or amount that breaks the grammar or needs more precision than the asset has.
+
+    ``reason`` is ``invalid_payment_requirements``; ``code`` the specific failure
+    (``too_precise``, ``exponent``, ``negative``, ``separator``, ``symbol_mismatch``, …).
+    """
+
+    reason: str
+    code: str
+
+    def __init__(
+        self,
+        message: str,
+        reason: str = "invalid_payment_requirements",
+        code: str = "malformed",
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.code = code

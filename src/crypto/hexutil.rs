@@ -76,6 +76,26 @@ pub fn decode_0x_fixed<const N: usize>(s: &str) -> Result<[u8; N], HexError> {
     Ok(out)
 }
 
+/// Lowercase hex digits (no prefix) into `[u8; N]` at compile time, for constants.
+pub const fn const_hex<const N: usize>(s: &str) -> [u8; N] {
+    const fn nib(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => panic!("not lowercase hex"),
+        }
+    }
+    let b = s.as_bytes();
+    assert!(b.len() == 2 * N, "wrong length");
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = nib(b[2 * i]) << 4 | nib(b[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
 /// Lowercase `0x`-prefixed hex.
 pub fn encode_0x(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

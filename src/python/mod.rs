@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod networks;
 mod x402;
 
 use pyo3::exceptions::PyValueError;
@@ -312,5 +313,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize_signature, m)?)?;
     m.add_function(wrap_pyfunction!(ecdsa_backend, m)?)?;
     x402::register(m)?;
+    networks::register(m)?;
     Ok(())
 }

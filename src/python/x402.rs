@@ -12,9 +12,10 @@ use super::PrivateKey;
 use crate::error::Error;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use crate::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
+use crate::x402::payment;
 use crate::x402::types::{
-    PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse, SupportedResponse,
-    VerifyResponse,
+    PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
+    SupportedResponse, VerifyResponse,
 };
 
 fn wall_clock() -> u64 {
@@ -22,11 +23,6 @@ fn wall_clock() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// A dict, or a JSON/header string decoded strictly.
-fn json_arg(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    Ok(to_json(obj)?)
 }
 
 fn opt_py<'py>(py: Python<'py>, v: Option<&Value>) -> PyResult<Bound<'py, PyAny>> {
@@ -71,7 +67,7 @@ wire_class!(PaymentRequirements {
     #[staticmethod]
     #[pyo3(signature = (data, *, x402_version=2))]
     fn from_dict(data: &Bound<'_, PyAny>, x402_version: u8) -> PyResult<Self> {
-        let inner = Requirements::from_json(&json_arg(data)?, x402_version).map_err(Error::from)?;
+        let inner = Requirements::from_json(&to_json(data)?, x402_version).map_err(Error::from)?;
         Ok(PaymentRequirements { inner })
     }
 
@@ -133,7 +129,7 @@ wire_class!(PaymentRequiredMessage {
 
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = PaymentRequired::from_json(&json_arg(data)?).map_err(Error::from)?;
+        let inner = PaymentRequired::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(PaymentRequiredMessage { inner })
     }
 
@@ -183,7 +179,7 @@ wire_class!(PaymentPayloadMessage {
 
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = PaymentPayload::from_json(&json_arg(data)?).map_err(Error::from)?;
+        let inner = PaymentPayload::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(PaymentPayloadMessage { inner })
     }
 
@@ -245,7 +241,7 @@ wire_class!(SettleResponseMessage {
     }
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = SettleResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        let inner = SettleResponse::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(SettleResponseMessage { inner })
     }
     fn to_header(&self) -> String {
@@ -289,7 +285,7 @@ pub struct VerifyResponseMessage {
 wire_class!(VerifyResponseMessage {
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = VerifyResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        let inner = VerifyResponse::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(VerifyResponseMessage { inner })
     }
     #[getter]
@@ -318,7 +314,7 @@ pub struct SupportedResponseMessage {
 wire_class!(SupportedResponseMessage {
     #[staticmethod]
     fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = SupportedResponse::from_json(&json_arg(data)?).map_err(Error::from)?;
+        let inner = SupportedResponse::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(SupportedResponseMessage { inner })
     }
     #[getter]
@@ -354,7 +350,8 @@ pub struct VerifyResult {
 #[pymethods]
 impl VerifyResult {
     fn __repr__(&self) -> String {
-        let py_str = |s: &Option<String>| s.as_ref().map_or("None".to_owned(), |s| format!("{s:?}"));
+        let py_str =
+            |s: &Option<String>| s.as_ref().map_or("None".to_owned(), |s| format!("{s:?}"));
         format!(
             "VerifyResult(is_valid={}, reason={}, payer={})",
             if self.is_valid { "True" } else { "False" },
@@ -369,12 +366,19 @@ fn payment_required_arg(obj: &Bound<'_, PyAny>) -> PyResult<PaymentRequired> {
         return Ok(p.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(PaymentRequired::from_header(s.to_str()?, DEFAULT_MAX_HEADER_BYTES).map_err(Error::from)?);
+        return Ok(
+            PaymentRequired::from_header(s.to_str()?, DEFAULT_MAX_HEADER_BYTES)
+                .map_err(Error::from)?,
+        );
     }
-    Ok(PaymentRequired::from_json(&json_arg(obj)?).map_err(Error::from)?)
+    Ok(PaymentRequired::from_json(&to_json(obj)?).map_err(Error::from)?)
 }
 
-fn payment_payload_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, max_bytes: usize) -> PyResult<PaymentPayload> {
+fn payment_payload_arg(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    max_bytes: usize,
+) -> PyResult<PaymentPayload> {
     if let Ok(p) = obj.cast::<PaymentPayloadMessage>() {
         return Ok(p.get().inner.clone());
     }
@@ -384,7 +388,7 @@ fn payment_payload_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, max_bytes: usize)
             .detach(|| PaymentPayload::from_header(header, max_bytes))
             .map_err(Error::from)?);
     }
-    Ok(PaymentPayload::from_json(&json_arg(obj)?).map_err(Error::from)?)
+    Ok(PaymentPayload::from_json(&to_json(obj)?).map_err(Error::from)?)
 }
 
 fn requirements_arg(obj: &Bound<'_, PyAny>) -> PyResult<Requirements> {
@@ -392,13 +396,17 @@ fn requirements_arg(obj: &Bound<'_, PyAny>) -> PyResult<Requirements> {
         return Ok(r.get().inner.clone());
     }
     let dict = obj.cast::<PyDict>()?;
-    let version = if dict.contains("maxAmountRequired")? { 1 } else { 2 };
-    Ok(Requirements::from_json(&json_arg(obj)?, version).map_err(Error::from)?)
+    let version = if dict.contains("maxAmountRequired")? {
+        1
+    } else {
+        2
+    };
+    Ok(Requirements::from_json(&to_json(obj)?, version).map_err(Error::from)?)
 }
 
-/// Signs an `exact` EIP-3009 payment for a 402 answer (a `PaymentRequired`, its
-/// header value or its dict). Picks the first `exact` EIP-3009 entry unless
-/// `requirements` names one.
+/// Signs a payment for a 402 answer (a `PaymentRequired`, its header value or its
+/// dict): `exact` over EIP-3009 or Permit2, or `upto`. Unless `requirements` names
+/// one, picks the first EIP-3009 `exact` entry, else the first Permit2 one.
 #[pyfunction]
 #[pyo3(signature = (payment_required, signer, *, requirements=None, now=None, nonce=None))]
 fn create_payment(
@@ -412,7 +420,9 @@ fn create_payment(
     let required = payment_required_arg(payment_required)?;
     let chosen = match requirements {
         Some(r) => requirements_arg(r)?,
-        None => exact::select_requirements(&required).map_err(Error::from)?.clone(),
+        None => payment::select_requirements(&required)
+            .map_err(Error::from)?
+            .clone(),
     };
     let nonce = match nonce {
         Some(n) => Some(<[u8; 32]>::try_from(n).map_err(|_| Error::DigestLength(n.len()))?),
@@ -424,13 +434,13 @@ fn create_payment(
     };
     let key = &signer.get().key;
     let inner = py
-        .detach(|| exact::create_payment(&required, &chosen, key, &options))
+        .detach(|| payment::create_payment(&required, &chosen, key, &options))
         .map_err(Error::from)?;
     Ok(PaymentPayloadMessage { inner })
 }
 
-/// Verifies an `exact` EIP-3009 payment locally (no chain): the official checks in
-/// the official order, plus fastx402's stricter ones.
+/// Verifies a payment locally (no chain) against its requirements: the official
+/// checks in the official order and reason strings, plus fastx402's stricter ones.
 #[pyfunction]
 #[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=exact::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
 fn verify_payment(
@@ -449,7 +459,7 @@ fn verify_payment(
         skew_seconds,
         resource_url,
     };
-    let v = py.detach(|| exact::verify_payment(&payload, &requirements, &options));
+    let v = py.detach(|| payment::verify_payment(&payload, &requirements, &options));
     let (reason, message, needs_chain) = match v.verdict {
         Verdict::Valid => (None, None, false),
         Verdict::Invalid { reason, message } => (Some(reason.to_owned()), Some(message), false),
@@ -469,13 +479,17 @@ fn verify_payment(
 /// Standard padded base64 of compact JSON.
 #[pyfunction]
 fn encode_header(data: &Bound<'_, PyAny>) -> PyResult<String> {
-    Ok(codec::encode_header(&json_arg(data)?))
+    Ok(codec::encode_header(&to_json(data)?))
 }
 
 /// A header value decoded strictly (size cap first, one base64 alphabet, strict JSON).
 #[pyfunction]
 #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
-fn decode_header<'py>(py: Python<'py>, header: &str, max_bytes: usize) -> PyResult<Bound<'py, PyAny>> {
+fn decode_header<'py>(
+    py: Python<'py>,
+    header: &str,
+    max_bytes: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     let value = codec::decode_header_json(header, max_bytes).map_err(Error::from)?;
     to_py(py, &value)
 }

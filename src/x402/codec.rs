@@ -34,7 +34,10 @@ pub fn decode_base64(header: &str, max_bytes: usize) -> Result<Vec<u8>, Protocol
             ErrorKind::TooLarge,
             reason::INVALID_PAYLOAD,
             "$",
-            format_args!("header is {} bytes, over the {max_bytes}-byte limit", header.len()),
+            format_args!(
+                "header is {} bytes, over the {max_bytes}-byte limit",
+                header.len()
+            ),
         ));
     }
     let bytes = header.as_bytes();
@@ -110,6 +113,9 @@ mod tests {
         assert_eq!(kind("ab+-"), ErrorKind::Base64); // mixed alphabets
         assert_eq!(kind(&STANDARD.encode(br#"{"a":1,"a":2}"#)), ErrorKind::Json);
         let big = "A".repeat(8193);
-        assert_eq!(decode_header_json(&big, 8192).unwrap_err().kind, ErrorKind::TooLarge);
+        assert_eq!(
+            decode_header_json(&big, 8192).unwrap_err().kind,
+            ErrorKind::TooLarge
+        );
     }
 }

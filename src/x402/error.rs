@@ -41,7 +41,11 @@ impl ProtocolError {
         }
     }
 
-    pub fn field(reason: &'static str, path: impl Into<String>, message: impl fmt::Display) -> Self {
+    pub fn field(
+        reason: &'static str,
+        path: impl Into<String>,
+        message: impl fmt::Display,
+    ) -> Self {
         Self::new(ErrorKind::Field, reason, path, message)
     }
 }

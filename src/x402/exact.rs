@@ -19,29 +19,10 @@ pub const SCHEME: &str = "exact";
 
 /// `keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")`
 pub const DOMAIN_TYPEHASH: [u8; 32] =
-    hex32("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
+    hexutil::const_hex("8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f");
 /// `keccak256("TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)")`
 pub const TRANSFER_TYPEHASH: [u8; 32] =
-    hex32("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
-
-const fn hex32(s: &str) -> [u8; 32] {
-    let b = s.as_bytes();
-    let mut out = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        out[i] = nib(b[2 * i]) << 4 | nib(b[2 * i + 1]);
-        i += 1;
-    }
-    out
-}
-
-const fn nib(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => panic!("not lowercase hex"),
-    }
-}
+    hexutil::const_hex("7c7c6cdb67a18743f49ec6fa9b35f50d52ed05cbed4cc592e13b44501c1a2267");
 
 /// The token's EIP-712 domain, built only from the server's requirements.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -364,7 +345,11 @@ impl Verification {
         self.verdict == Verdict::Valid
     }
 
-    fn invalid(reason: &'static str, message: impl Into<String>, payer: Option<Address>) -> Self {
+    pub(crate) fn invalid(
+        reason: &'static str,
+        message: impl Into<String>,
+        payer: Option<Address>,
+    ) -> Self {
         Verification {
             verdict: Verdict::Invalid {
                 reason,
@@ -469,7 +454,7 @@ pub fn verify_payment(
     }
     let now = U256::from_u64(options.now);
     let min_before = U256::from_u64(options.now.saturating_add(MIN_VALIDITY_LEFT));
-    if lt(&auth.valid_before, &min_before) {
+    if auth.valid_before < min_before {
         return fail(
             reason::VALID_BEFORE,
             format!(
@@ -478,7 +463,7 @@ pub fn verify_payment(
             ),
         );
     }
-    if lt(&now, &auth.valid_after) {
+    if now < auth.valid_after {
         return fail(
             reason::VALID_AFTER,
             format!("validAfter {} is in the future", auth.valid_after),
@@ -488,7 +473,7 @@ pub fn verify_payment(
         .now
         .saturating_add(requirements.max_timeout_seconds)
         .saturating_add(options.skew_seconds);
-    if lt(&U256::from_u64(horizon), &auth.valid_before) {
+    if U256::from_u64(horizon) < auth.valid_before {
         return fail(
             reason::VALID_BEFORE,
             format!(
@@ -519,7 +504,7 @@ pub fn verify_payment(
         from: auth.from,
         nonce: auth.nonce,
     };
-    let verdict = eoa_verdict(&digest, signature, &auth.from);
+    let verdict = eoa_verdict(&digest, signature, &auth.from, reason::INVALID_SIGNATURE);
     Verification {
         verdict,
         payer,
@@ -528,10 +513,18 @@ pub fn verify_payment(
     }
 }
 
-fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
+/// The verdict on a signature over `digest` by `from`: `Valid` only for a strict
+/// 65-byte EOA signature (low s, v = 27/28) that recovers to `from`; failures carry
+/// `reason`; other shapes (ERC-6492, EIP-1271) need chain state.
+pub(crate) fn eoa_verdict(
+    digest: &[u8; 32],
+    signature: &[u8],
+    from: &Address,
+    reason: &'static str,
+) -> Verdict {
     if signature.is_empty() {
         return Verdict::Invalid {
-            reason: reason::INVALID_SIGNATURE,
+            reason,
             message: "signature is empty".into(),
         };
     }
@@ -543,16 +536,13 @@ fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
             ),
         };
     }
-    let invalid = |message: String| Verdict::Invalid {
-        reason: reason::INVALID_SIGNATURE,
-        message,
-    };
+    let invalid = |message: String| Verdict::Invalid { reason, message };
     let parsed = match Signature::from_bytes(signature) {
         Ok(s) => s,
         Err(e) => return invalid(e.to_string()),
     };
     if parsed.to_bytes()[64] != signature[64] {
-        // v = 0/1: ecrecover on chain only takes 27/28.
+        // v = 0/1: ecrecover in USDC and Permit2 only takes 27/28.
         return invalid("signature v must be 27 or 28".into());
     }
     match ecdsa::recover_public_key_with::<ecdsa::DefaultBackend>(
@@ -567,10 +557,6 @@ fn eoa_verdict(digest: &[u8; 32], signature: &[u8], from: &Address) -> Verdict {
         )),
         Err(e) => invalid(e.to_string()),
     }
-}
-
-fn lt(a: &U256, b: &U256) -> bool {
-    a.to_be_bytes() < b.to_be_bytes()
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! assets, money, and the `exact` (EIP-3009, Permit2) and `upto` schemes. Sans-I/O:
 //! every check takes `now` as an argument.
 
-pub mod money;
-pub mod networks;
-pub mod smart_wallet;
 pub mod codec;
 pub mod error;
-pub mod reason;
-pub mod fields;
-pub mod types;
 pub mod exact;
+pub mod fields;
+pub mod money;
+pub mod networks;
+pub mod payment;
 pub mod permit2;
+pub mod reason;
+pub mod smart_wallet;
+pub mod types;

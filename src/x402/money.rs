@@ -84,6 +84,8 @@ pub enum MoneyError {
     },
     #[error("{0} decimals are more than the maximum of {MAX_DECIMALS}")]
     DecimalsTooLarge(u8),
+    #[error("atomic amount must be a decimal integer 0|[1-9][0-9]* below 2^256: {0}")]
+    InvalidAtomic(String),
 }
 
 fn symbol_mismatch(given: &str, expected: Option<&str>) -> String {
@@ -122,6 +124,7 @@ impl MoneyError {
             MoneyError::InvalidSymbol(_) => "invalid_symbol",
             MoneyError::SymbolMismatch { .. } => "symbol_mismatch",
             MoneyError::DecimalsTooLarge(_) => "decimals_too_large",
+            MoneyError::InvalidAtomic(_) => "invalid_atomic",
         }
     }
 }
@@ -291,6 +294,11 @@ pub fn parse_decimal(text: &str, decimals: u8) -> Result<U256, MoneyError> {
     price.to_atomic(decimals)
 }
 
+/// An atomic amount as it appears on the wire: `0|[1-9][0-9]*`, below 2^256.
+pub fn parse_atomic(text: &str) -> Result<U256, MoneyError> {
+    U256::from_dec_str(text).map_err(|e| MoneyError::InvalidAtomic(e.to_string()))
+}
+
 /// The canonical decimal form of an atomic amount: no exponent, no trailing
 /// fractional zeros, no dot for whole amounts (`10000` at 6 decimals → `"0.01"`,
 /// `1000000` → `"1"`). Works for any `decimals`; for `decimals ≤ MAX_DECIMALS` it
@@ -360,10 +368,15 @@ mod tests {
     use crate::x402::networks::{Register, TransferMethod};
 
     fn usdc() -> Asset {
-        Asset::new("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "USD Coin", "2", 6)
-            .unwrap()
-            .with_symbol("USDC")
-            .unwrap()
+        Asset::new(
+            "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+            "USD Coin",
+            "2",
+            6,
+        )
+        .unwrap()
+        .with_symbol("USDC")
+        .unwrap()
     }
 
     fn u(s: &str) -> U256 {
@@ -400,7 +413,11 @@ mod tests {
             if price.symbol.is_none() {
                 assert_eq!(parse_decimal(text, decimals).unwrap(), u(want), "{text}");
             }
-            assert_eq!(price.to_atomic(decimals).unwrap(), u(want), "{text} @{decimals}");
+            assert_eq!(
+                price.to_atomic(decimals).unwrap(),
+                u(want),
+                "{text} @{decimals}"
+            );
         }
         assert_eq!(parse_price("1.5 USDC", &usdc()).unwrap(), u("1500000"));
         assert_eq!(parse_price("$0.001", &usdc()).unwrap(), u("1000"));
@@ -419,7 +436,10 @@ mod tests {
             }
         );
         let p = parse_price_text("7").unwrap();
-        assert_eq!((p.dollar, p.integer, p.fraction, p.symbol), (false, "7", "", None));
+        assert_eq!(
+            (p.dollar, p.integer, p.fraction, p.symbol),
+            (false, "7", "", None)
+        );
     }
 
     #[test]
@@ -428,7 +448,12 @@ mod tests {
         let long = "1".repeat(MAX_PRICE_LEN + 1);
         let cases: Vec<(&str, MoneyError)> = vec![
             ("", Empty),
-            (&long, TooLong { len: MAX_PRICE_LEN + 1 }),
+            (
+                &long,
+                TooLong {
+                    len: MAX_PRICE_LEN + 1,
+                },
+            ),
             ("１０", NonAscii),
             ("0.00１", NonAscii),
             ("€1", NonAscii),
@@ -504,7 +529,10 @@ mod tests {
         assert_eq!(parse_decimal("0.0010000000", 6).unwrap_err(), too(10, 6));
         assert_eq!(parse_decimal("1.0", 0).unwrap_err(), too(1, 0));
         assert_eq!(parse_decimal("1.0000000", 6).unwrap_err(), too(7, 6));
-        assert_eq!(parse_decimal("0.0000000000000000001", 18).unwrap_err(), too(19, 18));
+        assert_eq!(
+            parse_decimal("0.0000000000000000001", 18).unwrap_err(),
+            too(19, 18)
+        );
         assert_eq!(parse_decimal("1", 37).unwrap_err(), DecimalsTooLarge(37));
         assert_eq!(parse_decimal("1", 255).unwrap_err(), DecimalsTooLarge(255));
     }
@@ -513,8 +541,11 @@ mod tests {
     fn overflow() {
         let over = "115792089237316195423570985008687907853269984665640564039457584007913129639936";
         assert_eq!(parse_decimal(over, 0).unwrap_err(), MoneyError::Overflow);
-        assert_eq!(parse_decimal(&"9".repeat(200), 0).unwrap_err(), MoneyError::Overflow);
-        // 2^256 / 10^6 rounded up overflows at 6 decimals; one unit below does not.
+        assert_eq!(
+            parse_decimal(&"9".repeat(200), 0).unwrap_err(),
+            MoneyError::Overflow
+        );
+        // The largest amount at 6 decimals parses; one atomic unit more overflows.
         let (whole, frac) = MAX_DEC.split_at(MAX_DEC.len() - 6);
         let max_6 = format!("{whole}.{frac}");
         assert_eq!(parse_decimal(&max_6, 6).unwrap().to_string(), MAX_DEC);
@@ -540,8 +571,14 @@ mod tests {
             }
         );
         // Case-sensitive; USD is not an alias.
-        assert_eq!(parse_price("1 usdc", &a).unwrap_err().code(), "symbol_mismatch");
-        assert_eq!(parse_price("1 USD", &a).unwrap_err().code(), "symbol_mismatch");
+        assert_eq!(
+            parse_price("1 usdc", &a).unwrap_err().code(),
+            "symbol_mismatch"
+        );
+        assert_eq!(
+            parse_price("1 USD", &a).unwrap_err().code(),
+            "symbol_mismatch"
+        );
         let mut nameless = a.clone();
         nameless.symbol = None;
         let e = parse_price("1 USDC", &nameless).unwrap_err();
@@ -554,7 +591,10 @@ mod tests {
         );
         assert!(e.to_string().contains("has none"));
         assert_eq!(parse_price("1", &nameless).unwrap(), u("1000000"));
-        assert_eq!(parse_decimal("1 USDC", 6).unwrap_err().code(), "symbol_mismatch");
+        assert_eq!(
+            parse_decimal("1 USDC", 6).unwrap_err().code(),
+            "symbol_mismatch"
+        );
     }
 
     #[test]
@@ -579,7 +619,36 @@ mod tests {
             (MAX_DEC, 80, "0.00115792089237316195423570985008687907853269984665640564039457584007913129639935"),
         ];
         for &(atomic, decimals, want) in cases {
-            assert_eq!(atomic_to_decimal(u(atomic), decimals), want, "{atomic} @{decimals}");
+            assert_eq!(
+                atomic_to_decimal(u(atomic), decimals),
+                want,
+                "{atomic} @{decimals}"
+            );
+        }
+    }
+
+    #[test]
+    fn atomic_grammar() {
+        assert_eq!(parse_atomic("0").unwrap(), U256::ZERO);
+        assert_eq!(parse_atomic("10000").unwrap(), u("10000"));
+        assert_eq!(parse_atomic(MAX_DEC).unwrap(), U256::MAX);
+        for bad in [
+            "",
+            "01",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1e3",
+            "0x10",
+            "１",
+            &format!("{MAX_DEC}0"),
+        ] {
+            assert_eq!(
+                parse_atomic(bad).unwrap_err().code(),
+                "invalid_atomic",
+                "{bad:?}"
+            );
         }
     }
 
@@ -625,22 +694,36 @@ mod tests {
         assert_eq!(amount, u("3000000"));
         let e = resolve_price(&r, 42220, "3 USDC", Some(&usdt)).unwrap_err();
         assert_eq!(e.reason(), "invalid_payment_requirements");
-        assert!(matches!(e, PriceError::Money(MoneyError::SymbolMismatch { .. })));
+        assert!(matches!(
+            e,
+            PriceError::Money(MoneyError::SymbolMismatch { .. })
+        ));
         // Errors from the registry.
         let e = resolve_price(&r, 8453, "1 USDT", None).unwrap_err();
-        assert!(matches!(e, PriceError::Asset(NetworkError::UnknownSymbol { .. })));
+        assert!(matches!(
+            e,
+            PriceError::Asset(NetworkError::UnknownSymbol { .. })
+        ));
         let e = resolve_price(&r, 80002, "1", None).unwrap_err();
         assert_eq!(e, PriceError::Asset(NetworkError::NoDefaultAsset(80002)));
         let e = resolve_price(&r, 8453, "1", Some(&usdt)).unwrap_err();
-        assert!(matches!(e, PriceError::Asset(NetworkError::UnknownAsset { .. })));
+        assert!(matches!(
+            e,
+            PriceError::Asset(NetworkError::UnknownAsset { .. })
+        ));
         // Grammar first.
         let e = resolve_price(&r, 80002, "1e3", None).unwrap_err();
         assert_eq!(e, PriceError::Money(MoneyError::Exponent));
         // A registered asset is used at once.
-        let token = Asset::new("0x1111111111111111111111111111111111111111", "Eight", "1", 8)
-            .unwrap()
-            .with_symbol("EIG")
-            .unwrap();
+        let token = Asset::new(
+            "0x1111111111111111111111111111111111111111",
+            "Eight",
+            "1",
+            8,
+        )
+        .unwrap()
+        .with_symbol("EIG")
+        .unwrap();
         r.register_asset(80002, token, Register::Add).unwrap();
         let (_, amount) = resolve_price(&r, 80002, "0.00000001 EIG", None).unwrap();
         assert_eq!(amount, U256::from_u64(1));
@@ -676,6 +759,7 @@ mod tests {
                 expected: Some("B".into()),
             },
             DecimalsTooLarge(40),
+            InvalidAtomic("x".into()),
         ];
         let mut codes: Vec<_> = all.iter().map(MoneyError::code).collect();
         codes.sort_unstable();

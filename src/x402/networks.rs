@@ -84,7 +84,9 @@ pub enum NetworkError {
         input: String,
         problem: ChainIdProblem,
     },
-    #[error("unknown v1 network name {0:?} (register it, or use a CAIP-2 id such as \"eip155:8453\")")]
+    #[error(
+        "unknown v1 network name {0:?} (register it, or use a CAIP-2 id such as \"eip155:8453\")"
+    )]
     UnknownNetwork(String),
     #[error(
         "invalid v1 network name {0:?}: use 1 to {MAX_NETWORK_LEN} lowercase letters and digits \
@@ -253,7 +255,12 @@ pub struct Asset {
 
 impl Asset {
     /// An EIP-3009 asset without symbol; validated.
-    pub fn new(address: &str, name: &str, version: &str, decimals: u8) -> Result<Self, NetworkError> {
+    pub fn new(
+        address: &str,
+        name: &str,
+        version: &str,
+        decimals: u8,
+    ) -> Result<Self, NetworkError> {
         let asset = Asset {
             address: Address::parse(address).map_err(NetworkError::InvalidAddress)?,
             name: name.to_owned(),
@@ -802,7 +809,10 @@ fn load_defaults(json: &str) -> Result<Inner, String> {
         let path = format!("v1Networks[{i}]");
         let o = object(entry, &path, &["name", "chainId"], &[])?;
         registry
-            .register_network(Some(string(&o["name"], &path)?), integer(&o["chainId"], &path)?)
+            .register_network(
+                Some(string(&o["name"], &path)?),
+                integer(&o["chainId"], &path)?,
+            )
             .map_err(|e| format!("{path}: {e}"))?;
     }
     for (i, entry) in array(&top["assets"], "assets")?.iter().enumerate() {
@@ -836,8 +846,8 @@ fn load_defaults(json: &str) -> Result<Inner, String> {
             )?;
             let err = |e: NetworkError| format!("{path}: {e}");
             let decimals = integer(&t["decimals"], &path)?;
-            let decimals = u8::try_from(decimals)
-                .map_err(|_| err(NetworkError::InvalidDecimals(decimals)))?;
+            let decimals =
+                u8::try_from(decimals).map_err(|_| err(NetworkError::InvalidDecimals(decimals)))?;
             let asset = Asset {
                 address: Address::parse(string(&t["address"], &path)?)
                     .map_err(|e| err(NetworkError::InvalidAddress(e)))?,
@@ -867,7 +877,10 @@ fn load_defaults(json: &str) -> Result<Inner, String> {
                 .map_err(err)?;
         }
     }
-    Ok(registry.inner.into_inner().unwrap_or_else(PoisonError::into_inner))
+    Ok(registry
+        .inner
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner))
 }
 
 fn object<'a>(
@@ -922,9 +935,17 @@ mod tests {
         let r = Registry::with_defaults();
         assert_eq!(r.read().names.len(), 23);
         // 29 chains with assets in x402 2.25 + Avalanche Fuji from protocol.md.
-        let with_assets = r.networks().iter().filter(|n| !r.assets(n.chain_id()).is_empty()).count();
+        let with_assets = r
+            .networks()
+            .iter()
+            .filter(|n| !r.assets(n.chain_id()).is_empty())
+            .count();
         assert_eq!(with_assets, 30);
-        let total: usize = r.networks().iter().map(|n| r.assets(n.chain_id()).len()).sum();
+        let total: usize = r
+            .networks()
+            .iter()
+            .map(|n| r.assets(n.chain_id()).len())
+            .sum();
         assert_eq!(total, 32);
     }
 
@@ -932,21 +953,78 @@ mod tests {
     fn protocol_table() {
         // The default-asset table of shared/reference/protocol.md.
         let table: &[(u64, &str, &str, &str, u8)] = &[
-            (8453, "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "USD Coin", "2", 6),
-            (84532, "0x036CbD53842c5426634e7929541eC2318f3dCF7e", "USDC", "2", 6),
-            (137, "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359", "USD Coin", "2", 6),
-            (42161, "0xaf88d065e77c8cC2239327C5EDb3A432268e5831", "USD Coin", "2", 6),
-            (421614, "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d", "USD Coin", "2", 6),
-            (1, "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "USD Coin", "2", 6),
-            (43114, "0xB97EF9Ef8734C71904D8002F8b6Bc66Dd9c48a6E", "USD Coin", "2", 6),
-            (43113, "0x5425890298aed601595a70AB815c96711a31Bc65", "USD Coin", "2", 6),
-            (143, "0x754704Bc059F8C67012fEd69BC8A327a5aafb603", "USDC", "2", 6),
+            (
+                8453,
+                "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                84532,
+                "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+                "USDC",
+                "2",
+                6,
+            ),
+            (
+                137,
+                "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                42161,
+                "0xaf88d065e77c8cC2239327C5EDb3A432268e5831",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                421614,
+                "0x75faf114eafb1BDbe2F0316DF893fd58CE46AA4d",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                1,
+                "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                43114,
+                "0xB97EF9Ef8734C71904D8002F8b6Bc66Dd9c48a6E",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                43113,
+                "0x5425890298aed601595a70AB815c96711a31Bc65",
+                "USD Coin",
+                "2",
+                6,
+            ),
+            (
+                143,
+                "0x754704Bc059F8C67012fEd69BC8A327a5aafb603",
+                "USDC",
+                "2",
+                6,
+            ),
         ];
         let r = Registry::with_defaults();
         for &(chain, address, name, version, decimals) in table {
             let a = r.default_asset(chain).unwrap();
             assert_eq!(a.address.to_checksum(), address, "{chain}");
-            assert_eq!((a.name.as_str(), a.version.as_str(), a.decimals), (name, version, decimals));
+            assert_eq!(
+                (a.name.as_str(), a.version.as_str(), a.decimals),
+                (name, version, decimals)
+            );
             assert_eq!(a.transfer_method, TransferMethod::Eip3009);
             assert_eq!(a.symbol.as_deref(), Some("USDC"));
         }
@@ -964,7 +1042,11 @@ mod tests {
         assert!(!igra.supports_eip2612);
         assert_eq!(r.default_asset(14).unwrap().name, "USD\u{20ae}0");
         // Celo: three assets, USDC first, the others by symbol.
-        let celo: Vec<_> = r.assets(42220).into_iter().map(|a| a.symbol.unwrap()).collect();
+        let celo: Vec<_> = r
+            .assets(42220)
+            .into_iter()
+            .map(|a| a.symbol.unwrap())
+            .collect();
         assert_eq!(celo, ["USDC", "USDT", "USAT"]);
         assert_eq!(
             r.asset_by_symbol(42220, "USDT").unwrap().address,
@@ -1055,18 +1137,30 @@ mod tests {
             (" base", NetworkError::Malformed(" base".into())),
             ("base ", NetworkError::Malformed("base ".into())),
             ("base-", NetworkError::Malformed("base-".into())),
-            ("base--sepolia", NetworkError::Malformed("base--sepolia".into())),
-            ("base_sepolia", NetworkError::Malformed("base_sepolia".into())),
+            (
+                "base--sepolia",
+                NetworkError::Malformed("base--sepolia".into()),
+            ),
+            (
+                "base_sepolia",
+                NetworkError::Malformed("base_sepolia".into()),
+            ),
             ("EIP155:8453", NetworkError::Malformed("EIP155:8453".into())),
             (":8453", NetworkError::Malformed(":8453".into())),
-            ("eip155 :8453", NetworkError::Malformed("eip155 :8453".into())),
+            (
+                "eip155 :8453",
+                NetworkError::Malformed("eip155 :8453".into()),
+            ),
             ("arbitrum", NetworkError::UnknownNetwork("arbitrum".into())),
             ("sepolia", NetworkError::UnknownNetwork("sepolia".into())),
             (
                 "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
                 NetworkError::UnsupportedNamespace("solana".into()),
             ),
-            ("cosmos:cosmoshub-4", NetworkError::UnsupportedNamespace("cosmos".into())),
+            (
+                "cosmos:cosmoshub-4",
+                NetworkError::UnsupportedNamespace("cosmos".into()),
+            ),
             ("eip155:", chain("", Empty)),
             ("eip155:0", chain("0", Zero)),
             ("eip155:08453", chain("08453", LeadingZero)),
@@ -1077,7 +1171,10 @@ mod tests {
             ("eip155:1e3", chain("1e3", NotDecimal)),
             ("eip155:8_453", chain("8_453", NotDecimal)),
             ("eip155:8453:1", chain("8453:1", NotDecimal)),
-            ("eip155:18446744073709551616", chain("18446744073709551616", Overflow)),
+            (
+                "eip155:18446744073709551616",
+                chain("18446744073709551616", Overflow),
+            ),
         ];
         for (input, want) in cases {
             let got = r.parse_network(input).unwrap_err();
@@ -1103,12 +1200,18 @@ mod tests {
     fn register_network() {
         let r = Registry::with_defaults();
         assert!(!r.is_known(31337));
-        assert_eq!(r.parse_network("anvil").unwrap_err().code(), "unknown_network");
+        assert_eq!(
+            r.parse_network("anvil").unwrap_err().code(),
+            "unknown_network"
+        );
         let n = r.register_network(Some("anvil"), 31337).unwrap();
         assert_eq!((n.chain_id(), n.v1_name()), (31337, Some("anvil")));
         assert!(r.is_known(31337));
         assert_eq!(r.parse_network("anvil").unwrap().chain_id(), 31337);
-        assert_eq!(r.parse_network("eip155:31337").unwrap().v1_name(), Some("anvil"));
+        assert_eq!(
+            r.parse_network("eip155:31337").unwrap().v1_name(),
+            Some("anvil")
+        );
         // Idempotent.
         r.register_network(Some("anvil"), 31337).unwrap();
         r.register_network(None, 31337).unwrap();
@@ -1131,13 +1234,19 @@ mod tests {
             r.register_network(Some("Anvil"), 7).unwrap_err(),
             NetworkError::InvalidV1Name("Anvil".into())
         );
-        assert_eq!(r.register_network(Some("x"), 0).unwrap_err().code(), "invalid_chain_id");
+        assert_eq!(
+            r.register_network(Some("x"), 0).unwrap_err().code(),
+            "invalid_chain_id"
+        );
         // A chain without a name.
         let n = r.register_network(None, 777).unwrap();
         assert_eq!(n.v1_name(), None);
         assert!(r.is_known(777));
         // The global registry is untouched.
-        assert_eq!(Network::parse("anvil").unwrap_err().code(), "unknown_network");
+        assert_eq!(
+            Network::parse("anvil").unwrap_err().code(),
+            "unknown_network"
+        );
     }
 
     #[test]
@@ -1150,7 +1259,10 @@ mod tests {
         assert_eq!(r.network(1513).unwrap().v1_name(), None);
         // Rename a chain: the old name goes away.
         r.replace_network("story-mainnet", 1514).unwrap();
-        assert_eq!(r.parse_network("story").unwrap_err().code(), "unknown_network");
+        assert_eq!(
+            r.parse_network("story").unwrap_err().code(),
+            "unknown_network"
+        );
         assert_eq!(r.network(1514).unwrap().v1_name(), Some("story-mainnet"));
     }
 
@@ -1168,22 +1280,29 @@ mod tests {
     #[test]
     fn register_asset_modes() {
         let r = Registry::empty();
-        assert_eq!(r.default_asset(5).unwrap_err(), NetworkError::NoDefaultAsset(5));
-        r.register_asset(5, sample(A1, "TD"), Register::Add).unwrap();
+        assert_eq!(
+            r.default_asset(5).unwrap_err(),
+            NetworkError::NoDefaultAsset(5)
+        );
+        r.register_asset(5, sample(A1, "TD"), Register::Add)
+            .unwrap();
         assert!(r.is_known(5));
         assert_eq!(r.default_asset(5).unwrap().address, addr(A1));
         // Identical again: no-op.
-        r.register_asset(5, sample(A1, "TD"), Register::Add).unwrap();
+        r.register_asset(5, sample(A1, "TD"), Register::Add)
+            .unwrap();
         assert_eq!(r.assets(5).len(), 1);
         // Second asset: appended, not default.
-        r.register_asset(5, sample(A2, "TE"), Register::Add).unwrap();
+        r.register_asset(5, sample(A2, "TE"), Register::Add)
+            .unwrap();
         assert_eq!(r.default_asset(5).unwrap().address, addr(A1));
         assert_eq!(r.asset(5, &addr(A2)).unwrap().symbol.as_deref(), Some("TE"));
         // Conflicts by address and by symbol.
         let mut changed = sample(A1, "TD");
         changed.version = "2".into();
         assert_eq!(
-            r.register_asset(5, changed.clone(), Register::Add).unwrap_err(),
+            r.register_asset(5, changed.clone(), Register::Add)
+                .unwrap_err(),
             NetworkError::AssetConflict {
                 chain_id: 5,
                 what: "address",
@@ -1207,21 +1326,26 @@ mod tests {
         assert_eq!(r.default_asset(5).unwrap().version, "2");
         assert_eq!(r.assets(5).len(), 2);
         // Replace by symbol.
-        r.register_asset(5, sample(A3, "TE"), Register::Replace).unwrap();
+        r.register_asset(5, sample(A3, "TE"), Register::Replace)
+            .unwrap();
         let list: Vec<_> = r.assets(5).iter().map(|a| a.address).collect();
         assert_eq!(list, [addr(A1), addr(A3)]);
         assert_eq!(r.asset(5, &addr(A2)).unwrap_err().code(), "unknown_asset");
         // Default moves to the front, the former default stays.
-        r.register_asset(5, sample(A2, "TF"), Register::Default).unwrap();
+        r.register_asset(5, sample(A2, "TF"), Register::Default)
+            .unwrap();
         let list: Vec<_> = r.assets(5).iter().map(|a| a.address).collect();
         assert_eq!(list, [addr(A2), addr(A1), addr(A3)]);
         // Replace of something new appends.
         let r2 = Registry::empty();
-        r2.register_asset(9, sample(A1, "X"), Register::Replace).unwrap();
+        r2.register_asset(9, sample(A1, "X"), Register::Replace)
+            .unwrap();
         assert_eq!(r2.default_asset(9).unwrap().address, addr(A1));
         // Chain 0 is refused.
         assert_eq!(
-            r.register_asset(0, sample(A1, "TD"), Register::Add).unwrap_err().code(),
+            r.register_asset(0, sample(A1, "TD"), Register::Add)
+                .unwrap_err()
+                .code(),
             "invalid_chain_id"
         );
     }
@@ -1232,14 +1356,22 @@ mod tests {
         let mut usdc = r.default_asset(8453).unwrap();
         usdc.name = "USDC".into();
         assert_eq!(
-            r.register_asset(8453, usdc.clone(), Register::Add).unwrap_err().code(),
+            r.register_asset(8453, usdc.clone(), Register::Add)
+                .unwrap_err()
+                .code(),
             "asset_conflict"
         );
         r.register_asset(8453, usdc, Register::Replace).unwrap();
         assert_eq!(r.default_asset(8453).unwrap().name, "USDC");
         // An independent registry: the global one still has the SDK's data.
-        assert_eq!(Registry::global().default_asset(8453).unwrap().name, "USD Coin");
-        assert_eq!(Registry::with_defaults().default_asset(8453).unwrap().name, "USD Coin");
+        assert_eq!(
+            Registry::global().default_asset(8453).unwrap().name,
+            "USD Coin"
+        );
+        assert_eq!(
+            Registry::with_defaults().default_asset(8453).unwrap().name,
+            "USD Coin"
+        );
     }
 
     #[test]
@@ -1284,28 +1416,52 @@ mod tests {
         for good in ["USDC", "USDC.e", "mUSD", "USDT0", "A"] {
             a.clone().with_symbol(good).unwrap();
         }
-        for bad in ["", "0USD", ".e", "US DC", "USD$", "ＵＳＤＣ", "USD-C", &"S".repeat(33)] {
-            assert_eq!(a.clone().with_symbol(bad).unwrap_err().code(), "invalid_symbol", "{bad}");
+        for bad in [
+            "",
+            "0USD",
+            ".e",
+            "US DC",
+            "USD$",
+            "ＵＳＤＣ",
+            "USD-C",
+            &"S".repeat(33),
+        ] {
+            assert_eq!(
+                a.clone().with_symbol(bad).unwrap_err().code(),
+                "invalid_symbol",
+                "{bad}"
+            );
         }
         // validate() runs on register, so a hand-built asset cannot slip through.
         let mut raw = a.clone();
         raw.decimals = 77;
         assert_eq!(
-            Registry::empty().register_asset(1, raw, Register::Add).unwrap_err(),
+            Registry::empty()
+                .register_asset(1, raw, Register::Add)
+                .unwrap_err(),
             NetworkError::InvalidDecimals(77)
         );
         let mut raw = a;
         raw.symbol = Some("bad symbol".into());
         assert_eq!(
-            Registry::empty().register_asset(1, raw, Register::Add).unwrap_err().code(),
+            Registry::empty()
+                .register_asset(1, raw, Register::Add)
+                .unwrap_err()
+                .code(),
             "invalid_symbol"
         );
     }
 
     #[test]
     fn transfer_method() {
-        assert_eq!(TransferMethod::parse("eip3009").unwrap(), TransferMethod::Eip3009);
-        assert_eq!(TransferMethod::parse("permit2").unwrap(), TransferMethod::Permit2);
+        assert_eq!(
+            TransferMethod::parse("eip3009").unwrap(),
+            TransferMethod::Eip3009
+        );
+        assert_eq!(
+            TransferMethod::parse("permit2").unwrap(),
+            TransferMethod::Permit2
+        );
         for bad in ["", "EIP3009", "permit", "eip-3009", " permit2"] {
             let e = TransferMethod::parse(bad).unwrap_err();
             assert_eq!(e, NetworkError::InvalidTransferMethod(bad.into()));
@@ -1334,11 +1490,20 @@ mod tests {
                 symbol: "usdc".into()
             }
         );
-        assert_eq!(r.default_asset(80002).unwrap_err().code(), "no_default_asset");
+        assert_eq!(
+            r.default_asset(80002).unwrap_err().code(),
+            "no_default_asset"
+        );
         assert!(r.assets(999).is_empty());
         let nets = r.networks();
         assert!(nets.windows(2).all(|w| w[0].chain_id() < w[1].chain_id()));
-        assert_eq!(nets.iter().find(|n| n.chain_id() == 8453).unwrap().v1_name(), Some("base"));
+        assert_eq!(
+            nets.iter()
+                .find(|n| n.chain_id() == 8453)
+                .unwrap()
+                .v1_name(),
+            Some("base")
+        );
     }
 
     #[test]
@@ -1415,14 +1580,19 @@ mod tests {
                         transfer_method: TransferMethod::Eip3009,
                         supports_eip2612: false,
                     };
-                    Registry::global().register_asset(id, a, Register::Add).unwrap();
+                    Registry::global()
+                        .register_asset(id, a, Register::Add)
+                        .unwrap();
                     Network::parse("base").unwrap();
                 });
             }
         });
         assert_eq!(Registry::global().assets(id).len(), 8);
         assert!(Network::from_chain_id(id).is_ok());
-        assert_eq!(Network::from_chain_id(0).unwrap_err().code(), "invalid_chain_id");
+        assert_eq!(
+            Network::from_chain_id(0).unwrap_err().code(),
+            "invalid_chain_id"
+        );
         assert_eq!("base".parse::<Network>().unwrap().chain_id(), 8453);
     }
 
@@ -1440,7 +1610,13 @@ mod tests {
             doc(r#"{"name":"Base","chainId":8453}"#, ok_token),
             doc(r#"{"name":"base","chainId":0}"#, ok_token),
             doc(r#"{"name":"base","chainId":"8453"}"#, ok_token),
-            doc("", &ok_token.replace("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", &BASE_USDC.to_lowercase())),
+            doc(
+                "",
+                &ok_token.replace(
+                    "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+                    &BASE_USDC.to_lowercase(),
+                ),
+            ),
             doc("", &ok_token.replace("eip3009", "EIP3009")),
             doc("", &ok_token.replace("\"decimals\":6", "\"decimals\":300")),
             doc("", &ok_token.replace("false", "0")),

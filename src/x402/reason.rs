@@ -44,7 +44,9 @@ pub const PERMIT2_INVALID_SIGNATURE: &str = "invalid_permit2_signature";
 pub const UPTO_FACILITATOR_MISMATCH: &str = "upto_facilitator_mismatch";
 pub const UPTO_INVALID_SCHEME: &str = "invalid_upto_evm_scheme";
 pub const UPTO_NETWORK_MISMATCH: &str = "invalid_upto_evm_network_mismatch";
-pub const UPTO_SETTLEMENT_EXCEEDS_AMOUNT: &str = "invalid_upto_evm_payload_settlement_exceeds_amount";
+pub const UPTO_FAILED_TO_GET_NETWORK_CONFIG: &str = "invalid_upto_evm_failed_to_get_network_config";
+pub const UPTO_SETTLEMENT_EXCEEDS_AMOUNT: &str =
+    "invalid_upto_evm_payload_settlement_exceeds_amount";
 
 /// Every reason fastx402 can produce or accepts from a peer, for validation of
 /// answers from remote facilitators.
@@ -87,5 +89,6 @@ pub const ALL: &[&str] = &[
     UPTO_FACILITATOR_MISMATCH,
     UPTO_INVALID_SCHEME,
     UPTO_NETWORK_MISMATCH,
+    UPTO_FAILED_TO_GET_NETWORK_CONFIG,
     UPTO_SETTLEMENT_EXCEEDS_AMOUNT,
 ];
