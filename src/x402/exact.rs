@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::checks;
 use super::error::ProtocolError;
 use super::networks;
 use super::reason;
@@ -414,25 +415,10 @@ pub fn verify_payment(
         Ok(d) => d,
         Err(e) => return fail(e.reason, e.message),
     };
-    if let Some(accepted) = &payload.accepted {
-        if !accepted.same_terms(requirements) {
-            return fail(
-                reason::INVALID_PAYMENT_REQUIREMENTS,
-                "accepted does not equal the offered requirements".into(),
-            );
-        }
-    }
-    if auth.from.is_zero() {
-        return fail(
-            reason::INVALID_PAYLOAD,
-            "authorization.from is the zero address".into(),
-        );
-    }
-    if requirements.pay_to.is_zero() {
-        return fail(
-            reason::INVALID_PAYMENT_REQUIREMENTS,
-            "payTo is the zero address".into(),
-        );
+    let strict = checks::accepted_matches(payload, requirements)
+        .and_then(|()| checks::no_zero_addresses(&auth.from, "authorization.from", requirements));
+    if let Err((reason, message)) = strict {
+        return fail(reason, message);
     }
     if auth.to != requirements.pay_to {
         return fail(
@@ -469,32 +455,16 @@ pub fn verify_payment(
             format!("validAfter {} is in the future", auth.valid_after),
         );
     }
-    let horizon = options
-        .now
-        .saturating_add(requirements.max_timeout_seconds)
-        .saturating_add(options.skew_seconds);
-    if U256::from_u64(horizon) < auth.valid_before {
-        return fail(
-            reason::VALID_BEFORE,
-            format!(
-                "validBefore {} is more than maxTimeoutSeconds ({}) + {} s ahead",
-                auth.valid_before, requirements.max_timeout_seconds, options.skew_seconds
-            ),
-        );
-    }
-    if let Some(expected) = &options.resource_url {
-        if payload.version == 2 {
-            match &payload.resource {
-                Some(r) if &r.url == expected => {}
-                Some(r) => {
-                    return fail(
-                        reason::INVALID_PAYLOAD,
-                        format!("payment is for resource {:?}, not {expected:?}", r.url),
-                    )
-                }
-                None => return fail(reason::INVALID_PAYLOAD, "payment names no resource".into()),
-            }
-        }
+    let strict = checks::within_horizon(
+        &auth.valid_before,
+        "validBefore",
+        requirements,
+        options,
+        reason::VALID_BEFORE,
+    )
+    .and_then(|()| checks::bound_to_resource(payload, options));
+    if let Err((reason, message)) = strict {
+        return fail(reason, message);
     }
 
     let digest = authorization_digest(&domain, auth);

@@ -2,6 +2,7 @@
 //! assets, money, and the `exact` (EIP-3009, Permit2) and `upto` schemes. Sans-I/O:
 //! every check takes `now` as an argument.
 
+pub mod checks;
 pub mod codec;
 pub mod error;
 pub mod exact;

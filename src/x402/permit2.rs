@@ -21,6 +21,7 @@
 
 use serde_json::{json, Value};
 
+use super::checks;
 use super::error::ProtocolError;
 use super::exact::{CreateOptions, ReplayKey, Verification, VerifyOptions};
 use super::fields::Obj;
@@ -763,56 +764,22 @@ pub fn verify_permit2_payment_with(
     }
 
     // fastx402's stricter checks.
-    if let Some(accepted) = &payload.accepted {
-        if !accepted.same_terms(requirements) {
-            return fail(
-                reason::INVALID_PAYMENT_REQUIREMENTS,
-                "accepted does not equal the offered requirements".into(),
-            );
-        }
-    }
-    if auth.from.is_zero() {
-        return fail(
-            reason::INVALID_PAYLOAD,
-            "permit2Authorization.from is the zero address".into(),
-        );
-    }
-    if requirements.pay_to.is_zero() {
-        return fail(
-            reason::INVALID_PAYMENT_REQUIREMENTS,
-            "payTo is the zero address".into(),
-        );
-    }
-    if requirements.asset.is_zero() {
-        return fail(
-            reason::INVALID_PAYMENT_REQUIREMENTS,
-            "asset is the zero address".into(),
-        );
-    }
-    let horizon = options
-        .now
-        .saturating_add(requirements.max_timeout_seconds)
-        .saturating_add(options.skew_seconds);
-    if U256::from_u64(horizon) < auth.deadline {
-        return fail(
-            reason::PERMIT2_DEADLINE_EXPIRED,
-            format!(
-                "deadline {} is more than maxTimeoutSeconds ({}) + {} s ahead",
-                auth.deadline, requirements.max_timeout_seconds, options.skew_seconds
-            ),
-        );
-    }
-    if let Some(expected) = &options.resource_url {
-        match &payload.resource {
-            Some(r) if &r.url == expected => {}
-            Some(r) => {
-                return fail(
-                    reason::INVALID_PAYLOAD,
-                    format!("payment is for resource {:?}, not {expected:?}", r.url),
-                )
-            }
-            None => return fail(reason::INVALID_PAYLOAD, "payment names no resource".into()),
-        }
+    let strict = checks::accepted_matches(payload, requirements)
+        .and_then(|()| {
+            checks::no_zero_addresses(&auth.from, "permit2Authorization.from", requirements)
+        })
+        .and_then(|()| {
+            checks::within_horizon(
+                &auth.deadline,
+                "deadline",
+                requirements,
+                options,
+                reason::PERMIT2_DEADLINE_EXPIRED,
+            )
+        })
+        .and_then(|()| checks::bound_to_resource(payload, options));
+    if let Err((reason, message)) = strict {
+        return fail(reason, message);
     }
 
     // 10. Signature.
