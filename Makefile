@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean
+.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean chain-tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,22 @@ rust-test:
 	# The pure-Rust backend alone, as a build without libsecp256k1 ships it.
 	cargo test --quiet --no-default-features --lib --test vectors --test wycheproof
 
-py-test: dev
+py-test: dev chain-tools
 	$(PY) -m pytest -q
+
+# Test chain (tests/contracts): anvil and solc-js from npm, then the contracts compiled offline.
+# npm ci runs only when node_modules is missing or older than package.json / package-lock.json.
+CHAIN := tests/contracts
+chain-tools: $(CHAIN)/build/TestUSDC.json
+	@$${FASTX402_ANVIL:-$(CHAIN)/node_modules/.bin/anvil} --version >/dev/null || \
+	  { echo "anvil missing: npm ships it for linux x64 only here; set FASTX402_ANVIL" >&2; exit 1; }
+
+$(CHAIN)/node_modules/.package-lock.json: $(CHAIN)/package.json $(CHAIN)/package-lock.json
+	cd $(CHAIN) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CHAIN)/build/TestUSDC.json: $(wildcard $(CHAIN)/*.sol) $(CHAIN)/compile.mjs $(CHAIN)/node_modules/.package-lock.json
+	node $(CHAIN)/compile.mjs
 
 test: lint stubtest rust-test py-test
 

@@ -3,6 +3,7 @@
 
 pub mod abi;
 mod cache;
+pub mod chain;
 pub mod crypto;
 pub mod error;
 pub mod json;
