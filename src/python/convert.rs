@@ -33,6 +33,11 @@ impl ConvError {
     }
 
     fn into_pyerr(self) -> PyErr {
+        let path = self.path();
+        typed_data_error(path, self.message)
+    }
+
+    fn path(&self) -> String {
         let mut path = String::new();
         for (i, seg) in self.rev_path.iter().rev().enumerate() {
             match seg {
@@ -47,7 +52,7 @@ impl ConvError {
         if path.is_empty() {
             path.push('$');
         }
-        typed_data_error(path, self.message)
+        path
     }
 }
 
@@ -67,9 +72,15 @@ fn parse_json(bytes: &[u8]) -> PyResult<Value> {
 }
 
 /// Any JSON-like Python value (dict, list, tuple, str, int, bool, None; bytes become
-/// `0x` hex; floats are kept so that the engine can name and reject them).
+/// `0x` hex; floats are kept so that the engine can name and reject them). Failures
+/// raise `InvalidTypedData`.
 pub fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     convert(obj, 0).map_err(ConvError::into_pyerr)
+}
+
+/// [`to_json`] for x402 messages: failures are `(path, message)` for the caller to raise.
+pub fn to_json_parts(obj: &Bound<'_, PyAny>) -> Result<Value, (String, String)> {
+    convert(obj, 0).map_err(|e| (e.path(), e.message))
 }
 
 fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, ConvError> {

@@ -7,16 +7,43 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use serde_json::Value;
 
-use super::convert::{to_json, to_py};
+use super::convert::{to_json_parts, to_py};
 use super::PrivateKey;
 use crate::error::Error;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
+use crate::x402::error::ProtocolError;
 use crate::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::types::{
     PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
     SupportedResponse, VerifyResponse,
 };
+
+/// A Python value as an x402 message's JSON; anything unconvertible is `invalid_payload`.
+fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_json_parts(obj).map_err(|(path, message)| {
+        Error::from(ProtocolError::field(
+            crate::x402::reason::INVALID_PAYLOAD,
+            path,
+            message,
+        ))
+        .into()
+    })
+}
+
+/// A header value as text; a `str` that is not valid Unicode (lone surrogates) is a
+/// malformed header, not a Python encoding error.
+fn header_text<'a>(header: &'a Bound<'_, PyString>) -> PyResult<std::borrow::Cow<'a, str>> {
+    header.to_cow().map_err(|_| {
+        Error::from(ProtocolError::new(
+            crate::x402::error::ErrorKind::Base64,
+            crate::x402::reason::INVALID_PAYLOAD,
+            "$",
+            "header is not valid text",
+        ))
+        .into()
+    })
+}
 
 fn wall_clock() -> u64 {
     SystemTime::now()
@@ -122,7 +149,8 @@ pub struct PaymentRequiredMessage {
 wire_class!(PaymentRequiredMessage {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
-    fn from_header(header: &str, max_bytes: usize) -> PyResult<Self> {
+    fn from_header(header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
+        let header = &*header_text(header)?;
         let inner = PaymentRequired::from_header(header, max_bytes).map_err(Error::from)?;
         Ok(PaymentRequiredMessage { inner })
     }
@@ -170,7 +198,8 @@ pub struct PaymentPayloadMessage {
 wire_class!(PaymentPayloadMessage {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
-    fn from_header(py: Python<'_>, header: &str, max_bytes: usize) -> PyResult<Self> {
+    fn from_header(py: Python<'_>, header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
+        let header = &*header_text(header)?;
         let inner = py
             .detach(|| PaymentPayload::from_header(header, max_bytes))
             .map_err(Error::from)?;
@@ -235,7 +264,8 @@ pub struct SettleResponseMessage {
 wire_class!(SettleResponseMessage {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
-    fn from_header(header: &str, max_bytes: usize) -> PyResult<Self> {
+    fn from_header(header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
+        let header = &*header_text(header)?;
         let inner = SettleResponse::from_header(header, max_bytes).map_err(Error::from)?;
         Ok(SettleResponseMessage { inner })
     }
@@ -366,9 +396,9 @@ fn payment_required_arg(obj: &Bound<'_, PyAny>) -> PyResult<PaymentRequired> {
         return Ok(p.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PyString>() {
+        let header = header_text(s)?;
         return Ok(
-            PaymentRequired::from_header(s.to_str()?, DEFAULT_MAX_HEADER_BYTES)
-                .map_err(Error::from)?,
+            PaymentRequired::from_header(&header, DEFAULT_MAX_HEADER_BYTES).map_err(Error::from)?,
         );
     }
     Ok(PaymentRequired::from_json(&to_json(obj)?).map_err(Error::from)?)
@@ -383,7 +413,7 @@ fn payment_payload_arg(
         return Ok(p.get().inner.clone());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        let header = s.to_str()?;
+        let header = &*header_text(s)?;
         return Ok(py
             .detach(|| PaymentPayload::from_header(header, max_bytes))
             .map_err(Error::from)?);
@@ -487,10 +517,10 @@ fn encode_header(data: &Bound<'_, PyAny>) -> PyResult<String> {
 #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
 fn decode_header<'py>(
     py: Python<'py>,
-    header: &str,
+    header: &Bound<'py, PyString>,
     max_bytes: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let value = codec::decode_header_json(header, max_bytes).map_err(Error::from)?;
+    let value = codec::decode_header_json(&header_text(header)?, max_bytes).map_err(Error::from)?;
     to_py(py, &value)
 }
 
