@@ -25,27 +25,33 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
-import json
 import os
-import platform
-import statistics
-import subprocess
 import sys
 import time
-import timeit
-from dataclasses import asdict, dataclass, field
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import coincurve
 import eth_keys
 import eth_utils
+from _harness import (
+    Case,
+    Result,
+    Target,
+    add_timing_args,
+    machine_facts,
+    print_machine,
+    print_table,
+    print_targets,
+    results_payload,
+    run_groups,
+    settings_from_args,
+    settings_line,
+    summarize,
+    write_json,
+)
 from Crypto.Hash import keccak as cryptodome_keccak
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_hash.auto import keccak as eth_hash_keccak
 from x402.mechanisms.evm.eip712 import build_typed_data_for_signing, hash_eip3009_authorization
 from x402.mechanisms.evm.signers import EthAccountSigner
 from x402.mechanisms.evm.types import ExactEIP3009Authorization, TypedDataField
@@ -131,103 +137,19 @@ def _x402_recover_typed(signature: bytes, expected: str) -> bool:
     return verify_eoa_signature(digest, signature, expected)
 
 
-def _eth_hash_backend() -> str:
-    eth_hash_keccak(b"")  # resolve the lazily chosen backend
-    hasher = getattr(eth_hash_keccak, "hasher", None)
-    backend = getattr(hasher, "__self__", None)
-    return type(backend).__name__ if backend is not None else repr(hasher)
-
-
-CPU_FLAGS_OF_INTEREST = ("adx", "bmi2", "avx2", "avx512f", "sha_ni")
-
-
-def _cpu_info() -> dict[str, str]:
-    """Model name, family/model/stepping and a few ISA flags from /proc/cpuinfo."""
-    info: dict[str, str] = {}
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        name, _, value = line.partition(":")
-        name = name.strip()
-        if name in ("model name", "cpu family", "model", "stepping", "flags"):
-            info.setdefault(name, value.strip())
-    flags = set(info.pop("flags", "").split())
-    return {
-        "model_name": info.get("model name") or platform.processor() or "unknown",
-        "family_model_stepping": "/".join(
-            info.get(k, "?") for k in ("cpu family", "model", "stepping")
-        ),
-        "flags": " ".join(f for f in CPU_FLAGS_OF_INTEREST if f in flags),
-    }
-
-
-def _git_head() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_facts() -> dict[str, Any]:
-    core_file = Path(fastx402._core.__file__)
-    key_backend = Account.from_key(SECRET)._key_obj.backend
-    return {
-        "cpu": _cpu_info(),
-        "logical_cpus": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "platform": platform.platform(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "fastx402": fastx402.__version__,
-        "fastx402_ecdsa_backend": fastx402.ecdsa_backend(),
-        "fastx402_core_sha256": hashlib.sha256(core_file.read_bytes()).hexdigest()[:16],
-        "git_head": _git_head(),
-        "eth_hash_backend": _eth_hash_backend(),
-        "eth_keys_backend": type(key_backend).__name__,
-        "packages": {
-            name: _version(name)
-            for name in (
-                "eth-account",
-                "eth-keys",
-                "eth-hash",
-                "eth-utils",
-                "eth-abi",
-                "coincurve",
-                "pycryptodome",
-                "x402",
-            )
-        },
-    }
+PACKAGES = (
+    "eth-account",
+    "eth-keys",
+    "eth-hash",
+    "eth-utils",
+    "eth-abi",
+    "coincurve",
+    "pycryptodome",
+    "x402",
+)
 
 
 # --------------------------------------------------------------------------- cases
-
-
-@dataclass
-class Case:
-    group: str
-    impl: str
-    call: str
-    stmt: str
-    ns: dict[str, Any] = field(repr=False)
-    number: int = 0
-    per_op_ns: list[float] = field(default_factory=list, repr=False)
 
 
 def build_cases() -> list[Case]:
@@ -410,88 +332,7 @@ def build_cases() -> list[Case]:
     ]
 
 
-# --------------------------------------------------------------------------- timing
-
-
-@dataclass
-class Settings:
-    sample_s: float
-    repeats: int
-    warmup_s: float
-
-
-def calibrate(timer: timeit.Timer, sample_s: float) -> int:
-    """Loop count such that one sample takes about ``sample_s`` seconds."""
-    number = 1
-    while True:
-        elapsed = timer.timeit(number)
-        if elapsed >= sample_s / 5 or number >= 1 << 24:
-            break
-        number *= 4 if elapsed < sample_s / 50 else 2
-    return max(1, round(number * sample_s / max(elapsed, 1e-9)))
-
-
-def run_group(cases: list[Case], settings: Settings) -> None:
-    timers = [timeit.Timer(c.stmt, globals=c.ns) for c in cases]
-    for c, t in zip(cases, timers, strict=True):
-        t.timeit(10)  # first-run effects (lazy backends, caches)
-        c.number = calibrate(t, settings.sample_s)
-        deadline = time.perf_counter() + settings.warmup_s
-        while time.perf_counter() < deadline:
-            t.timeit(max(1, c.number // 4))
-    # Round-robin over the group so load drift affects every implementation alike.
-    for _ in range(settings.repeats):
-        for c, t in zip(cases, timers, strict=True):
-            c.per_op_ns.append(t.timeit(c.number) / c.number * 1e9)
-
-
-@dataclass
-class Result:
-    group: str
-    impl: str
-    call: str
-    median_us: float
-    p25_us: float
-    p75_us: float
-    min_us: float
-    ratio_vs_fastx402: float
-    loops_per_sample: int
-    samples: int
-
-
-def summarize(cases: list[Case]) -> list[Result]:
-    reference: dict[str, float] = {}
-    results: list[Result] = []
-    for c in cases:
-        q1, _, q3 = statistics.quantiles(c.per_op_ns, n=4, method="inclusive")
-        med = statistics.median(c.per_op_ns)
-        reference.setdefault(c.group, med)  # the first case of a group is fastx402
-        results.append(
-            Result(
-                group=c.group,
-                impl=c.impl,
-                call=c.call,
-                median_us=med / 1e3,
-                p25_us=q1 / 1e3,
-                p75_us=q3 / 1e3,
-                min_us=min(c.per_op_ns) / 1e3,
-                ratio_vs_fastx402=med / reference[c.group],
-                loops_per_sample=c.number,
-                samples=len(c.per_op_ns),
-            )
-        )
-    return results
-
-
 # --------------------------------------------------------------------------- targets
-
-
-@dataclass
-class Target:
-    name: str
-    goal: str
-    observed: str
-    met: bool
 
 
 def check_targets(results: list[Result]) -> list[Target]:
@@ -521,113 +362,27 @@ def check_targets(results: list[Result]) -> list[Target]:
     ]
 
 
-# --------------------------------------------------------------------------- output
-
-
-def print_machine(facts: dict[str, Any], load: tuple[float, float, float]) -> None:
-    print("fastx402 crypto benchmarks")
-    print(f"  date             {facts['date']}")
-    cpu = facts["cpu"]
-    print(
-        f"  cpu              {cpu['model_name']} (family/model/stepping"
-        f" {cpu['family_model_stepping']}; {cpu['flags']})"
-    )
-    print(f"  cpus             {facts['logical_cpus']} logical, {facts['usable_cpus']} usable")
-    print(f"  platform         {facts['platform']}")
-    print(f"  python           {facts['python']}")
-    print(
-        f"  fastx402         {facts['fastx402']} (ecdsa_backend={facts['fastx402_ecdsa_backend']},"
-        f" _core sha256 {facts['fastx402_core_sha256']}, git {facts['git_head']})"
-    )
-    print(f"  eth-hash backend {facts['eth_hash_backend']} (used by eth_utils.keccak)")
-    print(f"  eth-keys backend {facts['eth_keys_backend']} (used by eth-account and x402)")
-    pkgs = ", ".join(f"{k} {v}" for k, v in facts["packages"].items())
-    print(f"  packages         {pkgs}")
-    print(f"  load average     {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (at start)")
-
-
-def print_table(results: list[Result], markdown: bool) -> None:
-    if markdown:
-        print("| operation | implementation | call | median µs/op | IQR µs | peer / fastx402 |")
-        print("|---|---|---|---:|---:|---:|")
-        for r in results:
-            ratio = "1 (reference)" if r.impl == "fastx402" else f"{r.ratio_vs_fastx402:.1f}x"
-            print(
-                f"| {r.group} | {r.impl} | `{r.call}` | {r.median_us:.3f} |"
-                f" {r.p25_us:.3f}-{r.p75_us:.3f} | {ratio} |"
-            )
-        return
-    head = (
-        f"{'operation':<18} {'implementation':<26} {'median µs/op':>12} {'IQR µs':>19}"
-        f" {'peer/fastx402':>13}"
-    )
-    print(head)
-    print("-" * len(head))
-    group = None
-    for r in results:
-        if group is not None and r.group != group:
-            print()
-        label = r.group if r.group != group else ""
-        group = r.group
-        ratio = "ref" if r.impl == "fastx402" else f"{r.ratio_vs_fastx402:.1f}x"
-        iqr = f"{r.p25_us:.3f}-{r.p75_us:.3f}"
-        print(f"{label:<18} {r.impl:<26} {r.median_us:>12.3f} {iqr:>19} {ratio:>13}")
-    print()
-    print("calls:")
-    for r in results:
-        print(f"  {r.group:<18} {r.impl:<26} {r.call}")
-
-
-def print_targets(targets: list[Target]) -> None:
-    print("targets (fastx402):")
-    for t in targets:
-        status = "met" if t.met else "MISSED"
-        print(f"  {t.name:<16} {t.goal:<22} {t.observed:<32} {status}")
-
-
 # --------------------------------------------------------------------------- main
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", metavar="PATH", type=Path, help="also write results as JSON")
-    parser.add_argument("--quick", action="store_true", help="short smoke run (noisy)")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
-    parser.add_argument("--repeats", type=int, default=None, help="samples per case (default 21)")
-    parser.add_argument(
-        "--sample-ms", type=float, default=None, help="target ms per sample (default 40)"
-    )
+    add_timing_args(parser)
     args = parser.parse_args(argv)
-
-    settings = (
-        Settings(sample_s=0.005, repeats=7, warmup_s=0.01)
-        if args.quick
-        else Settings(sample_s=0.040, repeats=21, warmup_s=0.1)
-    )
-    if args.repeats is not None:
-        settings.repeats = max(3, min(args.repeats, 201))
-    if args.sample_ms is not None:
-        settings.sample_s = max(0.001, min(args.sample_ms, 500.0)) / 1e3
+    settings = settings_from_args(args)
 
     started = time.perf_counter()
     load_start = os.getloadavg()
-    facts = machine_facts()
+    facts = machine_facts(PACKAGES)
     facts["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    print_machine(facts, load_start)
-    print(
-        f"  settings         {settings.repeats} samples x ~{settings.sample_s * 1e3:g} ms"
-        " per case, median of per-op times"
-    )
+    print_machine("fastx402 crypto benchmarks", facts, load_start)
+    print(settings_line(settings))
     print()
 
     cases = build_cases()
     print("correctness: all implementations agree (digest 0xf2569928..., signatures, addresses)")
     print()
-    groups: dict[str, list[Case]] = {}
-    for c in cases:
-        groups.setdefault(c.group, []).append(c)
-    for group_cases in groups.values():
-        run_group(group_cases, settings)
+    run_groups(cases, settings)
 
     results = summarize(cases)
     targets = check_targets(results)
@@ -644,19 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if args.json is not None:
-        payload = {
-            "machine": facts,
-            "load_average_start": load_start,
-            "load_average_end": load_end,
-            "settings": asdict(settings),
-            "ratio": "peer median / fastx402 median",
-            "results": [asdict(r) for r in results],
-            "targets": [asdict(t) for t in targets],
-            "wall_time_s": elapsed,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"wrote {args.json}")
+        write_json(
+            args.json,
+            results_payload(facts, load_start, load_end, settings, results, targets, elapsed),
+        )
     return 0
 
 

@@ -94,7 +94,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> Result<Value, ConvError> {
             .map_err(|_| ConvError::new("string is not valid UTF-8"));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(d.len());
         for (k, v) in d.iter() {
             let key = k
                 .cast::<PyString>()
