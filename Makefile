@@ -33,7 +33,7 @@ lint: dev
 stubtest: dev
 	$(PY) -m mypy.stubtest fastx402._core
 
-rust-test:
+rust-test: chain-tools
 	cargo test --quiet
 	# The pure-Rust backend alone, as a build without libsecp256k1 ships it.
 	cargo test --quiet --no-default-features --lib --test vectors --test wycheproof

@@ -4,7 +4,10 @@
 //! client and settlement engine (issue 4) build on these.
 
 pub mod calls;
+pub mod fees;
+pub mod nonce;
 pub mod rlp;
+pub mod rpc;
 pub mod tx;
 
 pub use tx::{AccessList, Eip1559Tx, SignedTx, TxError, EIP1559_TX_TYPE};
