@@ -60,6 +60,7 @@ test: lint stubtest rust-test py-test
 bench: venv
 	$(VENV)/bin/maturin develop --release --quiet --extras test,lint,bench
 	$(PY) benches/bench_crypto.py
+	$(PY) benches/bench_x402.py
 
 vectors:
 	cd tests/vectors/gen && npm ci --silent && node record_noncanonical.mjs

@@ -18,7 +18,8 @@ is timed. Ratios are ``peer median / fastx402 median`` (> 1 means fastx402 is
 faster). Timing uses ``timeit`` (GC disabled while timing, as usual); the
 implementations of one group are sampled round-robin so that drift in machine
 load hits them all alike. Run it on a quiet machine: the load average is
-printed at the start and at the end.
+printed at the start and at the end. The timing and reporting helpers are shared
+with ``bench_x402.py`` and live in ``_harness.py``.
 """
 
 from __future__ import annotations

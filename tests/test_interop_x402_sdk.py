@@ -35,12 +35,14 @@ from typing import Any
 
 import pytest
 import web3  # noqa: F401  (the SDK facilitator signer needs it)
+import x402  # noqa: F401
 import x402.mechanisms.evm.exact.client as sdk_exact_client
 import x402.mechanisms.evm.exact.facilitator as sdk_exact_facilitator
 import x402.mechanisms.evm.exact.v1.client as sdk_exact_client_v1
 import x402.mechanisms.evm.exact.v1.facilitator as sdk_exact_facilitator_v1
 from eth_account import Account
 from web3.exceptions import ContractLogicError
+from x402 import x402ClientSync, x402FacilitatorSync, x402ResourceServerSync
 from x402.http.utils import (
     decode_payment_required_header,
     decode_payment_response_header,
@@ -82,9 +84,7 @@ from x402.schemas.v1 import (
 )
 
 import fastx402
-import x402  # noqa: F401
 from fastx402 import PrivateKey, ProtocolError
-from x402 import x402ClientSync, x402FacilitatorSync, x402ResourceServerSync
 
 # --- fixed inputs ---------------------------------------------------------------------------------
 

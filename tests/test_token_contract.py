@@ -14,6 +14,9 @@ import secrets
 from typing import Any
 
 import pytest
+from eth_abi import decode as abi_decode
+
+import fastx402
 from chain import (
     DEV_KEYS,
     MULTICALL3,
@@ -28,9 +31,6 @@ from chain import (
     encode_call,
     selector,
 )
-from eth_abi import decode as abi_decode
-
-import fastx402
 from fastx402 import PrivateKey
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -47,6 +47,7 @@ from unittest import mock
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
+from x402 import x402ClientSync
 from x402.http.utils import encode_payment_signature_header
 from x402.mechanisms.evm import constants as C
 from x402.mechanisms.evm.exact import ExactEvmScheme
@@ -57,8 +58,6 @@ from x402.mechanisms.evm.upto import client as upto_client
 from x402.mechanisms.evm.upto import permit2_utils as upto_p2
 from x402.mechanisms.evm.verify import _hash_typed_data
 from x402.schemas import PaymentPayload, PaymentRequired, PaymentRequirements
-
-from x402 import x402ClientSync
 
 OUT = Path(__file__).resolve().parent.parent / "permit2.json"
 
