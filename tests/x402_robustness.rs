@@ -27,7 +27,7 @@ use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use _core::crypto::address::Address;
-use _core::crypto::ecdsa::SecretKey;
+use _core::crypto::ecdsa::{SecretKey, Signature};
 use _core::num::U256;
 use _core::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use _core::x402::error::{ErrorKind, ProtocolError};
@@ -49,10 +49,6 @@ const RESOURCE: &str = "https://api.example.com/weather";
 const OTHER_RESOURCE: &str = "https://api.example.com/premium";
 const TOKEN: &str = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
 const PAY_TO: &str = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C";
-const SECP256K1_N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
-];
 const ERC6492_MAGIC: &str = "6492649264926492649264926492649264926492649264926492649264926492";
 
 // ---------------------------------------------------------------------------
@@ -620,18 +616,11 @@ fn tweak_hex_digit(rng: &mut Rng, s: &str) -> String {
 
 /// `(r, n − s, v ^ 1)`: the high-s twin of a low-s signature.
 fn high_s_twin(sig: &[u8]) -> Vec<u8> {
-    let mut out = sig.to_vec();
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let mut d = i16::from(SECP256K1_N[i]) - i16::from(sig[32 + i]) - borrow;
-        borrow = i16::from(d < 0);
-        if d < 0 {
-            d += 256;
-        }
-        out[32 + i] = d as u8;
-    }
-    out[64] = if sig[64] == 27 { 28 } else { 27 };
-    out
+    Signature::from_bytes(sig)
+        .unwrap()
+        .flip_s()
+        .to_bytes()
+        .to_vec()
 }
 
 /// A well-typed value different from `original` for a signed field.

@@ -59,8 +59,20 @@ fn opt_py<'py>(py: Python<'py>, v: Option<&Value>) -> PyResult<Bound<'py, PyAny>
     }
 }
 
-/// `#[pymethods]` for a wire class: the given methods plus `to_dict`, `==`, `repr`.
+/// `#[pymethods]` for a wire class: the given methods plus `to_dict`, `==`, `repr`;
+/// with `from $Core`, also `from_dict` through `$Core::from_json`.
 macro_rules! wire_class {
+    ($ty:ident from $core:ident { $($body:tt)* }) => {
+        wire_class!($ty {
+            #[staticmethod]
+            fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
+                let inner = $core::from_json(&to_json(data)?).map_err(Error::from)?;
+                Ok($ty { inner })
+            }
+
+            $($body)*
+        });
+    };
     ($ty:ident { $($body:tt)* }) => {
         #[pymethods]
         impl $ty {
@@ -146,18 +158,12 @@ wire_class!(PaymentRequirements {
 pub struct PaymentRequiredMessage {
     pub inner: PaymentRequired,
 }
-wire_class!(PaymentRequiredMessage {
+wire_class!(PaymentRequiredMessage from PaymentRequired {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
     fn from_header(header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
         let header = &*header_text(header)?;
         let inner = PaymentRequired::from_header(header, max_bytes).map_err(Error::from)?;
-        Ok(PaymentRequiredMessage { inner })
-    }
-
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = PaymentRequired::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(PaymentRequiredMessage { inner })
     }
 
@@ -195,7 +201,7 @@ wire_class!(PaymentRequiredMessage {
 pub struct PaymentPayloadMessage {
     pub inner: PaymentPayload,
 }
-wire_class!(PaymentPayloadMessage {
+wire_class!(PaymentPayloadMessage from PaymentPayload {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
     fn from_header(py: Python<'_>, header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
@@ -203,12 +209,6 @@ wire_class!(PaymentPayloadMessage {
         let inner = py
             .detach(|| PaymentPayload::from_header(header, max_bytes))
             .map_err(Error::from)?;
-        Ok(PaymentPayloadMessage { inner })
-    }
-
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = PaymentPayload::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(PaymentPayloadMessage { inner })
     }
 
@@ -261,17 +261,12 @@ wire_class!(PaymentPayloadMessage {
 pub struct SettleResponseMessage {
     pub inner: SettleResponse,
 }
-wire_class!(SettleResponseMessage {
+wire_class!(SettleResponseMessage from SettleResponse {
     #[staticmethod]
     #[pyo3(signature = (header, *, max_bytes=DEFAULT_MAX_HEADER_BYTES))]
     fn from_header(header: &Bound<'_, PyString>, max_bytes: usize) -> PyResult<Self> {
         let header = &*header_text(header)?;
         let inner = SettleResponse::from_header(header, max_bytes).map_err(Error::from)?;
-        Ok(SettleResponseMessage { inner })
-    }
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = SettleResponse::from_json(&to_json(data)?).map_err(Error::from)?;
         Ok(SettleResponseMessage { inner })
     }
     fn to_header(&self) -> String {
@@ -312,12 +307,7 @@ wire_class!(SettleResponseMessage {
 pub struct VerifyResponseMessage {
     pub inner: VerifyResponse,
 }
-wire_class!(VerifyResponseMessage {
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = VerifyResponse::from_json(&to_json(data)?).map_err(Error::from)?;
-        Ok(VerifyResponseMessage { inner })
-    }
+wire_class!(VerifyResponseMessage from VerifyResponse {
     #[getter]
     fn is_valid(&self) -> bool {
         self.inner.is_valid
@@ -341,12 +331,7 @@ wire_class!(VerifyResponseMessage {
 pub struct SupportedResponseMessage {
     pub inner: SupportedResponse,
 }
-wire_class!(SupportedResponseMessage {
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let inner = SupportedResponse::from_json(&to_json(data)?).map_err(Error::from)?;
-        Ok(SupportedResponseMessage { inner })
-    }
+wire_class!(SupportedResponseMessage from SupportedResponse {
     #[getter]
     fn kinds<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.raw["kinds"])

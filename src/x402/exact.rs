@@ -628,12 +628,7 @@ mod tests {
             unreachable!()
         };
         let original = signature.clone();
-        let sig = Signature::from_bytes(&original).unwrap();
-        let n_minus = Signature {
-            r: sig.r,
-            s: sub_n(&sig.s),
-            y_parity: !sig.y_parity,
-        };
+        let n_minus = Signature::from_bytes(&original).unwrap().flip_s();
         *signature = n_minus.to_bytes().to_vec();
         let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
         assert_eq!(reason_of(&v), reason::INVALID_SIGNATURE);
@@ -644,25 +639,6 @@ mod tests {
         signature[64] -= 27;
         let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW));
         assert_eq!(reason_of(&v), reason::INVALID_SIGNATURE);
-    }
-
-    fn sub_n(s: &[u8; 32]) -> [u8; 32] {
-        let n = U256::from_hex_digits(
-            b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-        )
-        .unwrap();
-        let s = U256::from_be_bytes(s);
-        // n − s = n + (−s) mod 2^256.
-        let neg = s.wrapping_neg().to_be_bytes();
-        let nb = n.to_be_bytes();
-        let mut out = [0u8; 32];
-        let mut carry = 0u16;
-        for i in (0..32).rev() {
-            let t = u16::from(nb[i]) + u16::from(neg[i]) + carry;
-            out[i] = t as u8;
-            carry = t >> 8;
-        }
-        out
     }
 
     #[test]

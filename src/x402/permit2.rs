@@ -1361,12 +1361,7 @@ mod tests {
             let req = requirements(kind);
             let good = create(kind);
             let sig = Permit2Payload::from_payment(&good).unwrap().signature;
-            let parsed = Signature::from_bytes(&sig).unwrap();
-            let twin = Signature {
-                r: parsed.r,
-                s: n_minus(&parsed.s),
-                y_parity: !parsed.y_parity,
-            };
+            let twin = Signature::from_bytes(&sig).unwrap().flip_s();
             assert!(twin.is_high_s());
             let mut v01 = sig.clone();
             v01[64] -= 27;
@@ -1388,23 +1383,6 @@ mod tests {
                     .unwrap();
             assert_eq!(Address::from_public_key(&public), key().address());
         }
-    }
-
-    fn n_minus(s: &[u8; 32]) -> [u8; 32] {
-        let n = U256::from_hex_digits(
-            b"fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
-        )
-        .unwrap();
-        let neg = U256::from_be_bytes(s).wrapping_neg().to_be_bytes();
-        let nb = n.to_be_bytes();
-        let mut out = [0u8; 32];
-        let mut carry = 0u16;
-        for i in (0..32).rev() {
-            let t = u16::from(nb[i]) + u16::from(neg[i]) + carry;
-            out[i] = t as u8;
-            carry = t >> 8;
-        }
-        out
     }
 
     #[test]

@@ -143,15 +143,22 @@ impl Signature {
         self.s > HALF_N
     }
 
-    /// The low-s twin: `(r, n − s)` with the parity flipped; unchanged if already low.
-    pub fn normalize_s(&self) -> Self {
-        if !self.is_high_s() {
-            return *self;
-        }
+    /// The other signature of the same key over the same digest: `(r, n − s)` with
+    /// the parity flipped (ECDSA malleability). Requires s in [1, n).
+    pub fn flip_s(&self) -> Self {
         Signature {
             r: self.r,
             s: sub_be(&N, &self.s),
             y_parity: !self.y_parity,
+        }
+    }
+
+    /// The low-s twin: [`Signature::flip_s`] if s is high, else unchanged.
+    pub fn normalize_s(&self) -> Self {
+        if self.is_high_s() {
+            self.flip_s()
+        } else {
+            *self
         }
     }
 
