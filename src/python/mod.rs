@@ -4,6 +4,7 @@
 mod convert;
 mod errors;
 mod networks;
+mod runtime;
 mod x402;
 
 use pyo3::exceptions::PyValueError;
@@ -314,5 +315,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ecdsa_backend, m)?)?;
     x402::register(m)?;
     networks::register(m)?;
+    runtime::init();
     Ok(())
 }

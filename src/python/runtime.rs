@@ -1,0 +1,48 @@
+//! One tokio runtime for every I/O call made from Python: awaitables run on it
+//! through `pyo3-async-runtimes`, and blocking twins `block_on` it with the GIL
+//! released.
+
+// The I/O bindings (facilitator, remote client) land in the next commits.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use pyo3::prelude::*;
+
+/// The process-wide runtime (two workers: the work is I/O-bound).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fastx402-io")
+            .enable_all()
+            .build()
+            .expect("fastx402: cannot start the tokio runtime")
+    })
+}
+
+/// Registers [`runtime`] with `pyo3-async-runtimes` (idempotent).
+pub fn init() {
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
+}
+
+/// A Python awaitable for `fut` (driven by the shared runtime).
+pub fn awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+}
+
+/// Runs `fut` to completion on the shared runtime with the GIL released: the
+/// blocking twin of [`awaitable`]. Must not be called from a runtime thread.
+pub fn block_on<F, T>(py: Python<'_>, fut: F) -> T
+where
+    F: Future<Output = T> + Send,
+    T: Send,
+{
+    py.detach(|| runtime().block_on(fut))
+}
