@@ -170,6 +170,9 @@ pub enum AbiError {
     InvalidUintBits(u16),
     #[error("ABI data is not in canonical encoding (trailing bytes, gaps or shared tails)")]
     NonCanonical,
+    /// A hand-decoded structure (Multicall3 results) is malformed.
+    #[error("malformed ABI data: {0}")]
+    Malformed(String),
 }
 
 // ---------------------------------------------------------------------------

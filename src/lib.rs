@@ -6,6 +6,7 @@ mod cache;
 pub mod chain;
 pub mod crypto;
 pub mod error;
+pub mod facilitator;
 pub mod json;
 pub mod num;
 pub mod x402;

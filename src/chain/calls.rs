@@ -433,6 +433,94 @@ pub fn decode_authorization_canceled_log(
     )
 }
 
+// ---------------------------------------------------------------------------
+// Multicall3 (simulating an ERC-6492 deployment and the transfer in one call)
+// ---------------------------------------------------------------------------
+
+/// Multicall3's address, the same on every chain that has it.
+pub const MULTICALL3: Address = Address(const_hex("ca11bde05977b3631167028862be2a173976ca11"));
+/// `aggregate3((address,bool,bytes)[])`
+const AGGREGATE3: [u8; 4] = [0x82, 0xad, 0x56, 0xcb];
+
+/// One call of [`aggregate3`]: target, whether it may fail, call data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call3 {
+    pub target: Address,
+    pub allow_failure: bool,
+    pub data: Vec<u8>,
+}
+
+fn padded_len(n: usize) -> usize {
+    n.div_ceil(32) * 32
+}
+
+fn word_usize(v: usize) -> [u8; 32] {
+    U256::from_u64(v as u64).to_be_bytes()
+}
+
+/// Call data of Multicall3 `aggregate3(calls)`.
+pub fn aggregate3(calls: &[Call3]) -> Vec<u8> {
+    let mut out = AGGREGATE3.to_vec();
+    out.extend(word_usize(32));
+    out.extend(word_usize(calls.len()));
+    // Each element: address, bool, offset of bytes (0x60), length, padded data.
+    let mut offset = 32 * calls.len();
+    for c in calls {
+        out.extend(word_usize(offset));
+        offset += 32 * 4 + padded_len(c.data.len());
+    }
+    for c in calls {
+        out.extend(c.target.to_word());
+        out.extend(U256::from_u64(u64::from(c.allow_failure)).to_be_bytes());
+        out.extend(word_usize(96));
+        out.extend(word_usize(c.data.len()));
+        out.extend(&c.data);
+        out.resize(out.len() + padded_len(c.data.len()) - c.data.len(), 0);
+    }
+    out
+}
+
+/// What `aggregate3` returns: `(bool success, bytes returnData)[]`.
+pub fn decode_aggregate3(ret: &[u8]) -> Result<Vec<(bool, Vec<u8>)>, AbiError> {
+    let bad = |what: &str| AbiError::Malformed(format!("aggregate3 result: {what}"));
+    let word = |at: usize| -> Result<&[u8; 32], AbiError> {
+        ret.get(at..at.checked_add(32).ok_or_else(|| bad("offset overflow"))?)
+            .and_then(|w| w.try_into().ok())
+            .ok_or_else(|| bad("truncated"))
+    };
+    let small = |at: usize| -> Result<usize, AbiError> {
+        let w = word(at)?;
+        if w[..24].iter().any(|&b| b != 0) {
+            return Err(bad("offset or length out of range"));
+        }
+        let v = u64::from_be_bytes(w[24..].try_into().unwrap_or_default());
+        usize::try_from(v).map_err(|_| bad("offset out of range"))
+    };
+    let array = small(0)?;
+    let n = small(array)?;
+    if n > ret.len() / 32 {
+        return Err(bad("length exceeds the data"));
+    }
+    let base = array + 32;
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let elem = base
+            .checked_add(small(base + 32 * i)?)
+            .ok_or_else(|| bad("offset overflow"))?;
+        let success = abi::decode_bool(word(elem)?)?;
+        let data_at = elem
+            .checked_add(small(elem + 32)?)
+            .ok_or_else(|| bad("offset overflow"))?;
+        let len = small(data_at)?;
+        let start = data_at + 32;
+        let data = ret
+            .get(start..start.checked_add(len).ok_or_else(|| bad("length overflow"))?)
+            .ok_or_else(|| bad("returnData truncated"))?;
+        out.push((success, data.to_vec()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

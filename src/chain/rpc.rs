@@ -584,6 +584,8 @@ pub struct Log {
     pub topics: Vec<[u8; 32]>,
     pub data: Vec<u8>,
     pub log_index: Option<u64>,
+    /// The transaction that emitted it (absent in receipts of some nodes).
+    pub transaction_hash: Option<[u8; 32]>,
     pub removed: bool,
 }
 
@@ -606,6 +608,9 @@ impl Log {
             data: parse_data(field(o, "data", W)?, "log.data")?,
             log_index: optional(o, "logIndex")
                 .map(|v| parse_quantity_u64(v, "log.logIndex"))
+                .transpose()?,
+            transaction_hash: optional(o, "transactionHash")
+                .map(|v| parse_hash(v, "log.transactionHash"))
                 .transpose()?,
             removed: match optional(o, "removed") {
                 None => false,
@@ -1336,6 +1341,53 @@ impl RpcClient {
             }
             tokio::time::sleep(poll.min(left)).await;
         }
+    }
+
+    /// `eth_getLogs` of `address` with `topics` (each `None` matches any)
+    /// between two blocks, inclusive.
+    pub async fn get_logs(
+        &self,
+        address: &Address,
+        topics: &[Option<[u8; 32]>],
+        from_block: BlockTag,
+        to_block: BlockTag,
+    ) -> Result<Vec<Log>, RpcError> {
+        let topics: Vec<Value> = topics
+            .iter()
+            .map(|t| t.map_or(Value::Null, |t| json!(hexutil::encode_0x(&t))))
+            .collect();
+        let filter = json!({
+            "address": hexutil::encode_0x(&address.0),
+            "topics": topics,
+            "fromBlock": from_block.to_json(),
+            "toBlock": to_block.to_json(),
+        });
+        self.read_with("eth_getLogs", json!([filter]), |v| {
+            v.as_array()
+                .ok_or_else(|| "result: expected an array of logs".to_owned())?
+                .iter()
+                .map(Log::from_json)
+                .collect()
+        })
+        .await
+    }
+
+    /// Whether the node knows the transaction (`eth_getTransactionByHash` is
+    /// not null): pending in its pool or mined.
+    pub async fn transaction_known(&self, hash: &[u8; 32]) -> Result<bool, RpcError> {
+        self.read_with(
+            "eth_getTransactionByHash",
+            json!([hexutil::encode_0x(hash)]),
+            |v| match v {
+                Value::Null => Ok(false),
+                Value::Object(o) => match o.get("hash") {
+                    Some(h) if parse_hash(h, "result.hash")? == *hash => Ok(true),
+                    _ => Err("result: transaction for another hash".to_owned()),
+                },
+                other => Err(format!("result: expected a transaction or null, got {}", short_json(other))),
+            },
+        )
+        .await
     }
 
     /// `eth_feeHistory(block_count, newest, percentiles)`.

@@ -395,6 +395,14 @@ impl PaymentPayload {
         })
     }
 
+    /// The payer (`authorization.from`) of an EIP-3009 payload.
+    pub fn payer(&self) -> Option<Address> {
+        match &self.payload {
+            SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from),
+            SchemePayload::Other(_) => None,
+        }
+    }
+
     pub fn from_header(header: &str, max_bytes: usize) -> Result<Self, ProtocolError> {
         Self::from_json(&codec::decode_header_json(header, max_bytes)?)
     }

@@ -1,0 +1,601 @@
+//! Exactly-once bookkeeping of settlements, per authorization
+//! ([`ReplayKey`] = chain, token, payer, nonce).
+//!
+//! A key is in one of three states: **in flight** (one task owns it; others
+//! wait for its outcome), **pending** (a transaction was signed and may have
+//! been broadcast, its outcome is unknown: kept with its raw bytes until
+//! reconciled, never re-signed), **settled** (the first result, returned to
+//! every later request for the key until the authorization has expired).
+//! A definitive failure clears the key: the authorization is unused on chain,
+//! so a corrected retry may settle it.
+//!
+//! With a journal file the pending and settled states survive a restart: each
+//! change is one JSON line, appended and flushed to disk *before* the
+//! transaction is broadcast. Without one the chain still prevents a double
+//! charge (the nonce is single-use on chain) and a used authorization is traced
+//! back to its transaction by its `AuthorizationUsed` log.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use crate::crypto::address::Address;
+use crate::crypto::hexutil;
+use crate::num::U256;
+use crate::x402::exact::ReplayKey;
+
+/// A settlement that is final: mined with status 1 and the expected transfer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settled {
+    pub transaction: [u8; 32],
+    pub payer: Address,
+    pub network: String,
+    pub amount: U256,
+}
+
+/// A signed settlement transaction whose outcome is not known yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTx {
+    pub tx_hash: [u8; 32],
+    /// The exact signed bytes: the only thing that may be sent again.
+    pub raw: Vec<u8>,
+    pub sender: Address,
+    pub nonce: u64,
+    pub payer: Address,
+    pub pay_to: Address,
+    pub amount: U256,
+    pub network: String,
+    /// The authorization's `validBefore` (Unix seconds, saturated).
+    pub valid_before: u64,
+}
+
+/// The outcome of one settlement attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Settled(Settled),
+    /// Definitive: the payer was not charged.
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
+    /// Outcome unknown: the transaction may still be mined. Kept and reconciled.
+    Pending { tx: Box<PendingTx>, message: String },
+}
+
+enum Slot {
+    InFlight {
+        done: watch::Sender<Option<Outcome>>,
+        /// The transaction signed in flight, if any (kept if the owner vanishes).
+        pending: Option<PendingTx>,
+    },
+    Pending(PendingTx),
+    Settled { settled: Settled, expires: u64 },
+}
+
+/// What [`Ledger::claim`] found.
+pub enum Claim {
+    /// Nobody holds the key: the caller owns it until the guard is finished.
+    Fresh(ClaimGuard),
+    /// A transaction for the key awaits reconciliation: the caller owns it.
+    Pending(ClaimGuard, PendingTx),
+    /// Another task holds it: wait for its outcome.
+    Wait(watch::Receiver<Option<Outcome>>),
+    Settled(Settled),
+}
+
+/// Keeps settled results this long after the authorization expired (it can no
+/// longer be settled; the chain answers for it after that).
+const KEEP_AFTER_EXPIRY: u64 = 3600;
+
+struct Inner {
+    slots: HashMap<ReplayKey, Slot>,
+    journal: Option<File>,
+    last_prune: u64,
+}
+
+/// See the module docs.
+pub struct Ledger {
+    inner: Mutex<Inner>,
+    path: Option<PathBuf>,
+}
+
+/// Ownership of one key; finish it with [`ClaimGuard::finish`]. Dropped
+/// unfinished, the key is kept pending if a transaction was recorded, else cleared.
+pub struct ClaimGuard {
+    ledger: Arc<Ledger>,
+    key: ReplayKey,
+    finished: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("settlement journal {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("settlement journal {path}, line {line}: {message}")]
+    Corrupt {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+impl Ledger {
+    /// An in-memory ledger.
+    pub fn in_memory() -> Arc<Self> {
+        Arc::new(Ledger {
+            inner: Mutex::new(Inner {
+                slots: HashMap::new(),
+                journal: None,
+                last_prune: 0,
+            }),
+            path: None,
+        })
+    }
+
+    /// A ledger backed by an append-only journal at `path` (created if absent);
+    /// pending and settled records found there are restored.
+    pub fn open(path: &Path) -> Result<Arc<Self>, JournalError> {
+        let shown = path.display().to_string();
+        let io = |source| JournalError::Io {
+            path: shown.clone(),
+            source,
+        };
+        let mut slots = HashMap::new();
+        if path.exists() {
+            let reader = BufReader::new(File::open(path).map_err(io)?);
+            for (i, line) in reader.lines().enumerate() {
+                let line = line.map_err(io)?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let corrupt = |message: String| JournalError::Corrupt {
+                    path: shown.clone(),
+                    line: i + 1,
+                    message,
+                };
+                let v: Value = serde_json::from_str(&line).map_err(|e| corrupt(e.to_string()))?;
+                let (key, slot) = decode_record(&v).map_err(corrupt)?;
+                match slot {
+                    Some(slot) => slots.insert(key, slot),
+                    None => slots.remove(&key),
+                };
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        Ok(Arc::new(Ledger {
+            inner: Mutex::new(Inner {
+                slots,
+                journal: Some(file),
+                last_prune: 0,
+            }),
+            path: Some(path.to_owned()),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims `key` (see [`Claim`]); `now` drives pruning of expired results.
+    pub fn claim(self: &Arc<Self>, key: ReplayKey, now: u64) -> Claim {
+        let mut inner = self.lock();
+        if now >= inner.last_prune + 60 {
+            inner.last_prune = now;
+            inner
+                .slots
+                .retain(|_, s| !matches!(s, Slot::Settled { expires, .. } if *expires < now));
+        }
+        let guard = || ClaimGuard {
+            ledger: self.clone(),
+            key,
+            finished: false,
+        };
+        match inner.slots.get(&key) {
+            Some(Slot::Settled { settled, .. }) => Claim::Settled(settled.clone()),
+            Some(Slot::InFlight { done, .. }) => Claim::Wait(done.subscribe()),
+            Some(Slot::Pending(tx)) => {
+                let tx = tx.clone();
+                let (done, _) = watch::channel(None);
+                inner.slots.insert(
+                    key,
+                    Slot::InFlight {
+                        done,
+                        pending: Some(tx.clone()),
+                    },
+                );
+                Claim::Pending(guard(), tx)
+            }
+            None => {
+                let (done, _) = watch::channel(None);
+                inner.slots.insert(
+                    key,
+                    Slot::InFlight {
+                        done,
+                        pending: None,
+                    },
+                );
+                Claim::Fresh(guard())
+            }
+        }
+    }
+
+    /// Every transaction awaiting reconciliation (not those in flight).
+    pub fn pending(&self) -> Vec<(ReplayKey, PendingTx)> {
+        self.lock()
+            .slots
+            .iter()
+            .filter_map(|(k, s)| match s {
+                Slot::Pending(tx) => Some((*k, tx.clone())),
+                Slot::InFlight {
+                    pending: Some(tx), ..
+                } => Some((*k, tx.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Keys in any state (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn journal_path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn append(inner: &mut Inner, record: Value) -> std::io::Result<()> {
+        if let Some(file) = inner.journal.as_mut() {
+            let mut line = record.to_string();
+            line.push('\n');
+            file.write_all(line.as_bytes())?;
+            file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+impl ClaimGuard {
+    pub fn key(&self) -> &ReplayKey {
+        &self.key
+    }
+
+    /// Records a signed transaction *before* it is broadcast. An error means
+    /// the journal could not be written: do not broadcast.
+    pub fn record_pending(&self, tx: &PendingTx) -> std::io::Result<()> {
+        let mut inner = self.ledger.lock();
+        Ledger::append(&mut inner, encode_pending(&self.key, tx))?;
+        if let Some(Slot::InFlight { pending, .. }) = inner.slots.get_mut(&self.key) {
+            *pending = Some(tx.clone());
+        }
+        Ok(())
+    }
+
+    /// Ends the claim with `outcome` and wakes the tasks waiting for it.
+    pub fn finish(mut self, outcome: &Outcome) {
+        self.finished = true;
+        let mut inner = self.ledger.lock();
+        let (record, slot) = match outcome {
+            Outcome::Settled(s) => {
+                let expires = inner
+                    .slots
+                    .get(&self.key)
+                    .and_then(|slot| match slot {
+                        Slot::InFlight {
+                            pending: Some(tx), ..
+                        } => Some(tx.valid_before),
+                        _ => None,
+                    })
+                    .unwrap_or(u64::MAX - KEEP_AFTER_EXPIRY)
+                    .saturating_add(KEEP_AFTER_EXPIRY);
+                (
+                    encode_settled(&self.key, s, expires),
+                    Some(Slot::Settled {
+                        settled: s.clone(),
+                        expires,
+                    }),
+                )
+            }
+            Outcome::Failed { .. } => (encode_cleared(&self.key), None),
+            Outcome::Pending { tx, .. } => {
+                (encode_pending(&self.key, tx), Some(Slot::Pending((**tx).clone())))
+            }
+        };
+        // A journal write failure must not lose the in-memory state; the
+        // pending record written before broadcast is what matters on restart.
+        let _ = Ledger::append(&mut inner, record);
+        let previous = match slot {
+            Some(slot) => inner.slots.insert(self.key, slot),
+            None => inner.slots.remove(&self.key),
+        };
+        if let Some(Slot::InFlight { done, .. }) = previous {
+            done.send_replace(Some(outcome.clone()));
+        }
+    }
+
+    /// Settles `expires` explicitly (when no transaction was recorded in flight,
+    /// e.g. a settlement found on chain).
+    pub fn finish_settled(self, settled: Settled, valid_before: u64) {
+        {
+            let mut inner = self.ledger.lock();
+            if let Some(Slot::InFlight { pending, .. }) = inner.slots.get_mut(&self.key) {
+                if pending.is_none() {
+                    *pending = Some(PendingTx {
+                        tx_hash: settled.transaction,
+                        raw: Vec::new(),
+                        sender: Address([0; 20]),
+                        nonce: 0,
+                        payer: settled.payer,
+                        pay_to: Address([0; 20]),
+                        amount: settled.amount,
+                        network: settled.network.clone(),
+                        valid_before,
+                    });
+                }
+            }
+        }
+        self.finish(&Outcome::Settled(settled));
+    }
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut inner = self.ledger.lock();
+        if let Some(Slot::InFlight { pending, done }) = inner.slots.remove(&self.key) {
+            match pending {
+                Some(tx) => {
+                    inner.slots.insert(self.key, Slot::Pending(tx.clone()));
+                    done.send_replace(Some(Outcome::Pending {
+                        tx: Box::new(tx),
+                        message: "settlement interrupted; outcome unknown".into(),
+                    }));
+                }
+                None => {
+                    done.send_replace(Some(Outcome::Failed {
+                        reason: crate::x402::reason::UNEXPECTED_SETTLE_ERROR,
+                        message: "settlement interrupted before any transaction was signed"
+                            .into(),
+                    }));
+                }
+            }
+        }
+    }
+}
+
+// ----- journal records ---------------------------------------------------------
+
+fn key_json(key: &ReplayKey) -> Value {
+    json!({
+        "chainId": key.chain_id,
+        "contract": hexutil::encode_0x(&key.contract.0),
+        "from": hexutil::encode_0x(&key.from.0),
+        "nonce": hexutil::encode_0x(&key.nonce),
+    })
+}
+
+fn encode_pending(key: &ReplayKey, tx: &PendingTx) -> Value {
+    json!({
+        "state": "pending",
+        "key": key_json(key),
+        "txHash": hexutil::encode_0x(&tx.tx_hash),
+        "raw": hexutil::encode_0x(&tx.raw),
+        "sender": hexutil::encode_0x(&tx.sender.0),
+        "nonce": tx.nonce,
+        "payer": hexutil::encode_0x(&tx.payer.0),
+        "payTo": hexutil::encode_0x(&tx.pay_to.0),
+        "amount": tx.amount.to_string(),
+        "network": tx.network,
+        "validBefore": tx.valid_before,
+    })
+}
+
+fn encode_settled(key: &ReplayKey, s: &Settled, expires: u64) -> Value {
+    json!({
+        "state": "settled",
+        "key": key_json(key),
+        "txHash": hexutil::encode_0x(&s.transaction),
+        "payer": hexutil::encode_0x(&s.payer.0),
+        "amount": s.amount.to_string(),
+        "network": s.network,
+        "expires": expires,
+    })
+}
+
+fn encode_cleared(key: &ReplayKey) -> Value {
+    json!({"state": "cleared", "key": key_json(key)})
+}
+
+fn get<'a>(v: &'a Value, k: &str) -> Result<&'a Value, String> {
+    v.get(k).ok_or_else(|| format!("missing {k:?}"))
+}
+
+fn str_of<'a>(v: &'a Value, k: &str) -> Result<&'a str, String> {
+    get(v, k)?
+        .as_str()
+        .ok_or_else(|| format!("{k:?} is not a string"))
+}
+
+fn u64_of(v: &Value, k: &str) -> Result<u64, String> {
+    get(v, k)?
+        .as_u64()
+        .ok_or_else(|| format!("{k:?} is not an integer"))
+}
+
+fn bytes_of(v: &Value, k: &str) -> Result<Vec<u8>, String> {
+    hexutil::decode_0x(str_of(v, k)?).map_err(|e| format!("{k:?}: {e}"))
+}
+
+fn fixed_of<const N: usize>(v: &Value, k: &str) -> Result<[u8; N], String> {
+    bytes_of(v, k)?
+        .try_into()
+        .map_err(|_| format!("{k:?} is not {N} bytes"))
+}
+
+fn address_of(v: &Value, k: &str) -> Result<Address, String> {
+    Ok(Address(fixed_of::<20>(v, k)?))
+}
+
+fn amount_of(v: &Value) -> Result<U256, String> {
+    U256::from_dec_str(str_of(v, "amount")?).map_err(|e| format!("\"amount\": {e}"))
+}
+
+fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
+    let k = get(v, "key")?;
+    let key = ReplayKey {
+        chain_id: u64_of(k, "chainId")?,
+        contract: address_of(k, "contract")?,
+        from: address_of(k, "from")?,
+        nonce: fixed_of::<32>(k, "nonce")?,
+    };
+    let slot = match str_of(v, "state")? {
+        "pending" => Some(Slot::Pending(PendingTx {
+            tx_hash: fixed_of::<32>(v, "txHash")?,
+            raw: bytes_of(v, "raw")?,
+            sender: address_of(v, "sender")?,
+            nonce: u64_of(v, "nonce")?,
+            payer: address_of(v, "payer")?,
+            pay_to: address_of(v, "payTo")?,
+            amount: amount_of(v)?,
+            network: str_of(v, "network")?.to_owned(),
+            valid_before: u64_of(v, "validBefore")?,
+        })),
+        "settled" => Some(Slot::Settled {
+            settled: Settled {
+                transaction: fixed_of::<32>(v, "txHash")?,
+                payer: address_of(v, "payer")?,
+                network: str_of(v, "network")?.to_owned(),
+                amount: amount_of(v)?,
+            },
+            expires: u64_of(v, "expires")?,
+        }),
+        "cleared" => None,
+        other => return Err(format!("unknown state {other:?}")),
+    };
+    Ok((key, slot))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u8) -> ReplayKey {
+        ReplayKey {
+            chain_id: 31337,
+            contract: Address([1; 20]),
+            from: Address([2; 20]),
+            nonce: [n; 32],
+        }
+    }
+
+    fn tx(n: u8) -> PendingTx {
+        PendingTx {
+            tx_hash: [n; 32],
+            raw: vec![n; 3],
+            sender: Address([3; 20]),
+            nonce: u64::from(n),
+            payer: Address([2; 20]),
+            pay_to: Address([4; 20]),
+            amount: U256::from_u64(10_000),
+            network: "eip155:31337".into(),
+            valid_before: 2_000_000_000,
+        }
+    }
+
+    fn settled(n: u8) -> Settled {
+        Settled {
+            transaction: [n; 32],
+            payer: Address([2; 20]),
+            network: "eip155:31337".into(),
+            amount: U256::from_u64(10_000),
+        }
+    }
+
+    #[test]
+    fn one_owner_waiters_see_its_outcome_and_failure_clears() {
+        let ledger = Ledger::in_memory();
+        let Claim::Fresh(guard) = ledger.claim(key(1), 0) else {
+            panic!("fresh")
+        };
+        let Claim::Wait(mut rx) = ledger.claim(key(1), 0) else {
+            panic!("wait")
+        };
+        guard.finish(&Outcome::Failed {
+            reason: "x",
+            message: "m".into(),
+        });
+        assert!(matches!(
+            rx.borrow_and_update().clone(),
+            Some(Outcome::Failed { .. })
+        ));
+        assert!(matches!(ledger.claim(key(1), 0), Claim::Fresh(_)));
+    }
+
+    #[test]
+    fn settled_is_sticky_and_dropped_guard_keeps_pending() {
+        let ledger = Ledger::in_memory();
+        let Claim::Fresh(guard) = ledger.claim(key(1), 0) else {
+            panic!()
+        };
+        guard.record_pending(&tx(1)).unwrap();
+        guard.finish(&Outcome::Settled(settled(1)));
+        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
+
+        let Claim::Fresh(guard) = ledger.claim(key(2), 0) else {
+            panic!()
+        };
+        guard.record_pending(&tx(2)).unwrap();
+        drop(guard);
+        assert_eq!(ledger.pending(), vec![(key(2), tx(2))]);
+        assert!(matches!(ledger.claim(key(2), 0), Claim::Pending(_, t) if t == tx(2)));
+    }
+
+    #[test]
+    fn journal_restores_pending_and_settled_but_not_cleared() {
+        let dir = std::env::temp_dir().join(format!("fastx402-ledger-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.jsonl");
+        let _ = std::fs::remove_file(&path);
+        {
+            let ledger = Ledger::open(&path).unwrap();
+            for n in 1..=3 {
+                let Claim::Fresh(g) = ledger.claim(key(n), 0) else {
+                    panic!()
+                };
+                g.record_pending(&tx(n)).unwrap();
+                match n {
+                    1 => g.finish(&Outcome::Settled(settled(1))),
+                    2 => g.finish(&Outcome::Failed {
+                        reason: "transaction_failed",
+                        message: String::new(),
+                    }),
+                    _ => drop(g), // crash with a transaction in flight
+                }
+            }
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
+        assert!(matches!(ledger.claim(key(2), 0), Claim::Fresh(_)));
+        assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
+        std::fs::write(&path, "{\"state\":\"nonsense\"}\n").unwrap();
+        assert!(matches!(Ledger::open(&path), Err(JournalError::Corrupt { line: 1, .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,12 @@
+//! The facilitator layer (async, on tokio): verify and settle payments on an
+//! EVM chain ([`engine`]), exactly once ([`ledger`]), after on-chain checks
+//! ([`onchain`]); the HTTP request body grammar ([`request`]).
+
+pub mod engine;
+pub mod ledger;
+pub mod onchain;
+pub mod request;
+
+pub use engine::{Facilitator, FacilitatorConfig, FacilitatorError, SettleResult};
+pub use ledger::Outcome;
+pub use request::FacilitatorRequest;
