@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastx402._core import (
     DEFAULT_MAX_HEADER_BYTES,
     MAX_DECIMALS,
+    Facilitator,
     PaymentPayload,
     PaymentRequired,
     PaymentRequirements,
@@ -42,6 +43,7 @@ from fastx402._core import (
     verify_payment,
 )
 from fastx402.errors import (
+    FacilitatorError,
     HeaderTooLarge,
     InvalidAddress,
     InvalidAsset,
@@ -52,12 +54,15 @@ from fastx402.errors import (
     InvalidSignature,
     InvalidTypedData,
     ProtocolError,
+    SettlementOutcomeUnknown,
     X402Error,
 )
 
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "Facilitator",
+    "FacilitatorError",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -73,6 +78,7 @@ __all__ = [
     "PrivateKey",
     "ProtocolError",
     "SettleResponse",
+    "SettlementOutcomeUnknown",
     "SupportedResponse",
     "VerifyResponse",
     "VerifyResult",

@@ -1,6 +1,8 @@
 """Type stubs for the Rust extension module (checked by mypy.stubtest)."""
 
+from collections.abc import Awaitable
 from decimal import Decimal
+from os import PathLike
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
 _TypedDataInput: TypeAlias = dict[str, Any] | str | bytes
@@ -10,6 +12,7 @@ _DomainTypes: TypeAlias = Literal["given", "infer"] | None
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "Facilitator",
     "PaymentPayload",
     "PaymentRequired",
     "PaymentRequirements",
@@ -285,3 +288,59 @@ def resolve_price(
     price: _Price, network: str, *, asset: str | None = None
 ) -> tuple[str, _AssetInfo]: ...
 def atomic_to_price(amount: str | int, decimals: int) -> str: ...
+
+class _ReconcileReport(TypedDict):
+    settled: int
+    failed: int
+    still_pending: int
+
+class _PendingSettlement(TypedDict):
+    transaction: str
+    payer: str
+    pay_to: str
+    amount: str
+    nonce: int
+    network: str
+
+@final
+class Facilitator:
+    def __new__(
+        cls,
+        rpc_url: str,
+        network: str,
+        private_key: PrivateKey,
+        *,
+        journal: str | PathLike[str] | None = None,
+        allowed_factories: list[str] = ...,
+        receipt_timeout: float = 60.0,
+        poll_interval: float = 0.25,
+        rpc_timeout: float = 10.0,
+        skew_seconds: int = 30,
+        max_fee_per_gas: int | None = None,
+        log_lookback_blocks: int = 100000,
+    ) -> Facilitator: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def network(self) -> str: ...
+    @property
+    def chain_id(self) -> int: ...
+    def supported(self) -> SupportedResponse: ...
+    def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements, *, now: int | None = None
+    ) -> Awaitable[VerifyResponse]: ...
+    def verify_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements, *, now: int | None = None
+    ) -> VerifyResponse: ...
+    def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements, *, now: int | None = None
+    ) -> Awaitable[SettleResponse]: ...
+    def settle_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements, *, now: int | None = None
+    ) -> SettleResponse: ...
+    def handle(
+        self, route: str, body: bytes, *, now: int | None = None
+    ) -> Awaitable[tuple[int, bytes]]: ...
+    def reconcile(self, *, now: int | None = None) -> Awaitable[_ReconcileReport]: ...
+    def reconcile_blocking(self, *, now: int | None = None) -> _ReconcileReport: ...
+    def pending(self) -> list[_PendingSettlement]: ...

@@ -3,22 +3,102 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
+
+DEFAULT_KEY_ENV = "FASTX402_FACILITATOR_KEY"
+
+
+def _facilitator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "facilitator",
+        help="run an x402 facilitator (POST /verify, POST /settle, GET /supported)",
+        description=(
+            "Verify and settle x402 `exact` EIP-3009 payments on one EVM chain. The signing "
+            f"key comes from the environment (${DEFAULT_KEY_ENV}, or --key-env) or a file "
+            "(--key-file), never from the command line."
+        ),
+    )
+    p.add_argument("--rpc", required=True, help="JSON-RPC URL of the chain")
+    p.add_argument("--network", required=True, help="CAIP-2 network, e.g. eip155:8453")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=4020)
+    keys = p.add_mutually_exclusive_group()
+    keys.add_argument("--key-env", default=DEFAULT_KEY_ENV, help="variable holding the hex key")
+    keys.add_argument("--key-file", type=Path, help="file holding the hex key")
+    p.add_argument("--journal", type=Path, help="settlement journal (survives restarts)")
+    p.add_argument(
+        "--allow-factory",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="ERC-6492 wallet factory the facilitator may deploy through (repeatable)",
+    )
+    p.add_argument("--receipt-timeout", type=float, default=60.0)
+    p.add_argument("--reconcile-interval", type=float, default=5.0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fastx402", description=__doc__)
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _facilitator_parser(commands)
     return parser
+
+
+def _read_key(args: argparse.Namespace) -> str:
+    if args.key_file is not None:
+        try:
+            return str(args.key_file.read_text(encoding="ascii").strip())
+        except (OSError, UnicodeDecodeError) as e:
+            raise SystemExit(f"fastx402: cannot read the key file: {e}") from None
+    value = os.environ.get(args.key_env)
+    if not value:
+        raise SystemExit(f"fastx402: set ${args.key_env} to the facilitator's hex private key")
+    return value.strip()
+
+
+def run_facilitator(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from fastx402.facilitator import create_app
+    except ImportError:
+        raise SystemExit(
+            "fastx402: the facilitator needs its extra: pip install 'fastx402[facilitator]'"
+        ) from None
+    from fastx402 import Facilitator, PrivateKey, X402Error
+
+    try:
+        key = PrivateKey.from_hex(_read_key(args))
+        facilitator = Facilitator(
+            args.rpc,
+            args.network,
+            key,
+            journal=args.journal,
+            allowed_factories=args.allow_factory,
+            receipt_timeout=args.receipt_timeout,
+        )
+    except X402Error as e:
+        raise SystemExit(f"fastx402: {e}") from None
+    del key
+    print(
+        f"fastx402 facilitator {facilitator.address} on {facilitator.network} "
+        f"at http://{args.host}:{args.port}",
+        flush=True,
+    )
+    app = create_app(facilitator, reconcile_interval=args.reconcile_interval)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
-    return 0
+    if args.command == "facilitator":
+        return run_facilitator(args)
+    parser.print_help()
+    return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ They are defined here, in Python, and raised from the Rust core. Every one is a
 from __future__ import annotations
 
 __all__ = [
+    "FacilitatorError",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -17,6 +18,7 @@ __all__ = [
     "InvalidSignature",
     "InvalidTypedData",
     "ProtocolError",
+    "SettlementOutcomeUnknown",
     "X402Error",
 ]
 
@@ -142,3 +144,30 @@ class InvalidPrice(X402Error, ValueError):
         super().__init__(message)
         self.reason = reason
         self.code = code
+
+
+class FacilitatorError(X402Error):
+    """A facilitator could not be set up or asked (``code`` says why: ``config``, …)."""
+
+    code: str
+
+    def __init__(self, message: str, code: str = "error") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SettlementOutcomeUnknown(X402Error):
+    """A settlement may or may not have happened: never a failure, never forgotten.
+
+    The transaction may still be mined. Do not ask the payer for a new payment;
+    retry the same payment (it is settled at most once) or reconcile later.
+    ``response`` is the facilitator's answer, if there was one.
+    """
+
+    code: str
+    response: object
+
+    def __init__(self, message: str, code: str = "unknown", response: object = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.response = response

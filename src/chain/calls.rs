@@ -514,7 +514,12 @@ pub fn decode_aggregate3(ret: &[u8]) -> Result<Vec<(bool, Vec<u8>)>, AbiError> {
         let len = small(data_at)?;
         let start = data_at + 32;
         let data = ret
-            .get(start..start.checked_add(len).ok_or_else(|| bad("length overflow"))?)
+            .get(
+                start
+                    ..start
+                        .checked_add(len)
+                        .ok_or_else(|| bad("length overflow"))?,
+            )
             .ok_or_else(|| bad("returnData truncated"))?;
         out.push((success, data.to_vec()));
     }

@@ -1384,7 +1384,10 @@ impl RpcClient {
                     Some(h) if parse_hash(h, "result.hash")? == *hash => Ok(true),
                     _ => Err("result: transaction for another hash".to_owned()),
                 },
-                other => Err(format!("result: expected a transaction or null, got {}", short_json(other))),
+                other => Err(format!(
+                    "result: expected a transaction or null, got {}",
+                    short_json(other)
+                )),
             },
         )
         .await

@@ -116,15 +116,15 @@ impl SettleResult {
             }
             Outcome::Pending { tx, message } => {
                 o.insert("success".into(), json!(false));
-                o.insert("errorReason".into(), json!(reason::INVALID_TRANSACTION_STATE));
+                o.insert(
+                    "errorReason".into(),
+                    json!(reason::INVALID_TRANSACTION_STATE),
+                );
                 o.insert(
                     "errorMessage".into(),
                     json!(format!("outcome unknown, settlement pending: {message}")),
                 );
-                o.insert(
-                    "transaction".into(),
-                    json!(hexutil::encode_0x(&tx.tx_hash)),
-                );
+                o.insert("transaction".into(), json!(hexutil::encode_0x(&tx.tx_hash)));
             }
         }
         if let Some(p) = payer {
@@ -277,7 +277,6 @@ impl Facilitator {
                     self.cfg.network, req.requirements.network
                 ),
                 payer: req.payload.payer(),
-                key: None,
                 unavailable: false,
             }),
         }
@@ -295,7 +294,6 @@ impl Facilitator {
                 reason: reason::UNEXPECTED_VERIFY_ERROR,
                 message: e.to_string(),
                 payer: req.payload.payer(),
-                key: None,
                 unavailable: true,
             });
         }
@@ -344,7 +342,10 @@ impl Facilitator {
         let Some(key) = local.replay_key else {
             let (reason, message) = match local.verdict {
                 crate::x402::exact::Verdict::Invalid { reason, message } => (reason, message),
-                _ => (reason::INVALID_PAYLOAD, "payment could not be checked".into()),
+                _ => (
+                    reason::INVALID_PAYLOAD,
+                    "payment could not be checked".into(),
+                ),
             };
             return result(Outcome::Failed { reason, message });
         };
@@ -353,8 +354,7 @@ impl Facilitator {
                 Claim::Settled(s) => return result(Outcome::Settled(s)),
                 Claim::Wait(mut rx) => {
                     let limit = self.cfg.receipt_timeout + self.cfg.rpc.request_timeout * 4;
-                    let waited =
-                        tokio::time::timeout(limit, rx.wait_for(|o| o.is_some())).await;
+                    let waited = tokio::time::timeout(limit, rx.wait_for(|o| o.is_some())).await;
                     match waited {
                         Ok(Ok(o)) => match o.clone() {
                             Some(Outcome::Failed { .. }) => continue,
@@ -365,8 +365,9 @@ impl Facilitator {
                         Err(_) => {
                             return result(Outcome::Failed {
                                 reason: reason::UNEXPECTED_SETTLE_ERROR,
-                                message: "another settlement of this authorization is still running"
-                                    .into(),
+                                message:
+                                    "another settlement of this authorization is still running"
+                                        .into(),
                             })
                         }
                     }
@@ -405,13 +406,13 @@ impl Facilitator {
     }
 
     async fn current_fees(&self) -> Result<Fees, FeeError> {
-        if let Some((at, fees)) = self.fees.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some((at, fees)) = *self.fees.lock().unwrap_or_else(|e| e.into_inner()) {
             if at.elapsed() < FEES_TTL {
                 return Ok(fees);
             }
         }
         let fees = self.cfg.fees.estimate(&self.rpc).await?;
-        *self.fees.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), fees.clone()));
+        *self.fees.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), fees));
         Ok(fees)
     }
 
@@ -452,7 +453,11 @@ impl Facilitator {
         sent.map_err(|e| e.to_string())?;
         match self
             .rpc
-            .wait_for_receipt(&signed.hash(), self.cfg.receipt_timeout, self.cfg.receipt_poll)
+            .wait_for_receipt(
+                &signed.hash(),
+                self.cfg.receipt_timeout,
+                self.cfg.receipt_poll,
+            )
             .await
         {
             Ok(Some(r)) if r.status => Ok(r),
@@ -604,10 +609,7 @@ impl Facilitator {
             },
             Err(e) => Outcome::Pending {
                 tx: Box::new(tx.clone()),
-                message: format!(
-                    "transaction {}: {e}",
-                    hexutil::encode_0x(&tx.tx_hash)
-                ),
+                message: format!("transaction {}: {e}", hexutil::encode_0x(&tx.tx_hash)),
             },
         }
     }
@@ -649,7 +651,10 @@ impl Facilitator {
             let used = self
                 .rpc
                 .call(
-                    &CallRequest::new(key.contract, calls::authorization_state(&key.from, &key.nonce)),
+                    &CallRequest::new(
+                        key.contract,
+                        calls::authorization_state(&key.from, &key.nonce),
+                    ),
                     BlockTag::Latest,
                 )
                 .await
@@ -752,8 +757,7 @@ impl Facilitator {
             let Ok(Some(receipt)) = self.rpc.get_transaction_receipt(&hash).await else {
                 continue;
             };
-            if receipt.status && has_transfer(&receipt, token, &auth.from, &auth.to, &auth.value)
-            {
+            if receipt.status && has_transfer(&receipt, token, &auth.from, &auth.to, &auth.value) {
                 return Some(Settled {
                     transaction: hash,
                     payer: auth.from,

@@ -64,7 +64,10 @@ pub enum Outcome {
         message: String,
     },
     /// Outcome unknown: the transaction may still be mined. Kept and reconciled.
-    Pending { tx: Box<PendingTx>, message: String },
+    Pending {
+        tx: Box<PendingTx>,
+        message: String,
+    },
 }
 
 enum Slot {
@@ -74,7 +77,10 @@ enum Slot {
         pending: Option<PendingTx>,
     },
     Pending(PendingTx),
-    Settled { settled: Settled, expires: u64 },
+    Settled {
+        settled: Settled,
+        expires: u64,
+    },
 }
 
 /// What [`Ledger::claim`] found.
@@ -312,9 +318,10 @@ impl ClaimGuard {
                 )
             }
             Outcome::Failed { .. } => (encode_cleared(&self.key), None),
-            Outcome::Pending { tx, .. } => {
-                (encode_pending(&self.key, tx), Some(Slot::Pending((**tx).clone())))
-            }
+            Outcome::Pending { tx, .. } => (
+                encode_pending(&self.key, tx),
+                Some(Slot::Pending((**tx).clone())),
+            ),
         };
         // A journal write failure must not lose the in-memory state; the
         // pending record written before broadcast is what matters on restart.
@@ -371,8 +378,7 @@ impl Drop for ClaimGuard {
                 None => {
                     done.send_replace(Some(Outcome::Failed {
                         reason: crate::x402::reason::UNEXPECTED_SETTLE_ERROR,
-                        message: "settlement interrupted before any transaction was signed"
-                            .into(),
+                        message: "settlement interrupted before any transaction was signed".into(),
                     }));
                 }
             }
@@ -595,7 +601,10 @@ mod tests {
         assert!(matches!(ledger.claim(key(2), 0), Claim::Fresh(_)));
         assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
         std::fs::write(&path, "{\"state\":\"nonsense\"}\n").unwrap();
-        assert!(matches!(Ledger::open(&path), Err(JournalError::Corrupt { line: 1, .. })));
+        assert!(matches!(
+            Ledger::open(&path),
+            Err(JournalError::Corrupt { line: 1, .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

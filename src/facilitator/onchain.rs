@@ -62,7 +62,6 @@ pub struct Refusal {
     pub reason: &'static str,
     pub message: String,
     pub payer: Option<Address>,
-    pub key: Option<ReplayKey>,
     /// The chain could not be asked (RPC down, timeout): nothing is known about
     /// the payment itself.
     pub unavailable: bool,
@@ -74,17 +73,15 @@ impl Refusal {
             reason,
             message: message.into(),
             payer,
-            key: None,
             unavailable: false,
         }
     }
 
-    fn rpc(err: &RpcError, payer: Option<Address>, key: Option<ReplayKey>) -> Self {
+    fn rpc(err: &RpcError, payer: Option<Address>) -> Self {
         Refusal {
             reason: reason::UNEXPECTED_VERIFY_ERROR,
             message: format!("chain unavailable: {err}"),
             payer,
-            key,
             unavailable: true,
         }
     }
@@ -139,17 +136,16 @@ pub async fn check(
     let (Some(key), Some(digest)) = (local.replay_key, local.digest) else {
         return Err(match local.verdict {
             Verdict::Invalid { reason, message } => refuse(reason, message),
-            _ => refuse(reason::INVALID_PAYLOAD, "payment could not be checked".into()),
+            _ => refuse(
+                reason::INVALID_PAYLOAD,
+                "payment could not be checked".into(),
+            ),
         });
-    };
-    let with_key = |mut r: Refusal| {
-        r.key = Some(key);
-        r
     };
     let form = match local.verdict {
         Verdict::Valid => SignatureForm::Vrs(
             Signature::from_bytes(signature)
-                .map_err(|e| with_key(refuse(reason::INVALID_SIGNATURE, e.to_string())))?,
+                .map_err(|e| refuse(reason::INVALID_SIGNATURE, e.to_string()))?,
         ),
         Verdict::Invalid { reason: r, message } => {
             // A 65-byte signature that does not recover to `from` may still be
@@ -158,20 +154,20 @@ pub async fn check(
                 && signature.len() == 65
                 && has_code(cx.rpc, &auth.from)
                     .await
-                    .map_err(|e| Refusal::rpc(&e, payer, Some(key)))?
+                    .map_err(|e| Refusal::rpc(&e, payer))?
             {
-                eip1271(cx, &auth.from, &digest, signature, payer, key).await?;
+                eip1271(cx, &auth.from, &digest, signature, payer).await?;
                 SignatureForm::Bytes(signature.clone())
             } else {
-                return Err(with_key(refuse(r, message)));
+                return Err(refuse(r, message));
             }
         }
         Verdict::NeedsChain { .. } => {
-            smart_wallet_form(cx, &auth.from, &digest, signature, payer, key).await?
+            smart_wallet_form(cx, &auth.from, &digest, signature, payer).await?
         }
     };
-    let domain = TokenDomain::from_requirements(requirements)
-        .map_err(|e| with_key(refuse(e.reason, e.message)))?;
+    let domain =
+        TokenDomain::from_requirements(requirements).map_err(|e| refuse(e.reason, e.message))?;
     let mut checked = Checked {
         auth: auth.clone(),
         form,
@@ -184,10 +180,10 @@ pub async fn check(
             checked.gas = gas;
             Ok(checked)
         }
-        Err(SimFailure::Rpc(e)) => Err(Refusal::rpc(&e, payer, Some(key))),
+        Err(SimFailure::Rpc(e)) => Err(Refusal::rpc(&e, payer)),
         Err(SimFailure::Reverted(revert)) => {
             let (reason, message) = diagnose(cx, &checked, requirements, &revert).await;
-            Err(with_key(refuse(reason, message)))
+            Err(refuse(reason, message))
         }
     }
 }
@@ -203,13 +199,9 @@ async fn eip1271(
     digest: &[u8; 32],
     signature: &[u8],
     payer: Option<Address>,
-    key: ReplayKey,
 ) -> Result<(), Refusal> {
     let call = CallRequest::new(*wallet, smart_wallet::eip1271_calldata(digest, signature));
-    let refuse = |message: String| Refusal {
-        key: Some(key),
-        ..Refusal::new(reason::FAILED_TO_VERIFY_SIGNATURE, message, payer)
-    };
+    let refuse = |message: String| Refusal::new(reason::FAILED_TO_VERIFY_SIGNATURE, message, payer);
     match cx.rpc.call(&call, BlockTag::Latest).await {
         Ok(ret) if smart_wallet::is_eip1271_magic(&ret) => Ok(()),
         Ok(_) => Err(refuse(format!(
@@ -218,7 +210,7 @@ async fn eip1271(
         Err(RpcError::Reverted { reason, .. }) => Err(refuse(format!(
             "wallet {wallet} reverted isValidSignature: {reason}"
         ))),
-        Err(e) => Err(Refusal::rpc(&e, payer, Some(key))),
+        Err(e) => Err(Refusal::rpc(&e, payer)),
     }
 }
 
@@ -228,20 +220,16 @@ async fn smart_wallet_form(
     digest: &[u8; 32],
     signature: &[u8],
     payer: Option<Address>,
-    key: ReplayKey,
 ) -> Result<SignatureForm, Refusal> {
-    let refuse = |reason, message: String| Refusal {
-        key: Some(key),
-        ..Refusal::new(reason, message, payer)
-    };
+    let refuse = |reason, message: String| Refusal::new(reason, message, payer);
     let kind = SignatureKind::classify(signature)
         .map_err(|e| refuse(reason::INVALID_SIGNATURE, format!("ERC-6492 wrapper: {e}")))?;
     let deployed = has_code(cx.rpc, from)
         .await
-        .map_err(|e| Refusal::rpc(&e, payer, Some(key)))?;
+        .map_err(|e| Refusal::rpc(&e, payer))?;
     match kind {
         SignatureKind::Erc6492(wrapper) if deployed => {
-            eip1271(cx, from, digest, &wrapper.inner, payer, key).await?;
+            eip1271(cx, from, digest, &wrapper.inner, payer).await?;
             Ok(SignatureForm::Bytes(wrapper.inner))
         }
         SignatureKind::Erc6492(wrapper) if wrapper.has_deployment_info() => {
@@ -271,7 +259,7 @@ async fn smart_wallet_form(
             "64-byte (EIP-2098) signatures are not accepted by EIP-3009 tokens".into(),
         )),
         SignatureKind::Eoa65 | SignatureKind::Other(_) if deployed => {
-            eip1271(cx, from, digest, signature, payer, key).await?;
+            eip1271(cx, from, digest, signature, payer).await?;
             Ok(SignatureForm::Bytes(signature.to_vec()))
         }
         SignatureKind::Eoa65 | SignatureKind::Other(_) => Err(refuse(

@@ -27,7 +27,10 @@ impl FacilitatorRequest {
             return Err(ProtocolError::field(
                 reason::INVALID_PAYLOAD,
                 "$",
-                format_args!("request body is {} bytes, over {MAX_BODY_BYTES}", body.len()),
+                format_args!(
+                    "request body is {} bytes, over {MAX_BODY_BYTES}",
+                    body.len()
+                ),
             ));
         }
         Self::from_json(&codec::parse_json(body)?)

@@ -13,6 +13,8 @@ import_exception!(fastx402.errors, InvalidTypedData);
 import_exception!(fastx402.errors, InvalidDigest);
 import_exception!(fastx402.errors, ProtocolError);
 import_exception!(fastx402.errors, HeaderTooLarge);
+import_exception!(fastx402.errors, FacilitatorError);
+import_exception!(fastx402.errors, SettlementOutcomeUnknown);
 
 impl From<Error> for PyErr {
     fn from(err: Error) -> PyErr {

@@ -3,6 +3,7 @@
 
 mod convert;
 mod errors;
+mod facilitator;
 mod networks;
 mod runtime;
 mod x402;
@@ -315,6 +316,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ecdsa_backend, m)?)?;
     x402::register(m)?;
     networks::register(m)?;
+    facilitator::register(m)?;
     runtime::init();
     Ok(())
 }

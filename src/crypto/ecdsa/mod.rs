@@ -255,7 +255,9 @@ pub fn verify_with<B: Backend>(
     B::verify(public_key, digest, &low.r, &low.s)
 }
 
-/// A secp256k1 private key. The scalar is zeroized on drop and never printed.
+/// A secp256k1 private key. The scalar is zeroized on drop (every clone too)
+/// and never printed.
+#[derive(Clone)]
 pub struct SecretKey {
     secret: Zeroizing<[u8; 32]>,
     public: [u8; 64],

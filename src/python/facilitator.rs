@@ -1,0 +1,322 @@
+//! `Facilitator`: the Rust settlement engine for Python. Awaitable methods run on
+//! the shared tokio runtime; `*_blocking` twins release the GIL.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use serde_json::Value;
+
+use super::convert::to_py;
+use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
+use super::runtime;
+use super::x402::{
+    PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
+    VerifyResponseMessage,
+};
+use super::PrivateKey;
+use crate::facilitator::engine::{self, verify_json, ReconcileReport};
+use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
+use crate::num::U256;
+use crate::x402::error::ProtocolError;
+use crate::x402::networks::Network;
+use crate::x402::smart_wallet::FactoryAllowList;
+use crate::x402::types::{SettleResponse, SupportedResponse, VerifyResponse};
+
+fn now_or_clock(now: Option<u64>) -> u64 {
+    now.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    })
+}
+
+fn seconds(name: &str, v: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(v)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
+        })
+}
+
+fn config_error(e: impl std::fmt::Display) -> PyErr {
+    PyFacilitatorError::new_err((e.to_string(), "config"))
+}
+
+fn verify_response(
+    result: &Result<crate::facilitator::onchain::Checked, crate::facilitator::onchain::Refusal>,
+) -> VerifyResponseMessage {
+    let inner =
+        VerifyResponse::from_json(&verify_json(result)).expect("the engine's verify answers parse");
+    VerifyResponseMessage { inner }
+}
+
+/// A `SettleResponse`, or `SettlementOutcomeUnknown` while the outcome is unknown.
+fn settle_response(result: &SettleResult) -> PyResult<SettleResponseMessage> {
+    let inner =
+        SettleResponse::from_json(&result.to_json()).expect("the engine's settle answers parse");
+    if let Outcome::Pending { message, .. } = &result.outcome {
+        return Python::attach(|py| {
+            let response = Py::new(py, SettleResponseMessage { inner })?;
+            Err(SettlementOutcomeUnknown::new_err((
+                format!("settlement outcome unknown: {message}"),
+                "pending",
+                response,
+            )))
+        });
+    }
+    Ok(SettleResponseMessage { inner })
+}
+
+fn report_dict(py: Python<'_>, r: &ReconcileReport) -> PyResult<Py<PyAny>> {
+    let v = serde_json::json!({
+        "settled": r.settled, "failed": r.failed, "still_pending": r.still_pending,
+    });
+    Ok(to_py(py, &v)?.unbind())
+}
+
+fn request(
+    payload: &PaymentPayloadMessage,
+    requirements: &PaymentRequirements,
+) -> FacilitatorRequest {
+    FacilitatorRequest {
+        version: payload.inner.version,
+        payload: payload.inner.clone(),
+        requirements: requirements.inner.clone(),
+    }
+}
+
+/// What one HTTP request gets: status and JSON body.
+async fn handle(inner: &engine::Facilitator, route: &str, body: &[u8], now: u64) -> (u16, Vec<u8>) {
+    let parsed = FacilitatorRequest::from_slice(body);
+    let (status, answer) = match (route, parsed) {
+        ("verify", Ok(req)) => (200, verify_json(&inner.verify(&req, now).await)),
+        ("settle", Ok(req)) => {
+            let result = inner.settle(&req, now).await;
+            (result.http_status(), result.to_json())
+        }
+        ("verify", Err(e)) => (400, bad_verify(&e)),
+        (_, Err(e)) => (400, bad_settle(&e, inner)),
+        _ => (404, serde_json::json!({"error": "unknown route"})),
+    };
+    (status, answer.to_string().into_bytes())
+}
+
+fn bad_verify(e: &ProtocolError) -> Value {
+    serde_json::json!({"isValid": false, "invalidReason": e.reason, "invalidMessage": e.to_string()})
+}
+
+fn bad_settle(e: &ProtocolError, inner: &engine::Facilitator) -> Value {
+    serde_json::json!({
+        "success": false, "errorReason": e.reason, "errorMessage": e.to_string(),
+        "transaction": "", "network": inner.network().caip2(),
+    })
+}
+
+/// A facilitator that verifies and settles `exact` EIP-3009 payments on one
+/// chain through a JSON-RPC endpoint, signing with its own key.
+#[pyclass(frozen, module = "fastx402._core")]
+pub struct Facilitator {
+    inner: Arc<engine::Facilitator>,
+}
+
+#[pymethods]
+impl Facilitator {
+    #[new]
+    #[pyo3(signature = (
+        rpc_url, network, private_key, *, journal=None, allowed_factories=Vec::new(),
+        receipt_timeout=60.0, poll_interval=0.25, rpc_timeout=10.0, skew_seconds=30,
+        max_fee_per_gas=None, log_lookback_blocks=100_000,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        rpc_url: &str,
+        network: &str,
+        private_key: &PrivateKey,
+        journal: Option<PathBuf>,
+        allowed_factories: Vec<String>,
+        receipt_timeout: f64,
+        poll_interval: f64,
+        rpc_timeout: f64,
+        skew_seconds: u64,
+        max_fee_per_gas: Option<u128>,
+        log_lookback_blocks: u64,
+    ) -> PyResult<Self> {
+        let network = Network::parse(network).map_err(config_error)?;
+        let mut cfg = FacilitatorConfig::new(network);
+        cfg.receipt_timeout = seconds("receipt_timeout", receipt_timeout)?;
+        cfg.receipt_poll = seconds("poll_interval", poll_interval)?;
+        cfg.rpc.request_timeout = seconds("rpc_timeout", rpc_timeout)?;
+        cfg.rpc.connect_timeout = cfg.rpc.connect_timeout.min(cfg.rpc.request_timeout);
+        cfg.skew_seconds = skew_seconds;
+        cfg.log_lookback_blocks = log_lookback_blocks;
+        cfg.journal = journal;
+        cfg.factories = FactoryAllowList::parse(&allowed_factories).map_err(config_error)?;
+        if let Some(cap) = max_fee_per_gas {
+            cfg.fees.max_fee_ceiling =
+                U256::from_dec_str(&cap.to_string()).map_err(config_error)?;
+        }
+        let inner = engine::Facilitator::new(rpc_url, private_key.key.clone(), cfg)
+            .map_err(config_error)?;
+        Ok(Facilitator {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The facilitator's signing address (pays the gas).
+    #[getter]
+    fn address(&self) -> String {
+        self.inner.address().to_checksum()
+    }
+
+    /// The CAIP-2 network it settles on.
+    #[getter]
+    fn network(&self) -> String {
+        self.inner.network().caip2()
+    }
+
+    #[getter]
+    fn chain_id(&self) -> u64 {
+        self.inner.network().chain_id()
+    }
+
+    /// `GET /supported`.
+    fn supported(&self) -> SupportedResponseMessage {
+        let inner = SupportedResponse::from_json(&self.inner.supported())
+            .expect("the engine's supported answer parses");
+        SupportedResponseMessage { inner }
+    }
+
+    /// Local and on-chain verification (nothing is sent).
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (inner, req, now) = (
+            self.inner.clone(),
+            request(payload, requirements),
+            now_or_clock(now),
+        );
+        runtime::awaitable(py, async move {
+            Ok(verify_response(&inner.verify(&req, now).await))
+        })
+    }
+
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    fn verify_blocking(
+        &self,
+        py: Python<'_>,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> VerifyResponseMessage {
+        let (req, now) = (request(payload, requirements), now_or_clock(now));
+        verify_response(&runtime::block_on(py, self.inner.verify(&req, now)))
+    }
+
+    /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    fn settle<'py>(
+        &self,
+        py: Python<'py>,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (inner, req, now) = (
+            self.inner.clone(),
+            request(payload, requirements),
+            now_or_clock(now),
+        );
+        runtime::awaitable(py, async move {
+            settle_response(&inner.settle(&req, now).await)
+        })
+    }
+
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    fn settle_blocking(
+        &self,
+        py: Python<'_>,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> PyResult<SettleResponseMessage> {
+        let (req, now) = (request(payload, requirements), now_or_clock(now));
+        settle_response(&runtime::block_on(py, self.inner.settle(&req, now)))
+    }
+
+    /// One HTTP request (`route` is "verify" or "settle", `body` the raw JSON):
+    /// an awaitable of `(status, json_bytes)`. Parsing and answers stay in Rust.
+    #[pyo3(signature = (route, body, *, now=None))]
+    fn handle<'py>(
+        &self,
+        py: Python<'py>,
+        route: String,
+        body: Vec<u8>,
+        now: Option<u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (inner, now) = (self.inner.clone(), now_or_clock(now));
+        runtime::awaitable(py, async move {
+            let (status, body) = handle(&inner, &route, &body, now).await;
+            Python::attach(|py| Ok((status, PyBytes::new(py, &body).unbind())))
+        })
+    }
+
+    /// Reconciles every pending settlement once: `{settled, failed, still_pending}`.
+    #[pyo3(signature = (*, now=None))]
+    fn reconcile<'py>(&self, py: Python<'py>, now: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
+        let (inner, now) = (self.inner.clone(), now_or_clock(now));
+        runtime::awaitable(py, async move {
+            let report = inner.reconcile(now).await;
+            Python::attach(|py| report_dict(py, &report))
+        })
+    }
+
+    #[pyo3(signature = (*, now=None))]
+    fn reconcile_blocking(&self, py: Python<'_>, now: Option<u64>) -> PyResult<Py<PyAny>> {
+        let report = runtime::block_on(py, self.inner.reconcile(now_or_clock(now)));
+        report_dict(py, &report)
+    }
+
+    /// Settlements whose outcome is unknown: `[{transaction, payer, pay_to, amount, nonce, network}]`.
+    fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let list: Vec<Value> = self
+            .inner
+            .ledger()
+            .pending()
+            .into_iter()
+            .map(|(_, tx)| {
+                serde_json::json!({
+                    "transaction": crate::crypto::hexutil::encode_0x(&tx.tx_hash),
+                    "payer": tx.payer.to_checksum(),
+                    "pay_to": tx.pay_to.to_checksum(),
+                    "amount": tx.amount.to_string(),
+                    "nonce": tx.nonce,
+                    "network": tx.network,
+                })
+            })
+            .collect();
+        to_py(py, &Value::Array(list))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Facilitator(network={:?}, address={:?})",
+            self.inner.network().caip2(),
+            self.inner.address().to_checksum()
+        )
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Facilitator>()
+}

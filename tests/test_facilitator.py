@@ -1,0 +1,454 @@
+"""fastx402's facilitator engine on a real anvil chain with the repo's TestUSDC.
+
+Every settlement is checked on chain: receipt status, balances read after it, the
+authorization's state. Faults a real node cannot produce on demand (an answer lost after the
+node took the transaction, hidden receipts, a node that hangs) come from ``tests/rpc_proxy.py``
+in front of the real anvil.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import fastx402
+from chain import NETWORK, Anvil, Token, deploy_token, encode_call, install_multicall3
+from fastx402 import (
+    Facilitator,
+    PaymentPayload,
+    PaymentRequirements,
+    PrivateKey,
+    SettlementOutcomeUnknown,
+)
+from rpc_proxy import RpcProxy
+
+AMOUNT = 10_000
+TX_HASH_HEX_LEN = 66
+
+
+def fund_eth(anvil: Anvil, address: str) -> None:
+    anvil.rpc.call("anvil_setBalance", address, hex(10**20))
+
+
+def new_facilitator(anvil: Anvil, url: str | None = None, **options: Any) -> Facilitator:
+    """A facilitator with its own fresh key (so tests never share a sender nonce)."""
+    key = PrivateKey.generate()
+    fund_eth(anvil, key.address)
+    options.setdefault("poll_interval", 0.02)
+    options.setdefault("receipt_timeout", 10.0)
+    return Facilitator(url or anvil.url, NETWORK, key, **options)
+
+
+def requirements(token: Token, pay_to: str, amount: int = AMOUNT) -> dict[str, Any]:
+    return {
+        "scheme": "exact",
+        "network": NETWORK,
+        "asset": token.address,
+        "amount": str(amount),
+        "payTo": pay_to,
+        "maxTimeoutSeconds": 300,
+        "extra": token.extra,
+    }
+
+
+def payment(
+    token: Token, payer: PrivateKey, pay_to: str, amount: int = AMOUNT
+) -> tuple[PaymentPayload, PaymentRequirements]:
+    req = requirements(token, pay_to, amount)
+    required = {
+        "x402Version": 2,
+        "resource": {"url": "http://127.0.0.1/paid"},
+        "accepts": [req],
+    }
+    now = token.anvil.now()
+    return fastx402.create_payment(required, payer, now=now), PaymentRequirements.from_dict(req)
+
+
+def funded_payer(token: Token, amount: int = AMOUNT) -> PrivateKey:
+    payer = PrivateKey.generate()
+    token.mint(payer.address, amount)
+    return payer
+
+
+def receipt(anvil: Anvil, tx_hash: str) -> dict[str, Any]:
+    r: dict[str, Any] = anvil.rpc.call("eth_getTransactionReceipt", tx_hash)
+    return r
+
+
+def nonce_of(p: PaymentPayload) -> str:
+    nonce: str = p.payload["authorization"]["nonce"]
+    return nonce
+
+
+@pytest.fixture(scope="module")
+def facilitator(anvil: Anvil) -> Facilitator:
+    return new_facilitator(anvil)
+
+
+def test_verify_then_settle_moves_exactly_the_amount(
+    anvil: Anvil, usdc: Token, facilitator: Facilitator
+) -> None:
+    payer, seller = funded_payer(usdc, 3 * AMOUNT), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+
+    verdict = facilitator.verify_blocking(p, req)
+    assert verdict.is_valid and verdict.payer == payer.address, verdict.invalid_reason
+
+    settled = facilitator.settle_blocking(p, req)
+    assert settled.success, settled.error_message
+    assert settled.payer == payer.address and settled.network == NETWORK
+    assert settled.transaction.startswith("0x") and len(settled.transaction) == TX_HASH_HEX_LEN
+    r = receipt(anvil, settled.transaction)
+    assert int(r["status"], 16) == 1
+    assert r["from"].lower() == facilitator.address.lower()
+    assert usdc.balance_of(payer.address) == 2 * AMOUNT
+    assert usdc.balance_of(seller) == AMOUNT
+    assert usdc.authorization_state(payer.address, nonce_of(p))
+
+    # Exactly once: the same authorization again returns the first result, moves nothing.
+    again = facilitator.settle_blocking(p, req)
+    assert again == settled
+    assert usdc.balance_of(payer.address) == 2 * AMOUNT and usdc.balance_of(seller) == AMOUNT
+    # Verify now says the nonce is used (official reason).
+    used = facilitator.verify_blocking(p, req)
+    assert not used.is_valid and used.invalid_reason == "invalid_exact_evm_nonce_already_used"
+
+
+def test_another_instance_returns_the_first_settlement_from_the_chain(
+    anvil: Anvil, usdc: Token, facilitator: Facilitator
+) -> None:
+    """After a restart (a new instance, no journal), the used authorization is traced back to
+    its transaction by its AuthorizationUsed log: the first result, not a failure."""
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+    first = facilitator.settle_blocking(p, req)
+    assert first.success
+    restarted = new_facilitator(anvil)
+    again = restarted.settle_blocking(p, req)
+    assert again.success and again.transaction == first.transaction
+    assert usdc.balance_of(seller) == AMOUNT
+
+
+def test_journal_survives_a_restart(anvil: Anvil, usdc: Token, tmp_path: Any) -> None:
+    journal = tmp_path / "settlements.jsonl"
+    key = PrivateKey.generate()
+    fund_eth(anvil, key.address)
+    first = Facilitator(anvil.url, NETWORK, key, journal=journal, poll_interval=0.02)
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+    settled = first.settle_blocking(p, req)
+    assert settled.success
+    lines = journal.read_text().splitlines()
+    assert [line.count('"state":"pending"') for line in lines[:1]] == [1]
+    assert '"state":"settled"' in lines[-1]
+    second = Facilitator(anvil.url, NETWORK, key, journal=journal, poll_interval=0.02)
+    assert second.settle_blocking(p, req) == settled
+    assert second.pending() == []
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        ("value", "invalid_exact_evm_payload_authorization_value_mismatch"),
+        ("signature", "invalid_exact_evm_payload_signature"),
+        ("network", "invalid_network"),
+    ],
+)
+def test_bad_payments_are_refused_and_move_nothing(
+    usdc: Token, facilitator: Facilitator, tamper: str, reason: str
+) -> None:
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+    body = p.to_dict()
+    req_dict = req.to_dict()
+    if tamper == "value":
+        body["payload"]["authorization"]["value"] = str(AMOUNT + 1)
+    elif tamper == "signature":
+        sig = bytearray.fromhex(body["payload"]["signature"][2:])
+        sig[10] ^= 1
+        body["payload"]["signature"] = "0x" + sig.hex()
+    else:
+        req_dict["network"] = body["accepted"]["network"] = "eip155:8453"
+    bad, bad_req = PaymentPayload.from_dict(body), PaymentRequirements.from_dict(req_dict)
+    verdict = facilitator.verify_blocking(bad, bad_req)
+    assert not verdict.is_valid and verdict.invalid_reason == reason
+    settled = facilitator.settle_blocking(bad, bad_req)
+    assert not settled.success and settled.error_reason == reason and settled.transaction == ""
+    assert usdc.balance_of(payer.address) == AMOUNT and usdc.balance_of(seller) == 0
+
+
+def test_onchain_reasons_insufficient_balance_name_and_canceled(
+    anvil: Anvil, usdc: Token, facilitator: Facilitator
+) -> None:
+    seller = PrivateKey.generate().address
+    poor = funded_payer(usdc, AMOUNT - 1)
+    p, req = payment(usdc, poor, seller)
+    v = facilitator.verify_blocking(p, req)
+    assert (v.is_valid, v.invalid_reason) == (False, "invalid_exact_evm_insufficient_balance")
+    s = facilitator.settle_blocking(p, req)
+    assert (s.success, s.error_reason) == (False, "invalid_exact_evm_insufficient_balance")
+
+    # A domain name that is not the token's: the signature cannot match on chain.
+    payer = funded_payer(usdc)
+    req_dict = requirements(usdc, seller) | {"extra": {"name": "USDC", "version": "2"}}
+    required = {"x402Version": 2, "resource": {"url": "http://x/"}, "accepts": [req_dict]}
+    wrong = fastx402.create_payment(required, payer, now=anvil.now())
+    v = facilitator.verify_blocking(wrong, PaymentRequirements.from_dict(req_dict))
+    assert (v.is_valid, v.invalid_reason) == (False, "invalid_exact_evm_token_name_mismatch")
+
+    # Canceled by the payer before settlement: nonce used, nothing to trace, nothing moves.
+    p, req = payment(usdc, payer, seller)
+    nonce = bytes.fromhex(nonce_of(p)[2:])
+    digest = fastx402.hash_typed_data(
+        {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "CancelAuthorization": [
+                    {"name": "authorizer", "type": "address"},
+                    {"name": "nonce", "type": "bytes32"},
+                ],
+            },
+            "primaryType": "CancelAuthorization",
+            "domain": usdc.domain(),
+            "message": {"authorizer": payer.address, "nonce": "0x" + nonce.hex()},
+        }
+    )
+    sig = payer.sign_digest(digest)
+    anvil.send(
+        anvil.accounts[0],
+        usdc.address,
+        encode_call("cancelAuthorization(address,bytes32,bytes)", payer.address, nonce, sig),
+    )
+    s = facilitator.settle_blocking(p, req)
+    assert (s.success, s.error_reason) == (False, "invalid_exact_evm_nonce_already_used")
+    assert usdc.balance_of(payer.address) == AMOUNT
+
+
+def test_authorization_used_by_someone_else_is_reported_with_their_transaction(
+    anvil: Anvil, usdc: Token, facilitator: Facilitator
+) -> None:
+    """The payer (or another facilitator) settled it directly: the seller was paid once, by
+    that transaction; the facilitator reports it and sends nothing."""
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+    auth, sig = p.payload["authorization"], bytes.fromhex(p.payload["signature"][2:])
+    direct = anvil.send(
+        anvil.accounts[0],
+        usdc.address,
+        encode_call(
+            "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)",
+            auth["from"],
+            auth["to"],
+            int(auth["value"]),
+            int(auth["validAfter"]),
+            int(auth["validBefore"]),
+            bytes.fromhex(auth["nonce"][2:]),
+            sig,
+        ),
+    )
+    s = facilitator.settle_blocking(p, req)
+    assert s.success and s.transaction == direct["transactionHash"]
+    assert usdc.balance_of(seller) == AMOUNT and usdc.balance_of(payer.address) == 0
+
+
+def test_same_payment_concurrently_settles_once(usdc: Token, facilitator: Facilitator) -> None:
+    payer, seller = funded_payer(usdc, 5 * AMOUNT), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(*(facilitator.settle(p, req) for _ in range(20)))
+
+    results = asyncio.run(burst())
+    assert all(r.success for r in results)
+    assert len({r.transaction for r in results}) == 1
+    assert usdc.balance_of(seller) == AMOUNT
+    assert usdc.balance_of(payer.address) == 4 * AMOUNT
+
+
+@pytest.fixture(scope="module")
+def interval_chain() -> Iterator[tuple[Anvil, Token]]:
+    """A private chain mining every second (anvil's automine can strand a transaction that
+    arrives before its predecessor nonce; real chains order by nonce)."""
+    with Anvil(block_time=1) as chain:
+        install_multicall3(chain)
+        yield chain, Token(chain, deploy_token(chain), chain.accounts[0])
+
+
+def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
+    interval_chain: tuple[Anvil, Token],
+) -> None:
+    anvil, token = interval_chain
+    fac = new_facilitator(anvil, receipt_timeout=30.0, poll_interval=0.2)
+    seller = PrivateKey.generate().address
+    payers = [funded_payer(token) for _ in range(50)]
+    payments = [payment(token, payer, seller) for payer in payers]
+    start_nonce = int(anvil.rpc.call("eth_getTransactionCount", fac.address, "latest"), 16)
+
+    async def all_of_them() -> list[Any]:
+        return await asyncio.gather(*(fac.settle(p, r) for p, r in payments))
+
+    results = asyncio.run(all_of_them())
+    assert [r.success for r in results] == [True] * 50, [r.error_message for r in results]
+    hashes = {r.transaction for r in results}
+    assert len(hashes) == 50
+    nonces = sorted(
+        int(anvil.rpc.call("eth_getTransactionByHash", h)["nonce"], 16) for h in hashes
+    )
+    assert nonces == list(range(start_nonce, start_nonce + 50))
+    assert all(int(receipt(anvil, h)["status"], 16) == 1 for h in hashes)
+    assert token.balance_of(seller) == 50 * AMOUNT
+    assert all(token.balance_of(p.address) == 0 for p in payers)
+
+
+def test_rpc_down_fails_cleanly_and_sends_nothing(usdc: Token, anvil: Anvil) -> None:
+    with RpcProxy(anvil.url) as proxy:
+        url = proxy.url
+    down = new_facilitator(anvil, url, rpc_timeout=1.0)  # the proxy's port is closed now
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = payment(usdc, payer, seller)
+    v = down.verify_blocking(p, req)
+    assert (v.is_valid, v.invalid_reason) == (False, "unexpected_verify_error")
+    s = down.settle_blocking(p, req)
+    assert (s.success, s.error_reason, s.transaction) == (False, "unexpected_settle_error", "")
+    assert down.pending() == []
+    # Nothing was charged: a healthy facilitator settles the same payment afterwards.
+    assert new_facilitator(anvil).settle_blocking(p, req).success
+
+
+def test_rpc_hanging_past_the_deadline_is_a_clean_refusal(usdc: Token, anvil: Anvil) -> None:
+    with RpcProxy(anvil.url) as proxy:
+        proxy.faults.hang = 3.0
+        slow = new_facilitator(anvil, proxy.url, rpc_timeout=0.5)
+        payer, seller = funded_payer(usdc), PrivateKey.generate().address
+        p, req = payment(usdc, payer, seller)
+        v = slow.verify_blocking(p, req)
+        assert (v.is_valid, v.invalid_reason) == (False, "unexpected_verify_error")
+        assert "timeout" in (v.invalid_message or "") or "answer" in (v.invalid_message or "")
+    assert usdc.balance_of(payer.address) == AMOUNT
+
+
+def test_lost_answer_is_outcome_unknown_then_reconciled_never_resigned(
+    usdc: Token, anvil: Anvil
+) -> None:
+    """The node takes the transaction but its answer is lost and receipts stay hidden: the
+    settlement is pending (SettlementOutcomeUnknown, never a failure). Once the node is
+    reachable again, reconciliation finds the one transaction; a retry gets the same result."""
+    with RpcProxy(anvil.url) as proxy:
+        fac = new_facilitator(anvil, proxy.url, rpc_timeout=0.5, receipt_timeout=0.5)
+        payer, seller = funded_payer(usdc), PrivateKey.generate().address
+        p, req = payment(usdc, payer, seller)
+        proxy.faults.hold_send_answer = 1.5
+        proxy.faults.hide_receipts = True
+        with pytest.raises(SettlementOutcomeUnknown) as caught:
+            fac.settle_blocking(p, req)
+        response = caught.value.response
+        assert isinstance(response, fastx402.SettleResponse)
+        assert not response.success and response.error_reason == "invalid_transaction_state"
+        tx_hash = response.transaction
+        assert len(tx_hash) == TX_HASH_HEX_LEN
+        assert [x["transaction"] for x in fac.pending()] == [tx_hash]
+        # A retry while the chain is still hidden: still unknown, and no second transaction.
+        with pytest.raises(SettlementOutcomeUnknown):
+            fac.settle_blocking(p, req)
+        assert proxy.faults.seen.count("eth_sendRawTransaction") == 1
+
+        proxy.faults = type(proxy.faults)()  # healed
+        report = fac.reconcile_blocking()
+        assert report == {"settled": 1, "failed": 0, "still_pending": 0}
+        assert fac.pending() == []
+        again = fac.settle_blocking(p, req)
+        assert again.success and again.transaction == tx_hash
+        assert proxy.faults.seen.count("eth_sendRawTransaction") == 0
+    assert usdc.balance_of(seller) == AMOUNT and usdc.balance_of(payer.address) == 0
+
+
+def test_replaced_nonce_is_reconciled_as_not_charged_then_settles_fresh() -> None:
+    """The facilitator's transaction is replaced (same sender nonce, another transaction mined
+    first): reconciliation sees the nonce consumed and the authorization unused, reports the
+    payment as not charged, and a retry settles it with a new transaction."""
+    with Anvil(no_mining=True) as anvil:
+        token = Token(anvil, _deploy_mined(anvil), anvil.accounts[0])
+        key = PrivateKey.generate()
+        fund_eth(anvil, key.address)
+        fac = Facilitator(anvil.url, NETWORK, key, receipt_timeout=0.3, poll_interval=0.05)
+        payer = PrivateKey.generate()
+        _mined(anvil, lambda: token.mint(payer.address, AMOUNT))
+        seller = PrivateKey.generate().address
+        p, req = payment(token, payer, seller)
+        with pytest.raises(SettlementOutcomeUnknown) as caught:
+            fac.settle_blocking(p, req)
+        ours = caught.value.response.transaction  # type: ignore[attr-defined]
+        tx = anvil.rpc.call("eth_getTransactionByHash", ours)
+        # Replace it: same nonce, higher fees, a plain self-transfer signed with the same key.
+        anvil.rpc.call("anvil_dropTransaction", ours)
+        anvil.rpc.call("anvil_impersonateAccount", key.address)
+        anvil.rpc.call(
+            "eth_sendTransaction",
+            {"from": key.address, "to": key.address, "nonce": tx["nonce"], "value": "0x0"},
+        )
+        anvil.mine()
+        report = fac.reconcile_blocking()
+        assert report == {"settled": 0, "failed": 1, "still_pending": 0}
+        assert token.balance_of(payer.address) == AMOUNT  # not charged
+        done: list[Any] = []
+
+        async def settle_while_mining() -> None:
+            task = asyncio.ensure_future(fac.settle(p, req))
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                anvil.mine()
+                if task.done():
+                    break
+            done.append(await task)
+
+        fac_retry = Facilitator(anvil.url, NETWORK, key, receipt_timeout=10, poll_interval=0.05)
+        fac = fac_retry
+        asyncio.run(settle_while_mining())
+        assert done[0].success and done[0].transaction != ours
+        assert token.balance_of(seller) == AMOUNT
+
+
+def _mined(anvil: Anvil, send: Any) -> Any:
+    """Runs ``send`` (which waits for its receipt) while mining on a no-mining chain."""
+    import threading
+
+    result: list[Any] = []
+    t = threading.Thread(target=lambda: result.append(send()))
+    t.start()
+    for _ in range(200):
+        anvil.mine()
+        t.join(timeout=0.05)
+        if not t.is_alive():
+            break
+    return result[0]
+
+
+def _deploy_mined(anvil: Anvil) -> str:
+    return str(_mined(anvil, lambda: deploy_token(anvil)))
+
+
+def test_supported_lists_the_network_and_signer(facilitator: Facilitator) -> None:
+    s = facilitator.supported()
+    assert [(k["x402Version"], k["scheme"], k["network"]) for k in s.kinds] == [
+        (2, "exact", NETWORK)
+    ]
+    assert s.signers == {"eip155:*": [facilitator.address]}
+
+
+def test_random_request_bodies_are_typed_400s(facilitator: Facilitator) -> None:
+    async def run() -> list[tuple[int, bytes]]:
+        bodies = [b"", b"{", b"[]", b'{"x402Version":2}', secrets.token_bytes(300)]
+        return [await facilitator.handle(route, b) for b in bodies for route in ("verify", "settle")]
+
+    for status, body in asyncio.run(run()):
+        assert status == 400
+        assert b"invalid" in body
