@@ -674,13 +674,12 @@ impl Facilitator {
                         .await
                     {
                         Some(s) => Outcome::Settled(s),
-                        None => Outcome::Failed {
-                            reason: reason::NONCE_ALREADY_USED,
-                            message: format!(
-                                "transaction {} was replaced and the authorization used elsewhere",
-                                hexutil::encode_0x(&tx.tx_hash)
-                            ),
-                        },
+                        // Used on chain, but by which transaction is not visible
+                        // (yet): still unknown, never "failed".
+                        None => pending(format!(
+                            "authorization used on chain; its transaction ({} or another) is not visible yet",
+                            hexutil::encode_0x(&tx.tx_hash)
+                        )),
                     }
                 }
                 Ok(Ok(false)) => Outcome::Failed {
