@@ -289,7 +289,18 @@ def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
     anvil, token = interval_chain
     fac = new_facilitator(anvil, receipt_timeout=30.0, poll_interval=0.2)
     seller = PrivateKey.generate().address
-    payers = [funded_payer(token) for _ in range(50)]
+    payers = [PrivateKey.generate() for _ in range(50)]
+    mints = [
+        anvil.send(
+            token.owner,
+            token.address,
+            encode_call("mint(address,uint256)", p.address, AMOUNT),
+            wait=False,
+        )
+        for p in payers
+    ]
+    for m in mints:
+        anvil.wait_receipt(m["transactionHash"])
     payments = [payment(token, payer, seller) for payer in payers]
     start_nonce = int(anvil.rpc.call("eth_getTransactionCount", fac.address, "latest"), 16)
 
