@@ -181,6 +181,10 @@ pub struct Facilitator {
     ledger: std::sync::Arc<Ledger>,
     fees: Mutex<Option<(Instant, Fees)>>,
     chain_ok: OnceCell<()>,
+    /// Held from nonce lease to broadcast: transactions reach the node in nonce
+    /// order (nodes may refuse or strand a nonce that arrives before its
+    /// predecessor). Receipts are awaited outside it, concurrently.
+    send_order: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Facilitator {
@@ -215,6 +219,7 @@ impl Facilitator {
             ledger,
             fees: Mutex::new(None),
             chain_ok: OnceCell::new(),
+            send_order: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -427,6 +432,7 @@ impl Facilitator {
             .map_err(|e| e.to_string())?;
         let gas_limit = self.cfg.fees.gas_limit(gas).map_err(|e| e.to_string())?;
         let fees = self.current_fees().await.map_err(|e| e.to_string())?;
+        let in_order = self.send_order.lock().await;
         let lease = self
             .nonces
             .reserve(&self.rpc, self.address)
@@ -450,6 +456,7 @@ impl Facilitator {
         };
         let sent = self.rpc.send_raw_transaction(signed.raw()).await;
         lease.resolve(&sent);
+        drop(in_order);
         sent.map_err(|e| e.to_string())?;
         match self
             .rpc
@@ -511,6 +518,7 @@ impl Facilitator {
         };
 
         for _ in 0..NONCE_ATTEMPTS {
+            let in_order = self.send_order.lock().await;
             let lease = match self.nonces.reserve(&self.rpc, self.address).await {
                 Ok(l) => l,
                 Err(e) => {
@@ -555,7 +563,9 @@ impl Facilitator {
                 );
             }
             let sent = self.rpc.send_raw_transaction(signed.raw()).await;
-            match lease.resolve(&sent) {
+            let disposition = lease.resolve(&sent);
+            drop(in_order);
+            match disposition {
                 Disposition::Sent | Disposition::Unknown => {
                     let outcome = self.follow(&pending, &checked.key).await;
                     guard.finish(&outcome);
