@@ -283,10 +283,16 @@ def interval_chain() -> Iterator[tuple[Anvil, Token]]:
         yield chain, Token(chain, deploy_token(chain), chain.accounts[0])
 
 
+@pytest.mark.parametrize("mining", ["interval", "automine"])
 def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
-    interval_chain: tuple[Anvil, Token],
+    request: pytest.FixtureRequest, mining: str
 ) -> None:
-    anvil, token = interval_chain
+    """Under automine too: the facilitator broadcasts in nonce order, so anvil never sees a
+    nonce before its predecessor."""
+    if mining == "interval":
+        anvil, token = request.getfixturevalue("interval_chain")
+    else:
+        anvil, token = request.getfixturevalue("anvil"), request.getfixturevalue("usdc")
     fac = new_facilitator(anvil, receipt_timeout=30.0, poll_interval=0.2)
     seller = PrivateKey.generate().address
     payers = [PrivateKey.generate() for _ in range(50)]
@@ -311,9 +317,7 @@ def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
     assert [r.success for r in results] == [True] * 50, [r.error_message for r in results]
     hashes = {r.transaction for r in results}
     assert len(hashes) == 50
-    nonces = sorted(
-        int(anvil.rpc.call("eth_getTransactionByHash", h)["nonce"], 16) for h in hashes
-    )
+    nonces = sorted(int(anvil.rpc.call("eth_getTransactionByHash", h)["nonce"], 16) for h in hashes)
     assert nonces == list(range(start_nonce, start_nonce + 50))
     assert all(int(receipt(anvil, h)["status"], 16) == 1 for h in hashes)
     assert token.balance_of(seller) == 50 * AMOUNT
@@ -458,7 +462,9 @@ def test_supported_lists_the_network_and_signer(facilitator: Facilitator) -> Non
 def test_random_request_bodies_are_typed_400s(facilitator: Facilitator) -> None:
     async def run() -> list[tuple[int, bytes]]:
         bodies = [b"", b"{", b"[]", b'{"x402Version":2}', secrets.token_bytes(300)]
-        return [await facilitator.handle(route, b) for b in bodies for route in ("verify", "settle")]
+        return [
+            await facilitator.handle(route, b) for b in bodies for route in ("verify", "settle")
+        ]
 
     for status, body in asyncio.run(run()):
         assert status == 400
