@@ -113,6 +113,12 @@ def test_verify_then_settle_moves_exactly_the_amount(
     again = facilitator.settle_blocking(p, req)
     assert again == settled
     assert usdc.balance_of(payer.address) == 2 * AMOUNT and usdc.balance_of(seller) == AMOUNT
+    # The same (public) authorization with a forged signature never reads the stored result.
+    forged_body = p.to_dict()
+    forged_body["payload"]["signature"] = "0x" + PrivateKey.generate().sign_digest(bytes(32)).hex()
+    forged = facilitator.settle_blocking(PaymentPayload.from_dict(forged_body), req)
+    assert not forged.success
+    assert forged.error_reason == "invalid_exact_evm_payload_signature"
     # Verify now says the nonce is used (official reason).
     used = facilitator.verify_blocking(p, req)
     assert not used.is_valid and used.invalid_reason == "invalid_exact_evm_nonce_already_used"

@@ -287,12 +287,17 @@ impl Facilitator {
         }
     }
 
-    async fn check(
-        &self,
+    /// Runs `stage` with a check context, once the chain is known to be the right one.
+    async fn checking<'a, F, Fut>(
+        &'a self,
         req: &FacilitatorRequest,
         now: u64,
-        simulation: Simulation,
-    ) -> Result<Checked, Refusal> {
+        stage: F,
+    ) -> Result<Checked, Refusal>
+    where
+        F: FnOnce(CheckContext<'a>) -> Fut,
+        Fut: std::future::Future<Output = Result<Checked, Refusal>>,
+    {
         self.serves(req)?;
         if let Err(e) = self.ensure_chain().await {
             return Err(Refusal {
@@ -303,18 +308,21 @@ impl Facilitator {
             });
         }
         let options = self.options(now);
-        let cx = CheckContext {
+        stage(CheckContext {
             rpc: &self.rpc,
             facilitator: self.address,
             factories: &self.cfg.factories,
-            options: &options,
-        };
-        onchain::check(&cx, &req.payload, &req.requirements, simulation).await
+            options,
+        })
+        .await
     }
 
     /// `POST /verify`: local and on-chain checks, nothing sent.
     pub async fn verify(&self, req: &FacilitatorRequest, now: u64) -> Result<Checked, Refusal> {
-        self.check(req, now, Simulation::Call).await
+        self.checking(req, now, |cx| async move {
+            onchain::check(&cx, &req.payload, &req.requirements, Simulation::Call).await
+        })
+        .await
     }
 
     /// `POST /settle`, exactly once per authorization.
@@ -337,23 +345,18 @@ impl Facilitator {
         if let Err(r) = self.serves(req) {
             return failed(r);
         }
-        // The key comes from a locally verified payment, so a forged header
-        // can hold a key only as long as its own checks take; waiters retry.
-        let local = crate::x402::payment::verify_payment(
-            &req.payload,
-            &req.requirements,
-            &self.options(now),
-        );
-        let Some(key) = local.replay_key else {
-            let (reason, message) = match local.verdict {
-                crate::x402::exact::Verdict::Invalid { reason, message } => (reason, message),
-                _ => (
-                    reason::INVALID_PAYLOAD,
-                    "payment could not be checked".into(),
-                ),
-            };
-            return result(Outcome::Failed { reason, message });
+        // Authenticate before touching the ledger: a payment whose signature
+        // does not verify can neither hold a key nor read a stored result.
+        let checked = match self
+            .checking(req, now, |cx| async move {
+                onchain::authenticate(&cx, &req.payload, &req.requirements).await
+            })
+            .await
+        {
+            Ok(c) => c,
+            Err(r) => return failed(r),
         };
+        let key = checked.key;
         for _ in 0..NONCE_ATTEMPTS {
             match self.ledger.claim(key, now) {
                 Claim::Settled(s) => return result(Outcome::Settled(s)),
@@ -386,7 +389,21 @@ impl Facilitator {
                     }
                 }
                 Claim::Fresh(guard) => {
-                    let outcome = match self.check(req, now, Simulation::EstimateGas).await {
+                    let simulation = self
+                        .checking(req, now, |cx| {
+                            let checked = checked.clone();
+                            async move {
+                                onchain::simulated(
+                                    &cx,
+                                    checked,
+                                    &req.requirements,
+                                    Simulation::EstimateGas,
+                                )
+                                .await
+                            }
+                        })
+                        .await;
+                    let outcome = match simulation {
                         Ok(checked) => self.submit(guard, &checked, &req.requirements).await,
                         Err(r) if r.reason == reason::NONCE_ALREADY_USED => {
                             let auth = auth_of(req);

@@ -102,7 +102,7 @@ pub struct CheckContext<'a> {
     /// The facilitator's sending address (the simulated caller).
     pub facilitator: Address,
     pub factories: &'a FactoryAllowList,
-    pub options: &'a VerifyOptions,
+    pub options: VerifyOptions,
 }
 
 /// Local verification, then the chain (see the module docs).
@@ -112,6 +112,18 @@ pub async fn check(
     requirements: &Requirements,
     simulation: Simulation,
 ) -> Result<Checked, Refusal> {
+    let checked = authenticate(cx, payload, requirements).await?;
+    simulated(cx, checked, requirements, simulation).await
+}
+
+/// Every check but the simulation: the terms, and the signature (locally for an
+/// EOA; EIP-1271 on chain for a deployed wallet). An ERC-6492 signature of an
+/// undeployed wallet is only checked by the simulation, which deploys it.
+pub async fn authenticate(
+    cx: &CheckContext<'_>,
+    payload: &PaymentPayload,
+    requirements: &Requirements,
+) -> Result<Checked, Refusal> {
     if Permit2Kind::of(requirements).is_some() {
         return Err(Refusal::new(
             reason::UNSUPPORTED_SCHEME,
@@ -119,7 +131,7 @@ pub async fn check(
             payload.payer(),
         ));
     }
-    let local = payment::verify_payment(payload, requirements, cx.options);
+    let local = payment::verify_payment(payload, requirements, &cx.options);
     let SchemePayload::Eip3009 {
         authorization: auth,
         signature,
@@ -168,13 +180,24 @@ pub async fn check(
     };
     let domain =
         TokenDomain::from_requirements(requirements).map_err(|e| refuse(e.reason, e.message))?;
-    let mut checked = Checked {
+    Ok(Checked {
         auth: auth.clone(),
         form,
         key,
         domain,
         gas: None,
-    };
+    })
+}
+
+/// The simulation of an authenticated payment, diagnosed if it fails.
+pub async fn simulated(
+    cx: &CheckContext<'_>,
+    mut checked: Checked,
+    requirements: &Requirements,
+    simulation: Simulation,
+) -> Result<Checked, Refusal> {
+    let payer = Some(checked.auth.from);
+    let refuse = |reason, message: String| Refusal::new(reason, message, payer);
     match simulate(cx, &checked, requirements, simulation).await {
         Ok(gas) => {
             checked.gas = gas;
