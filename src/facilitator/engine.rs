@@ -438,6 +438,10 @@ impl Facilitator {
         Ok(fees)
     }
 
+    async fn has_code(&self, who: &Address) -> bool {
+        matches!(self.rpc.get_code(who, BlockTag::Latest).await, Ok(code) if !code.is_empty())
+    }
+
     /// Sends `data` to `to` and waits for its receipt (used for ERC-6492
     /// deployments, which are not payments).
     async fn send_and_wait(&self, to: Address, data: Vec<u8>) -> Result<Receipt, String> {
@@ -499,14 +503,20 @@ impl Facilitator {
             factory, calldata, ..
         } = &checked.form
         {
-            if let Err(e) = self.send_and_wait(*factory, calldata.clone()).await {
-                return finish(
-                    guard,
-                    fail(
-                        reason::UNEXPECTED_SETTLE_ERROR,
-                        format!("deploying the ERC-6492 wallet: {e}"),
-                    ),
-                );
+            // Deploy only if still needed; a concurrent settlement (or anyone)
+            // may have deployed it since, and a factory may refuse to redeploy.
+            if !self.has_code(&checked.auth.from).await {
+                if let Err(e) = self.send_and_wait(*factory, calldata.clone()).await {
+                    if !self.has_code(&checked.auth.from).await {
+                        return finish(
+                            guard,
+                            fail(
+                                reason::UNEXPECTED_SETTLE_ERROR,
+                                format!("deploying the ERC-6492 wallet: {e}"),
+                            ),
+                        );
+                    }
+                }
             }
             gas = None;
         }

@@ -40,6 +40,8 @@ pub struct Checked {
     pub form: SignatureForm,
     pub key: ReplayKey,
     pub domain: TokenDomain,
+    /// The EIP-712 digest the payer signed.
+    pub digest: [u8; 32],
     /// `eth_estimateGas` of the transfer, when simulated that way.
     pub gas: Option<u64>,
 }
@@ -185,6 +187,7 @@ pub async fn authenticate(
         form,
         key,
         domain,
+        digest,
         gas: None,
     })
 }
@@ -204,6 +207,13 @@ pub async fn simulated(
             Ok(checked)
         }
         Err(SimFailure::Rpc(e)) => Err(Refusal::rpc(&e, payer)),
+        Err(SimFailure::NotPayersWallet) => Err(refuse(
+            reason::INVALID_SIGNATURE,
+            format!(
+                "the ERC-6492 deployment does not give {} a wallet that accepts the signature",
+                checked.auth.from
+            ),
+        )),
         Err(SimFailure::Reverted(revert)) => {
             let (reason, message) = diagnose(cx, &checked, requirements, &revert).await;
             Err(refuse(reason, message))
@@ -297,6 +307,9 @@ async fn smart_wallet_form(
 
 enum SimFailure {
     Rpc(RpcError),
+    /// The ERC-6492 deployment does not yield a wallet at `from` that accepts
+    /// the signature.
+    NotPayersWallet,
     /// The transfer would revert (the decoded reason, if any).
     Reverted(Option<RevertReason>),
 }
@@ -314,15 +327,25 @@ async fn simulate(
         e => SimFailure::Rpc(e),
     };
     if let SignatureForm::Deploy {
-        factory, calldata, ..
+        factory,
+        calldata,
+        inner,
     } = &checked.form
     {
-        // Deploy and transfer in one simulated call through Multicall3.
+        // Deploy, then ask the *payer* (ERC-6492: the deployment must put at
+        // `from` a wallet that accepts the signature), then transfer: one
+        // simulated call through Multicall3.
+        let from = checked.auth.from;
         let data = calls::aggregate3(&[
             Call3 {
                 target: *factory,
                 allow_failure: false,
                 data: calldata.clone(),
+            },
+            Call3 {
+                target: from,
+                allow_failure: true,
+                data: smart_wallet::eip1271_calldata(&checked.digest, inner),
             },
             Call3 {
                 target: token,
@@ -337,8 +360,9 @@ async fn simulate(
             .await
             .map_err(classify)?;
         return match calls::decode_aggregate3(&ret).as_deref() {
-            Ok([_, (true, _)]) => Ok(None),
-            Ok([_, (false, data)]) => Err(SimFailure::Reverted(
+            Ok([_, (true, magic), (true, _)]) if smart_wallet::is_eip1271_magic(magic) => Ok(None),
+            Ok([_, _, (true, _)]) => Err(SimFailure::NotPayersWallet),
+            Ok([_, _, (false, data)]) => Err(SimFailure::Reverted(
                 crate::abi::decode_revert_reason(data).ok(),
             )),
             _ => Err(SimFailure::Reverted(None)),
