@@ -6,6 +6,8 @@ mod cache;
 pub mod chain;
 pub mod crypto;
 pub mod error;
+pub mod facilitator;
+mod http;
 pub mod json;
 pub mod num;
 pub mod x402;
