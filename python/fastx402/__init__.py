@@ -9,6 +9,7 @@ from fastx402._core import (
     PaymentRequired,
     PaymentRequirements,
     PrivateKey,
+    RemoteFacilitator,
     SettleResponse,
     SupportedResponse,
     VerifyResponse,
@@ -42,6 +43,8 @@ from fastx402._core import (
     verify_payment,
 )
 from fastx402.errors import (
+    FacilitatorError,
+    FacilitatorUnavailable,
     HeaderTooLarge,
     InvalidAddress,
     InvalidAsset,
@@ -52,12 +55,15 @@ from fastx402.errors import (
     InvalidSignature,
     InvalidTypedData,
     ProtocolError,
+    SettlementOutcomeUnknown,
     X402Error,
 )
 
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "FacilitatorError",
+    "FacilitatorUnavailable",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -72,7 +78,9 @@ __all__ = [
     "PaymentRequirements",
     "PrivateKey",
     "ProtocolError",
+    "RemoteFacilitator",
     "SettleResponse",
+    "SettlementOutcomeUnknown",
     "SupportedResponse",
     "VerifyResponse",
     "VerifyResult",

@@ -1,5 +1,6 @@
 """Type stubs for the Rust extension module (checked by mypy.stubtest)."""
 
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias, TypedDict, final
 
@@ -14,6 +15,7 @@ __all__ = [
     "PaymentRequired",
     "PaymentRequirements",
     "PrivateKey",
+    "RemoteFacilitator",
     "SettleResponse",
     "SupportedResponse",
     "VerifyResponse",
@@ -209,6 +211,33 @@ class SupportedResponse:
     def extensions(self) -> list[str]: ...
     @property
     def signers(self) -> dict[str, list[str]]: ...
+
+@final
+class RemoteFacilitator:
+    def __new__(
+        cls,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+        settle_timeout: float = 60.0,
+        connect_timeout: float = 3.0,
+        max_response_bytes: int = 65536,
+    ) -> RemoteFacilitator: ...
+    def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[VerifyResponse]: ...
+    def verify_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> VerifyResponse: ...
+    def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[SettleResponse]: ...
+    def settle_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse: ...
+    def supported(self) -> Awaitable[SupportedResponse]: ...
+    def supported_blocking(self) -> SupportedResponse: ...
 
 @final
 class VerifyResult:

@@ -6,7 +6,14 @@ They are defined here, in Python, and raised from the Rust core. Every one is a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastx402._core import SettleResponse
+
 __all__ = [
+    "FacilitatorError",
+    "FacilitatorUnavailable",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -17,6 +24,7 @@ __all__ = [
     "InvalidSignature",
     "InvalidTypedData",
     "ProtocolError",
+    "SettlementOutcomeUnknown",
     "X402Error",
 ]
 
@@ -142,3 +150,56 @@ class InvalidPrice(X402Error, ValueError):
         super().__init__(message)
         self.reason = reason
         self.code = code
+
+
+class FacilitatorError(X402Error):
+    """A remote facilitator call that got no usable answer.
+
+    ``code`` names what went wrong: ``timeout``, ``connection_lost``, ``redirect``,
+    ``http_status``, ``too_large``, ``malformed``, …; ``message`` says more (it
+    never contains the configured headers).
+    """
+
+    code: str
+    message: str
+
+    def __init__(self, message: str, code: str = "malformed") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class FacilitatorUnavailable(X402Error):
+    """The facilitator could not be reached and the request was certainly not sent
+    (connection refused, DNS, TLS, connect timeout): a settlement did not happen."""
+
+    code: str
+    message: str
+
+    def __init__(self, message: str, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SettlementOutcomeUnknown(X402Error):
+    """A settlement that may or may not have happened: timeout or connection lost after
+    the request was sent, a 3xx or 5xx answer, garbage, or an inconsistent answer
+    (success without a valid transaction, on the wrong network or for the wrong payer;
+    failure naming a transaction). Never a failure: reconcile before asking the payer
+    for a new payment.
+
+    ``code`` names the cause; ``response`` is the facilitator's answer when one parsed.
+    """
+
+    code: str
+    message: str
+    response: SettleResponse | None
+
+    def __init__(
+        self, message: str, code: str = "unknown", response: SettleResponse | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.response = response

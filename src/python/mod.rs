@@ -4,6 +4,7 @@
 mod convert;
 mod errors;
 mod networks;
+mod remote;
 mod runtime;
 mod x402;
 
@@ -315,6 +316,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ecdsa_backend, m)?)?;
     x402::register(m)?;
     networks::register(m)?;
+    remote::register(m)?;
     runtime::init();
     Ok(())
 }
