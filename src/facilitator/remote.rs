@@ -14,7 +14,7 @@
 //! |---|---|
 //! | [`SettleOutcome::Settled`] | `success: true`, a 32-byte transaction hash, the requirements' network, the payment's payer |
 //! | [`SettleOutcome::Failed`] | `success: false` without a transaction: the facilitator answered definitively |
-//! | [`SettleOutcome::Unknown`] | anything else once the request may have been written: timeout, connection lost, 3xx, 5xx, garbage, an inconsistent answer |
+//! | [`SettleOutcome::Unknown`] | anything else once the request may have been written: timeout, connection lost, a 3xx or 5xx, any status without a valid answer, garbage, an oversized or inconsistent answer |
 //! | `Err(`[`RemoteError`]`)` | the request was certainly not sent ([`RemoteError::not_sent`]): this call settled nothing |
 //!
 //! A timeout or a garbage answer is never reported as a failure: the payment
@@ -189,7 +189,7 @@ impl ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ErrorKind::NotSent(d) => write!(f, "facilitator unavailable, request not sent ({d})"),
+            ErrorKind::NotSent(d) => write!(f, "unavailable, request not sent ({d})"),
             ErrorKind::Request(d) => write!(f, "request not built: {d}"),
             ErrorKind::Timeout(t) => write!(f, "no complete answer within {} ms", t.as_millis()),
             ErrorKind::ConnectionLost(d) => {
