@@ -7,6 +7,7 @@ pub mod chain;
 pub mod crypto;
 pub mod error;
 pub mod facilitator;
+mod http;
 pub mod json;
 pub mod num;
 pub mod x402;

@@ -10,6 +10,7 @@ from fastx402._core import (
     PaymentRequired,
     PaymentRequirements,
     PrivateKey,
+    RemoteFacilitator,
     SettleResponse,
     SupportedResponse,
     VerifyResponse,
@@ -44,6 +45,7 @@ from fastx402._core import (
 )
 from fastx402.errors import (
     FacilitatorError,
+    FacilitatorUnavailable,
     HeaderTooLarge,
     InvalidAddress,
     InvalidAsset,
@@ -63,6 +65,7 @@ __all__ = [
     "MAX_DECIMALS",
     "Facilitator",
     "FacilitatorError",
+    "FacilitatorUnavailable",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -77,6 +80,7 @@ __all__ = [
     "PaymentRequirements",
     "PrivateKey",
     "ProtocolError",
+    "RemoteFacilitator",
     "SettleResponse",
     "SettlementOutcomeUnknown",
     "SupportedResponse",

@@ -17,6 +17,7 @@ __all__ = [
     "PaymentRequired",
     "PaymentRequirements",
     "PrivateKey",
+    "RemoteFacilitator",
     "SettleResponse",
     "SupportedResponse",
     "VerifyResponse",
@@ -212,6 +213,33 @@ class SupportedResponse:
     def extensions(self) -> list[str]: ...
     @property
     def signers(self) -> dict[str, list[str]]: ...
+
+@final
+class RemoteFacilitator:
+    def __new__(
+        cls,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10.0,
+        settle_timeout: float = 60.0,
+        connect_timeout: float = 3.0,
+        max_response_bytes: int = 65536,
+    ) -> RemoteFacilitator: ...
+    def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[VerifyResponse]: ...
+    def verify_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> VerifyResponse: ...
+    def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[SettleResponse]: ...
+    def settle_blocking(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse: ...
+    def supported(self) -> Awaitable[SupportedResponse]: ...
+    def supported_blocking(self) -> SupportedResponse: ...
 
 @final
 class VerifyResult:

@@ -6,8 +6,14 @@ They are defined here, in Python, and raised from the Rust core. Every one is a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastx402._core import SettleResponse
+
 __all__ = [
     "FacilitatorError",
+    "FacilitatorUnavailable",
     "HeaderTooLarge",
     "InvalidAddress",
     "InvalidAsset",
@@ -147,27 +153,54 @@ class InvalidPrice(X402Error, ValueError):
 
 
 class FacilitatorError(X402Error):
-    """A facilitator could not be set up or asked (``code`` says why: ``config``, …)."""
+    """A facilitator could not be set up (``code`` ``config``), or a remote facilitator
+    call got no usable answer.
 
-    code: str
-
-    def __init__(self, message: str, code: str = "error") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class SettlementOutcomeUnknown(X402Error):
-    """A settlement may or may not have happened: never a failure, never forgotten.
-
-    The transaction may still be mined. Do not ask the payer for a new payment;
-    retry the same payment (it is settled at most once) or reconcile later.
-    ``response`` is the facilitator's answer, if there was one.
+    ``code`` names what went wrong: ``config``, ``timeout``, ``connection_lost``,
+    ``redirect``, ``http_status``, ``too_large``, ``malformed``, …; ``message`` says more
+    (it never contains the configured headers).
     """
 
     code: str
-    response: object
+    message: str
 
-    def __init__(self, message: str, code: str = "unknown", response: object = None) -> None:
+    def __init__(self, message: str, code: str = "malformed") -> None:
         super().__init__(message)
         self.code = code
+        self.message = message
+
+
+class FacilitatorUnavailable(X402Error):
+    """The facilitator could not be reached and the request was certainly not sent
+    (connection refused, DNS, TLS, connect timeout): a settlement did not happen."""
+
+    code: str
+    message: str
+
+    def __init__(self, message: str, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SettlementOutcomeUnknown(X402Error):
+    """A settlement that may or may not have happened: timeout or connection lost after
+    the request was sent, a 3xx or 5xx answer, garbage, or an inconsistent answer
+    (success without a valid transaction, on the wrong network or for the wrong payer;
+    failure naming a transaction). Never a failure: reconcile before asking the payer
+    for a new payment.
+
+    ``code`` names the cause; ``response`` is the facilitator's answer when one parsed.
+    """
+
+    code: str
+    message: str
+    response: SettleResponse | None
+
+    def __init__(
+        self, message: str, code: str = "unknown", response: SettleResponse | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
         self.response = response

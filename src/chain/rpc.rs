@@ -36,26 +36,22 @@
 //! and signing *different* bytes with the same nonce is never done blindly
 //! (see [`super::nonce`]).
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::header::{HeaderValue, ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ACCEPT, CONTENT_TYPE};
 use hyper::{Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde_json::{json, Map, Value};
 
 use crate::abi::{self, RevertReason};
 use crate::crypto::address::Address;
 use crate::crypto::hexutil;
 use crate::crypto::keccak::keccak256;
+use crate::http::{self, Failure, Transport};
 use crate::num::U256;
 
 // ---------------------------------------------------------------------------
@@ -307,47 +303,6 @@ fn malformed(method: &str, detail: impl fmt::Display) -> RpcError {
         method: method.to_owned(),
         detail: detail.to_string(),
     }
-}
-
-/// `err: source: source…`, for error details.
-fn error_chain(err: &(dyn StdError + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    let mut depth = 0;
-    while let Some(e) = source {
-        depth += 1;
-        if depth > 8 {
-            break;
-        }
-        let text = e.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = e.source();
-    }
-    out
-}
-
-/// hyper's proof that the request was never written: a connect error, or a
-/// request canceled before the connection started sending it.
-fn never_written(err: &hyper_util::client::legacy::Error) -> bool {
-    if err.is_connect() {
-        return true;
-    }
-    let mut source = err.source();
-    let mut depth = 0;
-    while let Some(e) = source {
-        depth += 1;
-        if depth > 8 {
-            break;
-        }
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            return h.is_canceled();
-        }
-        source = e.source();
-    }
-    false
 }
 
 // ---------------------------------------------------------------------------
@@ -859,10 +814,8 @@ fn revert_data(code: i64, message: &str, data: Option<&Value>) -> Option<Result<
 // The client
 // ---------------------------------------------------------------------------
 
-type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
 struct Inner {
-    http: HttpClient,
+    http: Transport,
     uri: Uri,
     /// `scheme://host[:port]`: the URL without its path, which often holds an API key.
     shown: String,
@@ -884,25 +837,9 @@ impl fmt::Debug for RpcClient {
     }
 }
 
-/// Checks the URL: `http` or `https`, a host, no user info, no fragment.
+/// Checks the URL: `http` or `https`, a host, no user info.
 fn parse_url(url: &str) -> Result<(Uri, String), RpcError> {
-    let bad = |why: &str| RpcError::Config(format!("RPC URL: {why}"));
-    let uri: Uri = url.parse().map_err(|_| bad("not a valid URL"))?;
-    let scheme = uri
-        .scheme_str()
-        .ok_or_else(|| bad("needs http:// or https://"))?;
-    if scheme != "http" && scheme != "https" {
-        return Err(bad("only http:// and https:// are supported"));
-    }
-    let authority = uri.authority().ok_or_else(|| bad("has no host"))?;
-    if authority.as_str().contains('@') {
-        return Err(bad("user info (user:password@) is not supported"));
-    }
-    if authority.host().is_empty() {
-        return Err(bad("has no host"));
-    }
-    let shown = format!("{scheme}://{authority}");
-    Ok((uri, shown))
+    http::parse_url(url).map_err(|why| RpcError::Config(format!("RPC URL: {why}")))
 }
 
 impl RpcClient {
@@ -927,25 +864,12 @@ impl RpcClient {
                 "max_response_bytes must be positive".into(),
             ));
         }
-        let mut connector = HttpConnector::new();
-        connector.enforce_http(false);
-        connector.set_connect_timeout(Some(config.connect_timeout));
-        connector.set_nodelay(true);
-        connector.set_keepalive(Some(Duration::from_secs(30)));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| RpcError::Config(format!("TLS: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(connector);
-        let http = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle)
-            // Only requests hyper proves were never written are retried here.
-            .retry_canceled_requests(true)
-            .build(https);
+        let http = Transport::new(
+            config.connect_timeout,
+            config.pool_idle_timeout,
+            config.pool_max_idle,
+        )
+        .map_err(RpcError::Config)?;
         Ok(RpcClient {
             inner: Arc::new(Inner {
                 http,
@@ -989,55 +913,30 @@ impl RpcClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| RpcError::Config(format!("request: {e}")))?;
         let cap = self.inner.config.max_response_bytes;
-        let exchange = async {
-            let response = self.inner.http.request(request).await.map_err(|e| {
-                if never_written(&e) {
-                    RpcError::NotSent {
-                        method: method.to_owned(),
-                        detail: error_chain(&e),
-                    }
-                } else {
-                    RpcError::OutcomeUnknown {
-                        method: method.to_owned(),
-                        cause: Unanswered::ConnectionLost(error_chain(&e)),
-                    }
-                }
-            })?;
-            let status = response.status();
-            if let Some(len) = response.headers().get(CONTENT_LENGTH) {
-                let len = len.to_str().ok().and_then(|s| s.parse::<u64>().ok());
-                if len.is_none_or(|l| l > cap as u64) {
-                    return Err(malformed(
-                        method,
-                        format_args!("answer larger than {cap} bytes (content-length)"),
-                    ));
-                }
-            }
-            let body = Limited::new(response.into_body(), cap)
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        malformed(method, format_args!("answer larger than {cap} bytes"))
-                    } else {
-                        RpcError::OutcomeUnknown {
-                            method: method.to_owned(),
-                            cause: Unanswered::ConnectionLost(error_chain(&*e)),
-                        }
-                    }
-                })?
-                .to_bytes();
-            Ok((status, body))
+        let unknown = |cause| RpcError::OutcomeUnknown {
+            method: method.to_owned(),
+            cause,
         };
-        let (status, body) = match tokio::time::timeout(timeout, exchange).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(RpcError::OutcomeUnknown {
+        let (status, body) = self
+            .inner
+            .http
+            .exchange(request, timeout, cap)
+            .await
+            .map_err(|failure| match failure {
+                Failure::NotSent(detail) => RpcError::NotSent {
                     method: method.to_owned(),
-                    cause: Unanswered::Timeout(timeout),
-                })
-            }
-        };
+                    detail,
+                },
+                Failure::ConnectionLost(e) => unknown(Unanswered::ConnectionLost(e)),
+                Failure::Timeout(after) => unknown(Unanswered::Timeout(after)),
+                Failure::TooLarge { cap, declared } => malformed(
+                    method,
+                    format_args!(
+                        "answer larger than {cap} bytes{}",
+                        if declared { " (content-length)" } else { "" }
+                    ),
+                ),
+            })?;
         parse_answer(method, id, status, &body)
     }
 

@@ -5,6 +5,7 @@ use pyo3::import_exception;
 use pyo3::PyErr;
 
 use crate::error::Error;
+use crate::facilitator::remote::RemoteError;
 
 import_exception!(fastx402.errors, InvalidAddress);
 import_exception!(fastx402.errors, InvalidSignature);
@@ -14,6 +15,7 @@ import_exception!(fastx402.errors, InvalidDigest);
 import_exception!(fastx402.errors, ProtocolError);
 import_exception!(fastx402.errors, HeaderTooLarge);
 import_exception!(fastx402.errors, FacilitatorError);
+import_exception!(fastx402.errors, FacilitatorUnavailable);
 import_exception!(fastx402.errors, SettlementOutcomeUnknown);
 
 impl From<Error> for PyErr {
@@ -40,4 +42,15 @@ impl From<Error> for PyErr {
 pub fn typed_data_error(path: String, message: impl std::fmt::Display) -> PyErr {
     let text = format!("{path}: {message}");
     InvalidTypedData::new_err((text, path))
+}
+
+/// A remote facilitator call that failed: `FacilitatorUnavailable` when the request
+/// was certainly not sent, else `FacilitatorError` (message, code).
+pub fn remote_error(err: &RemoteError) -> PyErr {
+    let args = (err.to_string(), err.code());
+    if err.not_sent() {
+        FacilitatorUnavailable::new_err(args)
+    } else {
+        FacilitatorError::new_err(args)
+    }
 }

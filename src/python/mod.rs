@@ -5,6 +5,7 @@ mod convert;
 mod errors;
 mod facilitator;
 mod networks;
+mod remote;
 mod runtime;
 mod x402;
 
@@ -317,6 +318,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     x402::register(m)?;
     networks::register(m)?;
     facilitator::register(m)?;
+    remote::register(m)?;
     runtime::init();
     Ok(())
 }

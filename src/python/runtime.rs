@@ -2,9 +2,6 @@
 //! through `pyo3-async-runtimes`, and blocking twins `block_on` it with the GIL
 //! released.
 
-// The I/O bindings (facilitator, remote client) land in the next commits.
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::sync::OnceLock;
 

@@ -1,0 +1,171 @@
+//! `RemoteFacilitator`: the remote facilitator client for Python, awaitable
+//! methods and blocking twins (GIL released) over `facilitator::remote`.
+
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::errors::{remote_error, SettlementOutcomeUnknown};
+use super::runtime::{awaitable, block_on};
+use super::x402::{
+    PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
+    VerifyResponseMessage,
+};
+use crate::facilitator::remote::{self, RemoteConfig, RemoteError, SettleOutcome};
+use crate::x402::types::{PaymentPayload, Requirements};
+
+/// Seconds as a positive, finite duration.
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
+        })
+}
+
+fn verify_result(
+    r: Result<crate::x402::types::VerifyResponse, RemoteError>,
+) -> PyResult<VerifyResponseMessage> {
+    r.map(|inner| VerifyResponseMessage { inner })
+        .map_err(|e| remote_error(&e))
+}
+
+fn supported_result(
+    r: Result<crate::x402::types::SupportedResponse, RemoteError>,
+) -> PyResult<SupportedResponseMessage> {
+    r.map(|inner| SupportedResponseMessage { inner })
+        .map_err(|e| remote_error(&e))
+}
+
+/// Settled and failed answers are returned (the caller checks `.success`); an
+/// unknown outcome raises `SettlementOutcomeUnknown`, with the answer if any.
+fn settle_result(r: Result<SettleOutcome, RemoteError>) -> PyResult<SettleResponseMessage> {
+    match r {
+        Ok(SettleOutcome::Settled(inner) | SettleOutcome::Failed(inner)) => {
+            Ok(SettleResponseMessage { inner })
+        }
+        Ok(SettleOutcome::Unknown { error, response }) => Err(SettlementOutcomeUnknown::new_err((
+            error.to_string(),
+            error.code(),
+            response.map(|inner| SettleResponseMessage { inner }),
+        ))),
+        Err(e) => Err(remote_error(&e)),
+    }
+}
+
+/// A client for a remote x402 facilitator (`/verify`, `/settle`, `/supported`).
+#[pyclass(frozen, module = "fastx402._core")]
+struct RemoteFacilitator {
+    inner: remote::RemoteFacilitator,
+}
+
+impl RemoteFacilitator {
+    fn args(
+        &self,
+        payload: &Bound<'_, PaymentPayloadMessage>,
+        requirements: &Bound<'_, PaymentRequirements>,
+    ) -> (remote::RemoteFacilitator, PaymentPayload, Requirements) {
+        (
+            self.inner.clone(),
+            payload.get().inner.clone(),
+            requirements.get().inner.clone(),
+        )
+    }
+}
+
+#[pymethods]
+impl RemoteFacilitator {
+    #[new]
+    #[pyo3(signature = (url, *, headers=None, timeout=10.0, settle_timeout=60.0, connect_timeout=3.0, max_response_bytes=65536))]
+    fn new(
+        url: &str,
+        headers: Option<&Bound<'_, PyDict>>,
+        timeout: f64,
+        settle_timeout: f64,
+        connect_timeout: f64,
+        max_response_bytes: usize,
+    ) -> PyResult<Self> {
+        let mut pairs = Vec::new();
+        for (name, value) in headers.into_iter().flat_map(|h| h.iter()) {
+            pairs.push((name.extract::<String>()?, value.extract::<String>()?));
+        }
+        let config = RemoteConfig {
+            connect_timeout: seconds("connect_timeout", connect_timeout)?,
+            verify_timeout: seconds("timeout", timeout)?,
+            settle_timeout: seconds("settle_timeout", settle_timeout)?,
+            max_response_bytes,
+            headers: pairs,
+        };
+        let inner = remote::RemoteFacilitator::new(url, config)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(RemoteFacilitator { inner })
+    }
+
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        awaitable(py, async move {
+            verify_result(client.verify(&payload, &requirements).await)
+        })
+    }
+
+    fn verify_blocking(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PaymentPayloadMessage>,
+        requirements: &Bound<'_, PaymentRequirements>,
+    ) -> PyResult<VerifyResponseMessage> {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        verify_result(block_on(py, client.verify(&payload, &requirements)))
+    }
+
+    fn settle<'py>(
+        &self,
+        py: Python<'py>,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        awaitable(py, async move {
+            settle_result(client.settle(&payload, &requirements).await)
+        })
+    }
+
+    fn settle_blocking(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PaymentPayloadMessage>,
+        requirements: &Bound<'_, PaymentRequirements>,
+    ) -> PyResult<SettleResponseMessage> {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        settle_result(block_on(py, client.settle(&payload, &requirements)))
+    }
+
+    fn supported<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.inner.clone();
+        awaitable(
+            py,
+            async move { supported_result(client.supported().await) },
+        )
+    }
+
+    fn supported_blocking(&self, py: Python<'_>) -> PyResult<SupportedResponseMessage> {
+        let client = self.inner.clone();
+        supported_result(block_on(py, client.supported()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("RemoteFacilitator(url={:?})", self.inner.url_shown())
+    }
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<RemoteFacilitator>()
+}
