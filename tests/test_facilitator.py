@@ -84,6 +84,36 @@ def nonce_of(p: PaymentPayload) -> str:
     return nonce
 
 
+def cancel_call(token: Token, payer: PrivateKey, nonce_hex: str) -> bytes:
+    """Call data of ``cancelAuthorization(payer, nonce, signature)``, signed by the payer."""
+    nonce = bytes.fromhex(nonce_hex[2:])
+    digest = fastx402.hash_typed_data(
+        {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "CancelAuthorization": [
+                    {"name": "authorizer", "type": "address"},
+                    {"name": "nonce", "type": "bytes32"},
+                ],
+            },
+            "primaryType": "CancelAuthorization",
+            "domain": token.domain(),
+            "message": {"authorizer": payer.address, "nonce": nonce_hex},
+        }
+    )
+    return encode_call(
+        "cancelAuthorization(address,bytes32,bytes)",
+        payer.address,
+        nonce,
+        payer.sign_digest(digest),
+    )
+
+
 @pytest.fixture(scope="module")
 def facilitator(anvil: Anvil) -> Facilitator:
     return new_facilitator(anvil)
@@ -208,32 +238,7 @@ def test_onchain_reasons_insufficient_balance_name_and_canceled(
 
     # Canceled by the payer before settlement: nonce used, nothing to trace, nothing moves.
     p, req = payment(usdc, payer, seller)
-    nonce = bytes.fromhex(nonce_of(p)[2:])
-    digest = fastx402.hash_typed_data(
-        {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "CancelAuthorization": [
-                    {"name": "authorizer", "type": "address"},
-                    {"name": "nonce", "type": "bytes32"},
-                ],
-            },
-            "primaryType": "CancelAuthorization",
-            "domain": usdc.domain(),
-            "message": {"authorizer": payer.address, "nonce": "0x" + nonce.hex()},
-        }
-    )
-    sig = payer.sign_digest(digest)
-    anvil.send(
-        anvil.accounts[0],
-        usdc.address,
-        encode_call("cancelAuthorization(address,bytes32,bytes)", payer.address, nonce, sig),
-    )
+    anvil.send(anvil.accounts[0], usdc.address, cancel_call(usdc, payer, nonce_of(p)))
     s = facilitator.settle_blocking(p, req)
     assert (s.success, s.error_reason) == (False, "invalid_exact_evm_nonce_already_used")
     assert usdc.balance_of(payer.address) == AMOUNT
@@ -390,6 +395,53 @@ def test_lost_answer_is_outcome_unknown_then_reconciled_never_resigned(
         assert again.success and again.transaction == tx_hash
         assert proxy.faults.seen.count("eth_sendRawTransaction") == 0
     assert usdc.balance_of(seller) == AMOUNT and usdc.balance_of(payer.address) == 0
+
+
+def test_reverted_settlement_is_a_failure_that_charges_nothing() -> None:
+    """The payer cancels the authorization while the settlement waits in the pool; the
+    cancellation is mined first (higher tip), the settlement reverts: a definitive
+    `transaction_failed`, nothing moved, and the key is free again (not stuck as settled)."""
+    with Anvil(no_mining=True) as anvil:
+        token = Token(anvil, _deploy_mined(anvil), anvil.accounts[0])
+        fac = new_facilitator(anvil, receipt_timeout=20.0, poll_interval=0.05)
+        payer, seller = PrivateKey.generate(), PrivateKey.generate().address
+        _mined(anvil, lambda: token.mint(payer.address, AMOUNT))
+        p, req = payment(token, payer, seller)
+        outcome: list[Any] = []
+
+        async def settle_against_a_cancel() -> None:
+            task = asyncio.ensure_future(fac.settle(p, req))
+            for _ in range(200):  # until the settlement is signed and in the pool
+                await asyncio.sleep(0.02)
+                if fac.pending():
+                    break
+            pool = anvil.rpc.call("txpool_content")["pending"]
+            assert fac.address in {fastx402.to_checksum_address(a) for a in pool}
+            anvil.rpc.call(
+                "eth_sendTransaction",
+                {
+                    "from": anvil.accounts[0],
+                    "to": token.address,
+                    "data": "0x" + cancel_call(token, payer, nonce_of(p)).hex(),
+                    "maxPriorityFeePerGas": hex(50 * 10**9),
+                    "maxFeePerGas": hex(100 * 10**9),
+                },
+            )
+            anvil.mine()
+            outcome.append(await asyncio.wait_for(task, 30))
+
+        asyncio.run(settle_against_a_cancel())
+        s = outcome[0]
+        assert (s.success, s.error_reason, s.transaction) == (False, "transaction_failed", "")
+        assert "reverted" in (s.error_message or "")
+        assert fac.pending() == []
+        assert token.balance_of(payer.address) == AMOUNT and token.balance_of(seller) == 0
+        # The authorization is canceled on chain: a retry is refused, not reported settled.
+        again = fac.settle_blocking(p, req)
+        assert (again.success, again.error_reason) == (
+            False,
+            "invalid_exact_evm_nonce_already_used",
+        )
 
 
 def test_replaced_nonce_is_reconciled_as_not_charged_then_settles_fresh() -> None:
