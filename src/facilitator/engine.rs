@@ -25,7 +25,7 @@ use crate::chain::calls;
 use crate::chain::fees::{FeeError, FeePolicy, Fees};
 use crate::chain::nonce::{Disposition, NonceManager};
 use crate::chain::rpc::{BlockTag, CallRequest, Receipt, RpcClient, RpcConfig, RpcError};
-use crate::chain::tx::Eip1559Tx;
+use crate::chain::tx::{Eip1559Tx, SignedTx, TxError};
 use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
 use crate::crypto::hexutil;
@@ -438,6 +438,27 @@ impl Facilitator {
         Ok(fees)
     }
 
+    /// An EIP-1559 call of `to` signed by the facilitator.
+    fn sign(
+        &self,
+        nonce: u64,
+        to: Address,
+        data: Vec<u8>,
+        gas_limit: u64,
+        fees: &Fees,
+    ) -> Result<SignedTx, TxError> {
+        let mut tx = Eip1559Tx {
+            chain_id: self.cfg.network.chain_id(),
+            nonce,
+            gas_limit,
+            to: Some(to),
+            data,
+            ..Eip1559Tx::default()
+        };
+        fees.apply(&mut tx);
+        tx.sign(&self.signer)
+    }
+
     async fn has_code(&self, who: &Address) -> bool {
         matches!(self.rpc.get_code(who, BlockTag::Latest).await, Ok(code) if !code.is_empty())
     }
@@ -459,16 +480,7 @@ impl Facilitator {
             .reserve(&self.rpc, self.address)
             .await
             .map_err(|e| e.to_string())?;
-        let mut tx = Eip1559Tx {
-            chain_id: self.cfg.network.chain_id(),
-            nonce: lease.nonce(),
-            gas_limit,
-            to: Some(to),
-            data,
-            ..Eip1559Tx::default()
-        };
-        fees.apply(&mut tx);
-        let signed = match tx.sign(&self.signer) {
+        let signed = match self.sign(lease.nonce(), to, data, gas_limit, &fees) {
             Ok(s) => s,
             Err(e) => {
                 let _ = lease.release();
@@ -552,16 +564,7 @@ impl Facilitator {
                     return finish(guard, fail(reason::UNEXPECTED_SETTLE_ERROR, e.to_string()))
                 }
             };
-            let mut tx = Eip1559Tx {
-                chain_id: self.cfg.network.chain_id(),
-                nonce: lease.nonce(),
-                gas_limit,
-                to: Some(req.asset),
-                data: data.clone(),
-                ..Eip1559Tx::default()
-            };
-            fees.apply(&mut tx);
-            let signed = match tx.sign(&self.signer) {
+            let signed = match self.sign(lease.nonce(), req.asset, data.clone(), gas_limit, &fees) {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = lease.release();

@@ -3,16 +3,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::Value;
 
 use super::convert::to_py;
 use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
-use super::runtime;
+use super::runtime::{self, seconds};
 use super::x402::{
     PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
     VerifyResponseMessage,
@@ -33,15 +32,6 @@ fn now_or_clock(now: Option<u64>) -> u64 {
             .map(|d| d.as_secs())
             .unwrap_or(0)
     })
-}
-
-fn seconds(name: &str, v: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(v)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
-        })
 }
 
 fn config_error(e: impl std::fmt::Display) -> PyErr {

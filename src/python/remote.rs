@@ -1,30 +1,18 @@
 //! `RemoteFacilitator`: the remote facilitator client for Python, awaitable
 //! methods and blocking twins (GIL released) over `facilitator::remote`.
 
-use std::time::Duration;
-
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::{remote_error, SettlementOutcomeUnknown};
-use super::runtime::{awaitable, block_on};
+use super::runtime::{awaitable, block_on, seconds};
 use super::x402::{
     PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
     VerifyResponseMessage,
 };
 use crate::facilitator::remote::{self, RemoteConfig, RemoteError, SettleOutcome};
 use crate::x402::types::{PaymentPayload, Requirements};
-
-/// Seconds as a positive, finite duration.
-fn seconds(name: &str, value: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
-        })
-}
 
 fn verify_result(
     r: Result<crate::x402::types::VerifyResponse, RemoteError>,

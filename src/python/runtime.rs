@@ -4,7 +4,9 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
+use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 /// The process-wide runtime (two workers: the work is I/O-bound).
@@ -42,4 +44,14 @@ where
     T: Send,
 {
     py.detach(|| runtime().block_on(fut))
+}
+
+/// A timeout argument: a positive, finite number of seconds.
+pub fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
+        })
 }
