@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 DEFAULT_KEY_ENV = "FASTX402_FACILITATOR_KEY"
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# 32 bytes of hex: a private key, wherever it was typed by mistake.
+_HEX_KEY = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
 
-def _facilitator_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that never echoes something shaped like a private key in its usage errors
+    (``unrecognized arguments: --private-key 0x...`` would print the key to the terminal/logs)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_HEX_KEY.sub("<redacted>", message))
+
+
+def _env_name(value: str) -> str:
+    """``--key-env`` takes a variable's name; refuse a key there without printing it back."""
+    if not _ENV_NAME.fullmatch(value) or _HEX_KEY.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            "takes the NAME of an environment variable holding the key, not the key itself"
+        )
+    return value
+
+
+def _facilitator_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     p = commands.add_parser(
         "facilitator",
         help="run an x402 facilitator (POST /verify, POST /settle, GET /supported)",
@@ -25,7 +49,9 @@ def _facilitator_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4020)
     keys = p.add_mutually_exclusive_group()
-    keys.add_argument("--key-env", default=DEFAULT_KEY_ENV, help="variable holding the hex key")
+    keys.add_argument(
+        "--key-env", type=_env_name, default=DEFAULT_KEY_ENV, help="variable holding the hex key"
+    )
     keys.add_argument("--key-file", type=Path, help="file holding the hex key")
     p.add_argument("--journal", type=Path, help="settlement journal (survives restarts)")
     p.add_argument(
@@ -40,7 +66,7 @@ def _facilitator_parser(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastx402", description=__doc__)
+    parser = _Parser(prog="fastx402", description=__doc__)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _facilitator_parser(commands)
     return parser
@@ -67,10 +93,23 @@ def run_facilitator(args: argparse.Namespace) -> int:
         raise SystemExit(
             "fastx402: the facilitator needs its extra: pip install 'fastx402[facilitator]'"
         ) from None
-    from fastx402 import Facilitator, PrivateKey, X402Error
+    from fastx402 import Facilitator, PrivateKey, X402Error, parse_network, to_checksum_address
 
+    # Name the option at fault (the core's messages say what is wrong, not where it came from).
+    checks: list[tuple[str, Callable[[str], object], str]] = [
+        ("--network", parse_network, args.network)
+    ]
+    checks += [("--allow-factory", to_checksum_address, a) for a in args.allow_factory]
+    for option, check, value in checks:
+        try:
+            check(value)
+        except X402Error as e:
+            raise SystemExit(f"fastx402: {option} {value}: {e}") from None
     try:
         key = PrivateKey.from_hex(_read_key(args))
+    except X402Error as e:  # the message never contains the key
+        raise SystemExit(f"fastx402: invalid facilitator key: {e}") from None
+    try:
         facilitator = Facilitator(
             args.rpc,
             args.network,

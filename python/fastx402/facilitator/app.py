@@ -71,6 +71,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        # `/verify/` is a 404, not a 307 to `/verify`: no redirect of payment bodies (clients
+        # such as the official SDK's follow redirects with the body), one path per route.
+        redirect_slashes=False,
     )
 
     async def answer(route: str, request: Request) -> Response:
