@@ -378,7 +378,7 @@ def test_lost_answer_is_outcome_unknown_then_reconciled_never_resigned(
             fac.settle_blocking(p, req)
         response = caught.value.response
         assert isinstance(response, fastx402.SettleResponse)
-        assert not response.success and response.error_reason == "invalid_transaction_state"
+        assert not response.success and response.error_reason == "settlement_pending"
         tx_hash = response.transaction
         assert len(tx_hash) == TX_HASH_HEX_LEN
         assert [x["transaction"] for x in fac.pending()] == [tx_hash]

@@ -30,7 +30,7 @@ from x402.server_base import is_retryable_settlement_pending, settle_with_pendin
 
 import fastx402
 from chain import NETWORK, Anvil, Token
-from fastx402 import Facilitator, PrivateKey
+from fastx402 import Facilitator, PaymentPayload, PaymentRequirements, PrivateKey
 from fastx402.facilitator import create_app
 from official_facilitator import (
     official_client_payment,
@@ -638,10 +638,10 @@ def test_outcome_unknown_is_never_a_plain_failure_and_is_reconciled_in_the_backg
     service, proxy = stalled.service, stalled.proxy
     with httpx.Client(base_url=service.url, timeout=HTTP_TIMEOUT, trust_env=False) as c:
         pending = c.post("/settle", json=stalled.request)
-        assert pending.status_code in (200, 202), pending.text
+        assert pending.status_code == 200, pending.text
         answer = pending.json()
         assert answer["success"] is False
-        assert answer["errorReason"] in ("invalid_transaction_state", "settlement_pending")
+        assert answer["errorReason"] == "settlement_pending"
         assert TX_HASH.fullmatch(answer["transaction"]), answer
         assert c.get("/health").json()["pending"] == 1
         # A retry while the node still hides everything: the same answer, nothing sent again.
@@ -676,10 +676,7 @@ def test_outcome_unknown_speaks_the_official_settlement_pending(stalled: Stalled
     client raises ``ValueError`` on any status but 200: the resource server
     (``x402HTTPResourceServer.process_settlement``) then reports a settlement failure whose
     ``transaction`` is empty and whose reason is the exception text; the hash is lost and the
-    one automatic retry never happens.
-
-    Fails today: the engine answers 202 with ``invalid_transaction_state`` (Rust,
-    ``SettleResult::http_status`` / the pending reason)."""
+    one automatic retry never happens. fastx402 answers exactly that way."""
     with stalled.service.official() as client:
         try:
             result = settle_with_pending_retry(client, stalled.payload, stalled.requirements)
@@ -695,3 +692,33 @@ def test_outcome_unknown_speaks_the_official_settlement_pending(stalled: Stalled
 def test_health_names_the_signer(http: httpx.Client, service: Service) -> None:
     health = http.get("/health").json()
     assert health == {"network": NETWORK, "address": service.address, "pending": 0}
+
+
+# --- fastx402's own remote client against this service --------------------------------------
+
+
+def test_remote_facilitator_client_settles_through_our_service(
+    anvil: Anvil, usdc: Token, service: Service
+) -> None:
+    payer, _ = payer_with(usdc)
+    payment, reqs = fastx402_payment(usdc, payer, fresh_address())
+    remote = fastx402.RemoteFacilitator(service.url)
+    p, r = PaymentPayload.from_dict(payment), PaymentRequirements.from_dict(reqs)
+    assert remote.verify_blocking(p, r).is_valid
+    settled = remote.settle_blocking(p, r)
+    assert settled.success and settled.payer == payer.address
+    assert_mined_transfer(anvil, usdc, settled.transaction, facilitator=service.address)
+    assert remote.settle_blocking(p, r).transaction == settled.transaction
+    assert remote.supported_blocking().signers == {"eip155:*": [service.address]}
+
+
+def test_remote_facilitator_client_reads_pending_as_outcome_unknown(stalled: Stalled) -> None:
+    remote = fastx402.RemoteFacilitator(stalled.service.url)
+    p = PaymentPayload.from_dict(stalled.request["paymentPayload"])
+    r = PaymentRequirements.from_dict(stalled.request["paymentRequirements"])
+    with pytest.raises(fastx402.SettlementOutcomeUnknown) as caught:
+        remote.settle_blocking(p, r)
+    assert caught.value.code == "pending"
+    response = caught.value.response
+    assert response is not None and TX_HASH.fullmatch(response.transaction)
+    assert stalled.proxy.faults.seen.count("eth_sendRawTransaction") == 1

@@ -92,8 +92,9 @@ pub struct SettleResult {
 
 impl SettleResult {
     /// The wire `SettleResponse`. A pending settlement answers `success:false`
-    /// *with* its transaction hash and `invalid_transaction_state`: not a
-    /// failure, an outcome still unknown.
+    /// *with* its transaction hash and `settlement_pending` (the official
+    /// SDK's word for it; its servers ask again): not a failure, an outcome
+    /// still unknown.
     pub fn to_json(&self) -> Value {
         let mut o = Map::new();
         let payer = self.payer.map(|p| p.to_checksum());
@@ -116,10 +117,7 @@ impl SettleResult {
             }
             Outcome::Pending { tx, message } => {
                 o.insert("success".into(), json!(false));
-                o.insert(
-                    "errorReason".into(),
-                    json!(reason::INVALID_TRANSACTION_STATE),
-                );
+                o.insert("errorReason".into(), json!(reason::SETTLEMENT_PENDING));
                 o.insert(
                     "errorMessage".into(),
                     json!(format!("outcome unknown, settlement pending: {message}")),
@@ -134,12 +132,10 @@ impl SettleResult {
         Value::Object(o)
     }
 
-    /// The HTTP status of the answer: 202 while the outcome is unknown.
+    /// The HTTP status of the answer: 200, pending included (the official
+    /// clients treat any other status as an error and lose the hash).
     pub fn http_status(&self) -> u16 {
-        match self.outcome {
-            Outcome::Pending { .. } => 202,
-            _ => 200,
-        }
+        200
     }
 }
 
@@ -642,9 +638,9 @@ impl Facilitator {
             Ok(None) => Outcome::Pending {
                 tx: Box::new(tx.clone()),
                 message: format!(
-                    "transaction {} not mined within {} s",
+                    "transaction {} not mined within {:?}",
                     hexutil::encode_0x(&tx.tx_hash),
-                    self.cfg.receipt_timeout.as_secs()
+                    self.cfg.receipt_timeout
                 ),
             },
             Err(e) => Outcome::Pending {

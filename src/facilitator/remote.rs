@@ -35,6 +35,7 @@ use crate::crypto::address::Address;
 use crate::http::{self, Failure, Transport};
 use crate::x402::networks::Registry;
 use crate::x402::permit2::Permit2Payload;
+use crate::x402::reason;
 use crate::x402::types::{
     PaymentPayload, Requirements, SchemePayload, SettleResponse, SupportedResponse, VerifyResponse,
 };
@@ -161,6 +162,9 @@ pub enum ErrorKind {
     Malformed(String),
     /// `success: false` naming a transaction: the money may have moved.
     FailedWithTransaction(String),
+    /// `settlement_pending`: broadcast, outcome not known yet; settle the same
+    /// payment again later (it settles at most once).
+    Pending(String),
     /// `success: true` on another network than the requirements'.
     WrongNetwork { expected: String, got: String },
     /// `success: true` for another payer than the payment's.
@@ -180,6 +184,7 @@ impl ErrorKind {
             ErrorKind::TooLarge(_) => "too_large",
             ErrorKind::Malformed(_) => "malformed",
             ErrorKind::FailedWithTransaction(_) => "failed_with_transaction",
+            ErrorKind::Pending(_) => "pending",
             ErrorKind::WrongNetwork { .. } => "wrong_network",
             ErrorKind::WrongPayer { .. } => "wrong_payer",
         }
@@ -206,6 +211,9 @@ impl fmt::Display for ErrorKind {
                 f,
                 "answer says not settled but names transaction {tx}: the payment may have moved"
             ),
+            ErrorKind::Pending(tx) => {
+                write!(f, "settlement pending: transaction {tx} not final yet")
+            }
             ErrorKind::WrongNetwork { expected, got } => {
                 write!(
                     f,
@@ -489,7 +497,12 @@ impl RemoteFacilitator {
         }
         if !answer.success {
             if !answer.transaction.is_empty() {
-                let kind = ErrorKind::FailedWithTransaction(answer.transaction.clone());
+                let tx = answer.transaction.clone();
+                let kind = if answer.error_reason.as_deref() == Some(reason::SETTLEMENT_PENDING) {
+                    ErrorKind::Pending(tx)
+                } else {
+                    ErrorKind::FailedWithTransaction(tx)
+                };
                 return Ok(unknown(kind, Some(answer)));
             }
             return Ok(SettleOutcome::Failed(answer));

@@ -32,6 +32,9 @@ pub const TOKEN_VERSION_MISMATCH: &str = "invalid_exact_evm_token_version_mismat
 pub const EIP3009_NOT_SUPPORTED: &str = "invalid_exact_evm_eip3009_not_supported";
 pub const TRANSACTION_SIMULATION_FAILED: &str = "invalid_exact_evm_transaction_simulation_failed";
 pub const TRANSACTION_FAILED: &str = "transaction_failed";
+/// Settle answered before the outcome is known: `success:false` with the
+/// transaction hash; ask again (x402 2.25 `ERR_SETTLEMENT_PENDING`).
+pub const SETTLEMENT_PENDING: &str = "settlement_pending";
 
 // Permit2 (exact with assetTransferMethod = permit2) and upto.
 pub const PERMIT2_INVALID_SPENDER: &str = "invalid_permit2_spender";
@@ -79,6 +82,7 @@ pub const ALL: &[&str] = &[
     EIP3009_NOT_SUPPORTED,
     TRANSACTION_SIMULATION_FAILED,
     TRANSACTION_FAILED,
+    SETTLEMENT_PENDING,
     PERMIT2_INVALID_SPENDER,
     PERMIT2_RECIPIENT_MISMATCH,
     PERMIT2_DEADLINE_EXPIRED,
