@@ -1078,13 +1078,15 @@ fn priority_fee_falls_back_to_fee_history_and_keep_alive_is_used() {
         assert_eq!(fees.max_fee_per_gas, U256::from_u64(2 * 100 + 7));
         // eth_maxPriorityFeePerGas + eth_feeHistory, twice, and the latest block.
         assert_eq!(node.requests.load(Ordering::SeqCst), 5);
-        // Keep-alive: sequential requests share one connection.
+        // Keep-alive: sequential requests of a fresh client share one connection.
+        // (The concurrent reads above may open two or three, depending on when
+        // hyper returns a connection to the pool.)
         let before = node.connections.load(Ordering::SeqCst);
+        let fresh = RpcClient::with_config(&node.url, fast_config()).unwrap();
         for _ in 0..5 {
-            rpc.latest_block().await.unwrap();
+            fresh.latest_block().await.unwrap();
         }
         assert_eq!(node.requests.load(Ordering::SeqCst), 10);
-        assert!(before <= 2, "{before} connections for 5 requests");
-        assert_eq!(node.connections.load(Ordering::SeqCst), before);
+        assert_eq!(node.connections.load(Ordering::SeqCst), before + 1);
     });
 }
