@@ -1078,15 +1078,18 @@ fn priority_fee_falls_back_to_fee_history_and_keep_alive_is_used() {
         assert_eq!(fees.max_fee_per_gas, U256::from_u64(2 * 100 + 7));
         // eth_maxPriorityFeePerGas + eth_feeHistory, twice, and the latest block.
         assert_eq!(node.requests.load(Ordering::SeqCst), 5);
-        // Keep-alive: sequential requests of a fresh client share one connection.
-        // (The concurrent reads above may open two or three, depending on when
-        // hyper returns a connection to the pool.)
+        // Keep-alive: sequential requests of a fresh client reuse their
+        // connection. hyper hands a connection back to the pool from its
+        // connection task, so under load a request can occasionally start just
+        // before that and open a second one; never one per request.
+        tokio::time::sleep(Duration::from_millis(50)).await; // late accepts counted
         let before = node.connections.load(Ordering::SeqCst);
         let fresh = RpcClient::with_config(&node.url, fast_config()).unwrap();
         for _ in 0..5 {
             fresh.latest_block().await.unwrap();
         }
         assert_eq!(node.requests.load(Ordering::SeqCst), 10);
-        assert_eq!(node.connections.load(Ordering::SeqCst), before + 1);
+        let opened = node.connections.load(Ordering::SeqCst) - before;
+        assert!((1..=2).contains(&opened), "{opened} connections for 5 sequential requests");
     });
 }
