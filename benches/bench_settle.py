@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -51,7 +52,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -86,6 +87,7 @@ RESOURCE = "http://127.0.0.1/paid"
 GAS_ETH = 100 * 10**18  # each facilitator account's ETH for gas
 RECEIPT_TIMEOUT = 20.0  # both facilitators: the longest a settle waits for its receipt
 RUN_TIMEOUT = 300.0  # a whole throughput run
+MINT_GAS = 100_000  # TestUSDC.mint to a fresh address uses about 70k
 TARGET_RATIO = 5.0  # fastx402-best / official-best settlements per second
 
 PACKAGES = (
@@ -142,23 +144,49 @@ def new_seller() -> str:
 
 
 def fund_payers(token: Token, n: int) -> list[PrivateKey]:
-    """n fresh payers, each minted exactly AMOUNT (all mints sent first, then their receipts)."""
+    """n fresh payers, each minted exactly AMOUNT, in as few blocks as the gas limit allows.
+
+    Automine is paused while the mints are sent, then blocks are mined until every mint has
+    its receipt: anvil's per-transaction cost grows with the number of blocks it has mined
+    (``benches/README.md``), so the set-up must not lengthen the chain by one block per payer.
+    """
     anvil = token.anvil
     payers = [PrivateKey.generate() for _ in range(n)]
-    sent = [
-        anvil.send(
-            token.owner,
-            token.address,
-            encode_call("mint(address,uint256)", p.address, AMOUNT),
-            wait=False,
-        )
-        for p in payers
-    ]
-    for s in sent:
-        r = anvil.wait_receipt(s["transactionHash"], timeout=30.0)
-        if int(r["status"], 16) != 1:
-            raise RuntimeError(f"mint {s['transactionHash']} failed")
+    anvil.rpc.call("evm_setAutomine", False)
+    try:
+        sent = [
+            anvil.send(
+                token.owner,
+                token.address,
+                encode_call("mint(address,uint256)", p.address, AMOUNT),
+                gas=MINT_GAS,
+                wait=False,
+            )["transactionHash"]
+            for p in payers
+        ]
+        waiting = list(sent)
+        for _ in range(n + 1):  # at least one mint per block
+            if not waiting:
+                break
+            anvil.mine()
+            receipts = {h: anvil.rpc.call("eth_getTransactionReceipt", h) for h in waiting}
+            for h, r in receipts.items():
+                if r is not None and int(r["status"], 16) != 1:
+                    raise RuntimeError(f"mint {h} failed")
+            waiting = [h for h, r in receipts.items() if r is None]
+        if waiting:
+            raise RuntimeError(f"{len(waiting)} mints were never mined")
+    finally:
+        anvil.rpc.call("evm_setAutomine", True)
     return payers
+
+
+@contextlib.contextmanager
+def fresh_chain() -> Iterator[Token]:
+    """A new anvil (automine, 127.0.0.1) with Multicall3 and TestUSDC; stopped by PID on exit."""
+    with Anvil() as anvil:
+        install_multicall3(anvil)
+        yield Token(anvil, deploy_token(anvil), anvil.accounts[0])
 
 
 def make_payments(token: Token, pay_to: str, n: int) -> list[Payment]:
@@ -334,6 +362,8 @@ def count_round_trips(anvil: Anvil, token: Token) -> list[RoundTrips]:
 Outcome = tuple[bool, str, str, float]
 SyncSettle = Callable[[Payment], Outcome]
 AsyncSettle = Callable[[Payment], Coroutine[Any, Any, Outcome]]
+# Builds a fresh facilitator (own key) on a chain, warms it up, returns the timed run.
+Prepare = Callable[[Token, list[Payment]], Callable[[], list[Outcome]]]
 
 
 @dataclass
@@ -346,6 +376,7 @@ class Run:
     failures: dict[str, int]
     seller_balance: int
     distinct_tx: int
+    blocks: int  # the chain's height at the end of the run
     latencies_ms: list[float] = field(repr=False)
 
     @property
@@ -369,8 +400,7 @@ class Mode:
     strict: bool  # a failure stops the script (else it is reported)
     # The receipt-poll sleep of this facilitator (fastx402 poll_interval; web3's poll_latency).
     poll_s: float
-    # Builds a fresh facilitator (own key), warms it up, returns the timed run.
-    prepare: Callable[[list[Payment]], Callable[[], list[Outcome]]]
+    prepare: Prepare
 
 
 def _outcome(t0: float, ok: bool, tx: str | None, reason: str | None) -> Outcome:
@@ -462,40 +492,37 @@ def threaded(
     return run
 
 
-def build_modes(token: Token, concurrency: list[int], tuned_poll: float) -> list[Mode]:
-    anvil = token.anvil
+def build_modes(concurrency: list[int], tuned_poll: float) -> list[Mode]:
     c_max = max(concurrency)
     web3_poll = 0.1  # web3.py wait_for_transaction_receipt(poll_latency=0.1), not configurable
     fx_default_poll = 0.25  # fastx402.Facilitator(poll_interval=0.25)
 
-    def official_seq(payments: list[Payment]) -> Callable[[], list[Outcome]]:
-        settle = official_sync_settler(anvil)
+    def official_seq(token: Token, payments: list[Payment]) -> Callable[[], list[Outcome]]:
+        settle = official_sync_settler(token.anvil)
         warm_up(token, settle)
         return sequential(settle, payments)
 
-    def official_gather(payments: list[Payment]) -> Callable[[], list[Outcome]]:
-        settle = official_async_settler(anvil)
+    def official_gather(token: Token, payments: list[Payment]) -> Callable[[], list[Outcome]]:
+        settle = official_async_settler(token.anvil)
         warm_up(token, lambda p: asyncio.run(settle(p)))
         return gathered(settle, payments, c_max)
 
-    def official_threads(payments: list[Payment]) -> Callable[[], list[Outcome]]:
-        settle = official_sync_settler(anvil)
+    def official_threads(token: Token, payments: list[Payment]) -> Callable[[], list[Outcome]]:
+        settle = official_sync_settler(token.anvil)
         warm_up(token, settle)
         return threaded(settle, payments, c_max)
 
-    def fx_seq(poll: float | None) -> Callable[[list[Payment]], Callable[[], list[Outcome]]]:
-        def prepare(payments: list[Payment]) -> Callable[[], list[Outcome]]:
-            sync, _ = fastx402_settlers(anvil, poll)
+    def fx_seq(poll: float | None) -> Prepare:
+        def prepare(token: Token, payments: list[Payment]) -> Callable[[], list[Outcome]]:
+            sync, _ = fastx402_settlers(token.anvil, poll)
             warm_up(token, sync)
             return sequential(sync, payments)
 
         return prepare
 
-    def fx_gather(
-        poll: float | None, c: int
-    ) -> Callable[[list[Payment]], Callable[[], list[Outcome]]]:
-        def prepare(payments: list[Payment]) -> Callable[[], list[Outcome]]:
-            sync, asyn = fastx402_settlers(anvil, poll)
+    def fx_gather(poll: float | None, c: int) -> Prepare:
+        def prepare(token: Token, payments: list[Payment]) -> Callable[[], list[Outcome]]:
+            sync, asyn = fastx402_settlers(token.anvil, poll)
             warm_up(token, sync)
             return gathered(asyn, payments, c)
 
@@ -556,17 +583,20 @@ def build_modes(token: Token, concurrency: list[int], tuned_poll: float) -> list
     return modes
 
 
-def throughput_run(token: Token, mode: Mode, rnd: int, k: int) -> Run:
-    seller = new_seller()
-    payments = make_payments(token, seller, k)
-    run = mode.prepare(payments)
-    t0 = time.perf_counter()
-    results = run()
-    seconds = time.perf_counter() - t0
+def throughput_run(mode: Mode, rnd: int, k: int) -> Run:
+    """One run of ``mode`` on a chain of its own (every mode sees the same chain length)."""
+    with fresh_chain() as token:
+        seller = new_seller()
+        payments = make_payments(token, seller, k)
+        run = mode.prepare(token, payments)
+        t0 = time.perf_counter()
+        results = run()
+        seconds = time.perf_counter() - t0
+        balance = token.balance_of(seller)
+        blocks = int(token.anvil.rpc.call("eth_blockNumber"), 16)
     failures = Counter(reason or "unknown" for ok, _, reason, _ in results if not ok)
     succeeded = sum(ok for ok, _, _, _ in results)
     distinct = len({tx for ok, tx, _, _ in results if ok and tx})
-    balance = token.balance_of(seller)
     r = Run(
         mode.name,
         rnd,
@@ -576,6 +606,7 @@ def throughput_run(token: Token, mode: Mode, rnd: int, k: int) -> Run:
         dict(failures),
         balance,
         distinct,
+        blocks,
         [t * 1e3 for _, _, _, t in results],
     )
     if mode.strict and not r.clean:
@@ -643,10 +674,8 @@ def main() -> int:
     )
     print()
 
-    with Anvil() as anvil:
-        install_multicall3(anvil)
-        token = Token(anvil, deploy_token(anvil), anvil.accounts[0])
-
+    with fresh_chain() as token:
+        anvil = token.anvil
         # 1. verify latency
         latencies = bench_verify(anvil, token, n_verify, warmup=5)
         ref = latencies[0].median
@@ -675,22 +704,24 @@ def main() -> int:
             print(f"  {t.impl:<9} {t.operation:<7} {t.total:>3}  {t.summary()}")
         print()
 
-        # 3. throughput
-        modes = build_modes(token, concurrency, tuned_poll)
-        runs: dict[str, list[Run]] = {m.name: [] for m in modes}
-        print(f"settlement runs (K={k} each; modes interleaved, {rounds} round(s))")
-        for rnd in range(rounds):
-            for mode in modes:
-                r = throughput_run(token, mode, rnd, k)
-                runs[mode.name].append(r)
-                status = "ok" if r.clean else f"FAILURES {r.failures}"
-                print(
-                    f"  round {rnd + 1} {mode.name:<36} {r.per_s:>7.1f} settlements/s"
-                    f" ({r.succeeded}/{k} in {r.seconds:.2f} s,"
-                    f" seller {r.seller_balance}) {status}",
-                    flush=True,
-                )
-        print()
+    # 3. throughput, each run on a fresh chain
+    modes = build_modes(concurrency, tuned_poll)
+    runs: dict[str, list[Run]] = {m.name: [] for m in modes}
+    print(
+        f"settlement runs (K={k} each, each on a fresh anvil; modes interleaved, {rounds} round(s))"
+    )
+    for rnd in range(rounds):
+        for mode in modes:
+            r = throughput_run(mode, rnd, k)
+            runs[mode.name].append(r)
+            status = "ok" if r.clean else f"FAILURES {r.failures}"
+            print(
+                f"  round {rnd + 1} {mode.name:<36} {r.per_s:>7.1f} settlements/s"
+                f" ({r.succeeded}/{k} in {r.seconds:.2f} s, seller {r.seller_balance},"
+                f" {r.blocks} blocks) {status}",
+                flush=True,
+            )
+    print()
 
     def median_rate(name: str) -> float:
         return statistics.median(r.per_s for r in runs[name])
