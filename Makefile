@@ -61,6 +61,7 @@ bench: venv
 	$(VENV)/bin/maturin develop --release --quiet --extras test,lint,bench
 	$(PY) benches/bench_crypto.py
 	$(PY) benches/bench_x402.py
+	$(PY) benches/bench_settle.py
 
 vectors:
 	cd tests/vectors/gen && npm ci --silent && node record_noncanonical.mjs
