@@ -1206,10 +1206,11 @@ impl RpcClient {
         }
     }
 
-    /// Polls for the receipt every `poll` until `timeout` has passed: `None` if
-    /// the transaction is still not mined then. Transient read failures are
-    /// polled through; others are returned. Total time is bounded by `timeout`
-    /// plus one [`RpcConfig::request_timeout`].
+    /// Polls for the receipt (again after 2 ms, then backing off to every
+    /// `poll`) until `timeout` has passed: `None` if the transaction is still
+    /// not mined then. Transient read failures are polled through; others are
+    /// returned. Total time is bounded by `timeout` plus one
+    /// [`RpcConfig::request_timeout`].
     pub async fn wait_for_receipt(
         &self,
         hash: &[u8; 32],
@@ -1218,6 +1219,9 @@ impl RpcClient {
     ) -> Result<Option<Receipt>, RpcError> {
         let deadline = Instant::now() + timeout;
         let poll = poll.max(Duration::from_millis(1));
+        // Nodes often answer the send a moment before the block is sealed:
+        // ask again soon, backing off to `poll` (2, 4, 8 … ms).
+        let mut delay = Duration::from_millis(2).min(poll);
         loop {
             // Each poll ends by the deadline, but gets at least one full attempt.
             let now = Instant::now();
@@ -1238,7 +1242,8 @@ impl RpcClient {
             if left.is_zero() {
                 return Ok(None);
             }
-            tokio::time::sleep(poll.min(left)).await;
+            tokio::time::sleep(delay.min(left)).await;
+            delay = (delay * 2).min(poll);
         }
     }
 
