@@ -13,9 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -722,3 +725,23 @@ def test_remote_facilitator_client_reads_pending_as_outcome_unknown(stalled: Sta
     response = caught.value.response
     assert response is not None and TX_HASH.fullmatch(response.transaction)
     assert stalled.proxy.faults.seen.count("eth_sendRawTransaction") == 1
+
+
+def test_x402_conformance_live_checks_pass(service: Service, tmp_path: Any) -> None:
+    """The third-party ``x402-conformance`` suite's read-only facilitator checks (S1-S4 over
+    ``GET /supported``) against the running service; it never signs, pays or POSTs."""
+    done = subprocess.run(
+        [sys.executable, "-m", "x402conf", "live", service.url, "--fail-on-error"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["http"] == 200 and result["kinds_total"] == 1
+    checks = {c["check"].split()[0]: c for c in result["checks"]}
+    assert set(checks) == {"S1", "S2", "S3", "S4"}, sorted(checks)
+    failed = {k: c for k, c in checks.items() if not c["pass"]}
+    assert failed == {}, failed
