@@ -143,6 +143,16 @@ def test_verify_then_settle_moves_exactly_the_amount(
     again = facilitator.settle_blocking(p, req)
     assert again == settled
     assert usdc.balance_of(payer.address) == 2 * AMOUNT and usdc.balance_of(seller) == AMOUNT
+    # A late retry, after the authorization expired, still gets the first result, while an
+    # expired payment that was never settled is refused as expired.
+    unsettled, unsettled_req = payment(usdc, payer, seller)
+    expired = 10 + max(int(x.payload["authorization"]["validBefore"]) for x in (p, unsettled))
+    assert facilitator.settle_blocking(p, req, now=expired) == settled
+    late = facilitator.settle_blocking(unsettled, unsettled_req, now=expired)
+    assert (late.success, late.error_reason) == (
+        False,
+        "invalid_exact_evm_payload_authorization_valid_before",
+    )
     # The same (public) authorization with a forged signature never reads the stored result.
     forged_body = p.to_dict()
     forged_body["payload"]["signature"] = "0x" + PrivateKey.generate().sign_digest(bytes(32)).hex()

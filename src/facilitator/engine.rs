@@ -30,7 +30,7 @@ use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
 use crate::crypto::hexutil;
 use crate::num::U256;
-use crate::x402::exact::{ReplayKey, VerifyOptions, DEFAULT_SKEW};
+use crate::x402::exact::{ReplayKey, VerifyOptions, DEFAULT_SKEW, MIN_VALIDITY_LEFT};
 use crate::x402::networks::Network;
 use crate::x402::reason;
 use crate::x402::smart_wallet::FactoryAllowList;
@@ -350,6 +350,14 @@ impl Facilitator {
             .await
         {
             Ok(c) => c,
+            Err(r) if r.reason == reason::VALID_BEFORE => {
+                // Expired now, but maybe settled while it was valid: a late
+                // retry gets that first result (if the signature holds).
+                return match self.settled_earlier(req).await {
+                    Some(s) => result(Outcome::Settled(s)),
+                    None => failed(r),
+                };
+            }
             Err(r) => return failed(r),
         };
         let key = checked.key;
@@ -421,6 +429,22 @@ impl Facilitator {
             reason: reason::UNEXPECTED_SETTLE_ERROR,
             message: "concurrent settlements of this authorization kept failing".into(),
         })
+    }
+
+    /// The stored settlement of an authorization that has expired since,
+    /// authenticated as of a moment inside its validity window.
+    async fn settled_earlier(&self, req: &FacilitatorRequest) -> Option<Settled> {
+        let SchemePayload::Eip3009 { authorization, .. } = &req.payload.payload else {
+            return None;
+        };
+        let within = saturate(&authorization.valid_before).checked_sub(MIN_VALIDITY_LEFT + 1)?;
+        let checked = self
+            .checking(req, within, |cx| async move {
+                onchain::authenticate(&cx, &req.payload, &req.requirements).await
+            })
+            .await
+            .ok()?;
+        self.ledger.settled(&checked.key)
     }
 
     async fn current_fees(&self) -> Result<Fees, FeeError> {

@@ -237,6 +237,14 @@ impl Ledger {
         }
     }
 
+    /// The settled result of `key`, if any (read-only).
+    pub fn settled(&self, key: &ReplayKey) -> Option<Settled> {
+        match self.lock().slots.get(key) {
+            Some(Slot::Settled { settled, .. }) => Some(settled.clone()),
+            _ => None,
+        }
+    }
+
     /// Every transaction awaiting reconciliation (not those in flight).
     pub fn pending(&self) -> Vec<(ReplayKey, PendingTx)> {
         self.lock()
