@@ -12,11 +12,13 @@
 //!   addresses `0x` + 40 hex digits, EIP-55 when mixed case;
 //! - every declared field present and non-null, no undeclared fields, fixed arrays exact.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::fmt::Write as _;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::address::Address;
 use super::hexutil;
@@ -121,6 +123,142 @@ fn is_identifier(s: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------
+// The documents the engine reads: any read-only JSON-like tree.
+
+/// One node of a JSON-like tree, as the engine sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number's text (integer or not; the engine refuses non-integers).
+    Number(Cow<'a, str>),
+    /// An integer that fits in `i64` (same meaning as its decimal text as a `Number`).
+    Int(i64),
+    String(&'a str),
+    /// Read it with [`JsonView::items`].
+    Array,
+    /// Read it with [`JsonView::entries`].
+    Object,
+    /// Anything else: refused wherever a value is read.
+    Other,
+}
+
+/// The key of an object entry: its text, or `None` when it is not a string.
+pub trait ObjectKey {
+    fn text(&self) -> Option<&str>;
+}
+
+impl ObjectKey for &String {
+    fn text(&self) -> Option<&str> {
+        Some(self.as_str())
+    }
+}
+
+/// A read-only view of a JSON-like tree: `&serde_json::Value`, or (in the Python
+/// adapter) Python objects read in place. The engine reads documents only through it,
+/// so its rules exist once whatever the input's representation.
+pub trait JsonView: Sized {
+    type Key: ObjectKey;
+    type Items: ExactSizeIterator<Item = Self>;
+    type Entries: Iterator<Item = (Self::Key, Self)>;
+
+    fn node(&self) -> Node<'_>;
+    /// The items of an array (`None` if this is not an array).
+    fn items(&self) -> Option<Self::Items>;
+    /// The entries of an object in their order (`None` if this is not an object).
+    fn entries(&self) -> Option<Self::Entries>;
+}
+
+impl<'a> JsonView for &'a Value {
+    type Key = &'a String;
+    type Items = std::slice::Iter<'a, Value>;
+    type Entries = serde_json::map::Iter<'a>;
+
+    fn node(&self) -> Node<'_> {
+        match self {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(Cow::Borrowed(n.as_str())),
+            Value::String(s) => Node::String(s),
+            Value::Array(_) => Node::Array,
+            Value::Object(_) => Node::Object,
+        }
+    }
+
+    fn items(&self) -> Option<Self::Items> {
+        self.as_array().map(|a| a.iter())
+    }
+
+    fn entries(&self) -> Option<Self::Entries> {
+        self.as_object().map(|m| m.iter())
+    }
+}
+
+fn as_str<V: JsonView>(v: &V) -> Option<&str> {
+    match v.node() {
+        Node::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn is_object<V: JsonView>(v: &V) -> bool {
+    matches!(v.node(), Node::Object)
+}
+
+fn key_text<'k, K: ObjectKey>(key: &'k K, path: &Path) -> Result<&'k str> {
+    key.text()
+        .ok_or_else(|| path.err("object keys must be strings"))
+}
+
+/// Whether an object has `key` (`false` when it is not an object).
+fn has_key<V: JsonView>(v: &V, key: &str) -> bool {
+    v.entries()
+        .is_some_and(|mut e| e.any(|(k, _)| k.text() == Some(key)))
+}
+
+/// A self-delimiting, injective encoding of a tree (memo keys); `None` on `Other`
+/// nodes or non-string keys, which no valid document contains.
+fn write_memo_key<V: JsonView>(v: &V, out: &mut String) -> Option<()> {
+    fn text(s: &str, out: &mut String) {
+        let _ = write!(out, "{}:", s.len());
+        out.push_str(s);
+    }
+    match v.node() {
+        Node::Null => out.push('n'),
+        Node::Bool(b) => out.push(if b { 't' } else { 'f' }),
+        Node::Number(t) => {
+            out.push('#');
+            out.push_str(&t);
+            out.push(';');
+        }
+        Node::Int(i) => {
+            let _ = write!(out, "#{i};");
+        }
+        Node::String(s) => {
+            out.push('"');
+            text(s, out);
+        }
+        Node::Array => {
+            out.push('[');
+            for item in v.items()? {
+                write_memo_key(&item, out)?;
+            }
+            out.push(']');
+        }
+        Node::Object => {
+            out.push('{');
+            for (k, item) in v.entries()? {
+                text(k.text()?, out);
+                write_memo_key(&item, out)?;
+            }
+            out.push('}');
+        }
+        Node::Other => return None,
+    }
+    Some(())
+}
+
+// ---------------------------------------------------------------------------
 // Types.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,21 +340,19 @@ pub struct Types {
 impl Types {
     /// Validates a `types` object: identifiers for type and field names, no field
     /// named twice, every field type atomic or defined, array lengths ≥ 1.
-    pub fn from_json(types: &Value) -> Result<Self> {
-        Self::build(types, &Path::root("types"), None)
+    pub fn from_json<V: JsonView>(types: V) -> Result<Self> {
+        Self::build(&types, &Path::root("types"), None)
     }
 
-    fn build(
-        types: &Value,
-        path: &Path,
-        inferred_domain: Option<&Map<String, Value>>,
-    ) -> Result<Self> {
-        let obj = types
-            .as_object()
+    fn build<V: JsonView>(types: &V, path: &Path, inferred_domain: Option<&V>) -> Result<Self> {
+        let entries = types
+            .entries()
             .ok_or_else(|| path.err("must be an object"))?;
-        let mut structs = Vec::with_capacity(obj.len() + 1);
-        let mut index = HashMap::with_capacity(obj.len() + 1);
-        for name in obj.keys() {
+        let len = entries.size_hint().0;
+        let mut structs = Vec::with_capacity(len + 1);
+        let mut index = HashMap::with_capacity(len + 1);
+        for (key, _) in entries {
+            let name = key_text(&key, path)?;
             let p = path.key(name);
             if !is_identifier(name) {
                 return Err(p.err("type name must be an identifier"));
@@ -224,55 +360,71 @@ impl Types {
             if parse_atomic(name).is_some() {
                 return Err(p.err("type name shadows an atomic type"));
             }
-            index.insert(name.clone(), structs.len());
+            index.insert(name.to_owned(), structs.len());
             structs.push(StructDef {
-                name: name.clone(),
+                name: name.to_owned(),
                 fields: Vec::new(),
                 type_hash: OnceCell::new(),
             });
         }
         if let Some(domain) = inferred_domain {
             index.insert(DOMAIN.to_owned(), structs.len());
-            let mut fields = Vec::new();
-            for (key, ty) in CANONICAL_DOMAIN {
-                if domain.contains_key(key) {
-                    fields.push(Field {
-                        name: key.to_owned(),
-                        type_str: ty.to_owned(),
-                        ty: Ty::Atomic(parse_atomic(ty).expect("canonical")),
-                    });
+            let mut present = [false; CANONICAL_DOMAIN.len()];
+            let mut non_standard = None;
+            for (key, _) in domain.entries().into_iter().flatten() {
+                let key = key_text(&key, &Path::root("domain"))?;
+                match CANONICAL_DOMAIN.iter().position(|(k, _)| *k == key) {
+                    Some(i) => present[i] = true,
+                    None => {
+                        non_standard.get_or_insert_with(|| key.to_owned());
+                    }
                 }
             }
-            for key in domain.keys() {
-                if !CANONICAL_DOMAIN.iter().any(|(k, _)| k == key) {
-                    return Err(Path::root("domain")
-                        .key(key)
-                        .err("cannot infer the type of a non-standard domain field; give types.EIP712Domain"));
-                }
+            if let Some(key) = non_standard {
+                return Err(Path::root("domain").key(&key).err(
+                    "cannot infer the type of a non-standard domain field; give types.EIP712Domain",
+                ));
             }
+            let fields = CANONICAL_DOMAIN
+                .iter()
+                .zip(present)
+                .filter(|(_, present)| *present)
+                .map(|((key, ty), _)| Field {
+                    name: (*key).to_owned(),
+                    type_str: (*ty).to_owned(),
+                    ty: Ty::Atomic(parse_atomic(ty).expect("canonical")),
+                })
+                .collect();
             structs.push(StructDef {
                 name: DOMAIN.to_owned(),
                 fields,
                 type_hash: OnceCell::new(),
             });
         }
-        for (i, (name, members)) in obj.iter().enumerate() {
-            let p = path.key(name);
+        for (i, (key, members)) in types.entries().into_iter().flatten().enumerate() {
+            let p = path.key(key_text(&key, path)?);
             let members = members
-                .as_array()
+                .items()
                 .ok_or_else(|| p.err("must be an array of {name, type} objects"))?;
             let mut fields: Vec<Field> = Vec::with_capacity(members.len());
-            for (j, member) in members.iter().enumerate() {
+            for (j, member) in members.enumerate() {
                 let mp = p.index(j);
                 let m = member
-                    .as_object()
+                    .entries()
                     .ok_or_else(|| mp.err("must be an object {name, type}"))?;
-                if let Some(extra) = m.keys().find(|k| *k != "name" && *k != "type") {
-                    return Err(mp.key(extra).err("unexpected key in a field definition"));
+                let (mut name, mut type_) = (None, None);
+                for (k, v) in m {
+                    match key_text(&k, &mp)? {
+                        "name" => name = Some(v),
+                        "type" => type_ = Some(v),
+                        extra => {
+                            return Err(mp.key(extra).err("unexpected key in a field definition"))
+                        }
+                    }
                 }
-                let field_name = m
-                    .get("name")
-                    .and_then(Value::as_str)
+                let field_name = name
+                    .as_ref()
+                    .and_then(as_str)
                     .ok_or_else(|| mp.key("name").err("must be a string"))?;
                 if !is_identifier(field_name) {
                     return Err(mp.key("name").err("field name must be an identifier"));
@@ -282,9 +434,9 @@ impl Types {
                         .key("name")
                         .err(format_args!("field {field_name:?} is declared twice")));
                 }
-                let type_str = m
-                    .get("type")
-                    .and_then(Value::as_str)
+                let type_str = type_
+                    .as_ref()
+                    .and_then(as_str)
                     .ok_or_else(|| mp.key("type").err("must be a string"))?;
                 let ty = parse_type(type_str, &index).map_err(|msg| mp.key("type").err(msg))?;
                 fields.push(Field {
@@ -363,52 +515,71 @@ impl Types {
     }
 
     /// `keccak256(typeHash ‖ encodeData(value))`; errors are reported under `path_root`.
-    pub fn hash_struct(&self, name: &str, value: &Value, path_root: &str) -> Result<[u8; 32]> {
+    pub fn hash_struct<V: JsonView>(
+        &self,
+        name: &str,
+        value: V,
+        path_root: &str,
+    ) -> Result<[u8; 32]> {
         let path = Path::root(path_root);
         let idx = self.require(name, &path)?;
-        self.hash_struct_of(idx, value, &path)
+        self.hash_struct_of(idx, &value, &path)
     }
 
-    fn hash_struct_of(&self, idx: usize, value: &Value, path: &Path) -> Result<[u8; 32]> {
+    fn hash_struct_of<V: JsonView>(&self, idx: usize, value: &V, path: &Path) -> Result<[u8; 32]> {
+        const INLINE: usize = 8;
         let def = &self.structs[idx];
-        let obj = value
-            .as_object()
+        let entries = value
+            .entries()
             .ok_or_else(|| path.err(format_args!("must be an object ({})", def.name)))?;
-        if obj.len() > def.fields.len()
-            || obj.keys().any(|k| !def.fields.iter().any(|f| &f.name == k))
-        {
-            let extra = obj
-                .keys()
-                .find(|k| !def.fields.iter().any(|f| &f.name == *k))
-                .expect("an undeclared key exists");
-            return Err(path
-                .key(extra)
-                .err(format_args!("field is not declared in {}", def.name)));
+        // Each declared field's value, in declaration order; an undeclared key fails
+        // first (in document order), then a missing field (in declaration order).
+        let n = def.fields.len();
+        let mut inline: [Option<V>; INLINE] = [const { None }; INLINE];
+        let mut heap: Vec<Option<V>>;
+        let slots: &mut [Option<V>] = if n <= INLINE {
+            &mut inline[..n]
+        } else {
+            heap = (0..n).map(|_| None).collect();
+            &mut heap
+        };
+        for (j, (key, v)) in entries.enumerate() {
+            let key = key_text(&key, path)?;
+            let slot = if def.fields.get(j).is_some_and(|f| f.name == key) {
+                Some(j)
+            } else {
+                def.fields.iter().position(|f| f.name == key)
+            };
+            match slot {
+                Some(i) => slots[i] = Some(v),
+                None => {
+                    return Err(path
+                        .key(key)
+                        .err(format_args!("field is not declared in {}", def.name)))
+                }
+            }
         }
-        let mut buf = Vec::with_capacity(32 * (1 + def.fields.len()));
+        let mut buf = Vec::with_capacity(32 * (1 + n));
         buf.extend_from_slice(&self.type_hash_of(idx));
-        for field in &def.fields {
+        for (field, v) in def.fields.iter().zip(slots.iter()) {
             let fp = path.key(&field.name);
-            let v = obj
-                .get(&field.name)
-                .ok_or_else(|| fp.err("missing field"))?;
+            let v = v.as_ref().ok_or_else(|| fp.err("missing field"))?;
             let word = self.encode_value(&field.ty, v, &fp)?;
             buf.extend_from_slice(&word);
         }
         Ok(keccak256(&buf))
     }
 
-    fn encode_value(&self, ty: &Ty, value: &Value, path: &Path) -> Result<[u8; 32]> {
-        if value.is_null() {
+    fn encode_value<V: JsonView>(&self, ty: &Ty, value: &V, path: &Path) -> Result<[u8; 32]> {
+        let node = value.node();
+        if node == Node::Null {
             return Err(path.err("null is not a value"));
         }
         match ty {
-            Ty::Atomic(a) => encode_atomic(*a, value, path),
+            Ty::Atomic(a) => encode_atomic(*a, &node, path),
             Ty::Struct(i) => self.hash_struct_of(*i, value, path),
             Ty::Array(inner, len) => {
-                let items = value
-                    .as_array()
-                    .ok_or_else(|| path.err("must be an array"))?;
+                let items = value.items().ok_or_else(|| path.err("must be an array"))?;
                 if let Some(n) = len {
                     if items.len() != *n {
                         return Err(path.err(format_args!(
@@ -418,8 +589,8 @@ impl Types {
                     }
                 }
                 let mut buf = Vec::with_capacity(32 * items.len());
-                for (i, item) in items.iter().enumerate() {
-                    buf.extend_from_slice(&self.encode_value(inner, item, &path.index(i))?);
+                for (i, item) in items.enumerate() {
+                    buf.extend_from_slice(&self.encode_value(inner, &item, &path.index(i))?);
                 }
                 Ok(keccak256(&buf))
             }
@@ -457,41 +628,41 @@ fn parse_type(s: &str, index: &HashMap<String, usize>) -> std::result::Result<Ty
 // ---------------------------------------------------------------------------
 // Atomic values.
 
-fn encode_atomic(kind: Atomic, value: &Value, path: &Path) -> Result<[u8; 32]> {
+fn encode_atomic(kind: Atomic, value: &Node, path: &Path) -> Result<[u8; 32]> {
     match kind {
         Atomic::Address => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| path.err("address must be a string"))?;
+            let Node::String(s) = value else {
+                return Err(path.err("address must be a string"));
+            };
             Address::parse(s)
                 .map(|a| a.to_word())
                 .map_err(|e| path.err(e))
         }
         Atomic::Bool => {
-            let b = value
-                .as_bool()
-                .ok_or_else(|| path.err("bool must be true or false"))?;
+            let Node::Bool(b) = *value else {
+                return Err(path.err("bool must be true or false"));
+            };
             let mut word = [0u8; 32];
             word[31] = u8::from(b);
             Ok(word)
         }
         Atomic::String => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| path.err("string must be a JSON string"))?;
+            let Node::String(s) = value else {
+                return Err(path.err("string must be a JSON string"));
+            };
             Ok(keccak256(s.as_bytes()))
         }
         Atomic::Bytes => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| path.err("bytes must be a 0x hex string"))?;
+            let Node::String(s) = value else {
+                return Err(path.err("bytes must be a 0x hex string"));
+            };
             let bytes = hexutil::decode_0x(s).map_err(|e| path.err(format_args!("bytes: {e}")))?;
             Ok(keccak256(&bytes))
         }
         Atomic::FixedBytes(n) => {
-            let s = value
-                .as_str()
-                .ok_or_else(|| path.err(format_args!("bytes{n} must be a 0x hex string")))?;
+            let Node::String(s) = value else {
+                return Err(path.err(format_args!("bytes{n} must be a 0x hex string")));
+            };
             let digits =
                 hexutil::strip_0x(s).map_err(|e| path.err(format_args!("bytes{n}: {e}")))?;
             let mut word = [0u8; 32];
@@ -526,10 +697,11 @@ fn encode_atomic(kind: Atomic, value: &Value, path: &Path) -> Result<[u8; 32]> {
 }
 
 /// Sign and magnitude of a JSON integer, decimal string or `0x` hex string.
-fn parse_integer(value: &Value, path: &Path) -> Result<(bool, U256)> {
+fn parse_integer(value: &Node, path: &Path) -> Result<(bool, U256)> {
     let (text, from_json_number) = match value {
-        Value::Number(n) => (n.as_str(), true),
-        Value::String(s) => (s.as_str(), false),
+        Node::Int(i) => return Ok((*i < 0, U256::from_u64(i.unsigned_abs()))),
+        Node::Number(n) => (n.as_ref(), true),
+        Node::String(s) => (*s, false),
         _ => {
             return Err(
                 path.err("integer must be a JSON integer, a decimal string or a 0x hex string")
@@ -560,58 +732,52 @@ fn parse_integer(value: &Value, path: &Path) -> Result<(bool, U256)> {
 // Documents.
 
 /// A validated typed-data document: `{types, primaryType, domain, message}`.
-pub struct TypedData<'a> {
+pub struct TypedData<V> {
     types: Types,
-    primary_type: &'a str,
-    domain: &'a Value,
-    message: Option<&'a Value>,
+    primary_type: V,
+    domain: V,
+    message: Option<V>,
 }
 
-impl<'a> TypedData<'a> {
-    pub fn from_json(data: &'a Value, domain_types: DomainTypes) -> Result<Self> {
+impl<V: JsonView> TypedData<V> {
+    pub fn from_json(data: V, domain_types: DomainTypes) -> Result<Self> {
         let root = Path::root("$");
-        let obj = data
-            .as_object()
+        let entries = data
+            .entries()
             .ok_or_else(|| root.err("typed data must be an object"))?;
-        if let Some(extra) = obj
-            .keys()
-            .find(|k| !matches!(k.as_str(), "types" | "primaryType" | "domain" | "message"))
-        {
-            return Err(Path::root(extra).err("unexpected top-level key"));
+        let (mut types, mut primary, mut domain, mut message) = (None, None, None, None);
+        for (key, value) in entries {
+            match key_text(&key, &root)? {
+                "types" => types = Some(value),
+                "primaryType" => primary = Some(value),
+                "domain" => domain = Some(value),
+                "message" => message = Some(value),
+                extra => return Err(Path::root(extra).err("unexpected top-level key")),
+            }
         }
-        let types_value = obj
-            .get("types")
-            .ok_or_else(|| Path::root("types").err("missing"))?;
-        let primary_type = obj
-            .get("primaryType")
-            .ok_or_else(|| Path::root("primaryType").err("missing"))?
-            .as_str()
+        let types_value = types.ok_or_else(|| Path::root("types").err("missing"))?;
+        let primary_type = primary.ok_or_else(|| Path::root("primaryType").err("missing"))?;
+        let primary_str = as_str(&primary_type)
             .ok_or_else(|| Path::root("primaryType").err("must be a string"))?;
-        let domain = obj
-            .get("domain")
-            .ok_or_else(|| Path::root("domain").err("missing"))?;
-        let domain_obj = domain
-            .as_object()
-            .ok_or_else(|| Path::root("domain").err("must be an object"))?;
-        let has_domain_type = types_value
-            .as_object()
-            .is_some_and(|t| t.contains_key(DOMAIN));
+        let domain = domain.ok_or_else(|| Path::root("domain").err("missing"))?;
+        if !is_object(&domain) {
+            return Err(Path::root("domain").err("must be an object"));
+        }
         let inferred =
-            match (has_domain_type, domain_types) {
+            match (has_key(&types_value, DOMAIN), domain_types) {
                 (true, _) => None,
-                (false, DomainTypes::Infer) => Some(domain_obj),
+                (false, DomainTypes::Infer) => Some(&domain),
                 (false, DomainTypes::Given) => return Err(Path::root("types").key(DOMAIN).err(
                     "missing; give it, or pass domain_types=\"infer\" to derive it from the domain",
                 )),
             };
-        let types = Types::build(types_value, &Path::root("types"), inferred)?;
-        let message = obj.get("message");
-        if primary_type != DOMAIN {
-            types.require(primary_type, &Path::root("primaryType"))?;
+        let types = Types::build(&types_value, &Path::root("types"), inferred)?;
+        if primary_str != DOMAIN {
+            types.require(primary_str, &Path::root("primaryType"))?;
             if message.is_none() {
                 return Err(Path::root("message").err("missing"));
             }
-        } else if message.is_some_and(|m| !m.is_object()) {
+        } else if message.as_ref().is_some_and(|m| !is_object(m)) {
             return Err(Path::root("message").err("must be an object"));
         }
         Ok(TypedData {
@@ -627,7 +793,13 @@ impl<'a> TypedData<'a> {
     }
 
     pub fn primary_type(&self) -> &str {
-        self.primary_type
+        as_str(&self.primary_type).expect("checked in from_json")
+    }
+
+    /// Whether the document has a `message` that no hash reads: when the primary type
+    /// is `EIP712Domain`, only its being an object is checked.
+    pub fn ignores_message(&self) -> bool {
+        self.message.is_some() && self.primary_type() == DOMAIN
     }
 
     /// `hashStruct(EIP712Domain, domain)`, memoized: a service sees few domains
@@ -635,25 +807,29 @@ impl<'a> TypedData<'a> {
     pub fn domain_separator(&self) -> Result<[u8; 32]> {
         static MEMO: Memo<String, [u8; 32]> = Memo::new(1024);
         let idx = self.types.require(DOMAIN, &Path::root("types"))?;
-        // The type hash covers every type the domain uses; the JSON text covers its
+        let hash = || {
+            self.types
+                .hash_struct_of(idx, &self.domain, &Path::root("domain"))
+        };
+        // The type hash covers every type the domain uses; the memo key covers its
         // values. Errors are never stored.
         let mut key = hexutil::encode_0x(&self.types.type_hash_of(idx));
-        key.push_str(&self.domain.to_string());
-        MEMO.try_get_or_insert_with(key.as_str(), || {
-            self.types
-                .hash_struct_of(idx, self.domain, &Path::root("domain"))
-        })
+        match write_memo_key(&self.domain, &mut key) {
+            Some(()) => MEMO.try_get_or_insert_with(key.as_str(), hash),
+            None => hash(),
+        }
     }
 
     /// `hashStruct(primaryType, message)`; `None` when the primary type is the domain.
     pub fn message_hash(&self) -> Result<Option<[u8; 32]>> {
-        if self.primary_type == DOMAIN {
+        let primary_type = self.primary_type();
+        if primary_type == DOMAIN {
             return Ok(None);
         }
-        let message = self.message.expect("checked in from_json");
-        self.types
-            .hash_struct(self.primary_type, message, "message")
-            .map(Some)
+        let message = self.message.as_ref().expect("checked in from_json");
+        let path = Path::root("message");
+        let idx = self.types.require(primary_type, &path)?;
+        self.types.hash_struct_of(idx, message, &path).map(Some)
     }
 
     /// `keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(message))`.
@@ -667,12 +843,12 @@ impl<'a> TypedData<'a> {
 }
 
 /// The EIP-712 digest of a typed-data document.
-pub fn hash_typed_data(data: &Value, domain_types: DomainTypes) -> Result<[u8; 32]> {
+pub fn hash_typed_data<V: JsonView>(data: V, domain_types: DomainTypes) -> Result<[u8; 32]> {
     TypedData::from_json(data, domain_types)?.signing_hash()
 }
 
 /// The domain separator of a typed-data document.
-pub fn domain_separator(data: &Value, domain_types: DomainTypes) -> Result<[u8; 32]> {
+pub fn domain_separator<V: JsonView>(data: V, domain_types: DomainTypes) -> Result<[u8; 32]> {
     TypedData::from_json(data, domain_types)?.domain_separator()
 }
 

@@ -12,7 +12,7 @@ use crate::crypto::hexutil;
 use crate::json::parse_strict;
 
 /// Same nesting cap as the JSON parser.
-const MAX_DEPTH: usize = 128;
+pub(super) const MAX_DEPTH: usize = 128;
 
 enum Seg {
     Key(String),

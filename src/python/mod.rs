@@ -7,6 +7,7 @@ mod facilitator;
 mod networks;
 mod remote;
 mod runtime;
+mod view;
 mod x402;
 
 use pyo3::exceptions::PyValueError;
@@ -72,6 +73,31 @@ fn typed_data_digest(data: &serde_json::Value, mode: DomainTypes) -> Result<[u8;
     Ok(eip712::hash_typed_data(data, mode)?)
 }
 
+/// A typed-data document ready to hash: already hashed in place (a plain `dict` the
+/// engine accepted as it is), or converted to JSON for the general path.
+enum TypedDoc {
+    Digest([u8; 32]),
+    Json(serde_json::Value),
+}
+
+impl TypedDoc {
+    /// Conversion errors are raised here, engine errors by [`TypedDoc::digest`], as the
+    /// general path alone would.
+    fn new(data: &Bound<'_, PyAny>, mode: DomainTypes) -> PyResult<Self> {
+        Ok(match view::digest_in_place(data, mode) {
+            Some(digest) => TypedDoc::Digest(digest),
+            None => TypedDoc::Json(document_to_json(data)?),
+        })
+    }
+
+    fn digest(&self, mode: DomainTypes) -> Result<[u8; 32], Error> {
+        match self {
+            TypedDoc::Digest(digest) => Ok(*digest),
+            TypedDoc::Json(value) => typed_data_digest(value, mode),
+        }
+    }
+}
+
 #[pyfunction]
 fn keccak256<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
     PyBytes::new(py, &keccak::keccak256(data))
@@ -101,8 +127,21 @@ fn hash_typed_data<'py>(
     domain_types: Option<&str>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let mode = self::domain_types(domain_types)?;
-    let value = document_to_json(data)?;
-    Ok(PyBytes::new(py, &typed_data_digest(&value, mode)?))
+    let doc = TypedDoc::new(data, mode)?;
+    Ok(PyBytes::new(py, &doc.digest(mode)?))
+}
+
+/// The digest computed by reading a `dict` in place, or `None` where `hash_typed_data`
+/// takes the general path (conversion to JSON). For tests: both paths must agree.
+#[pyfunction]
+#[pyo3(signature = (data, *, domain_types=None))]
+fn _hash_typed_data_in_place<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    domain_types: Option<&str>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let mode = self::domain_types(domain_types)?;
+    Ok(view::digest_in_place(data, mode).map(|d| PyBytes::new(py, &d)))
 }
 
 #[pyfunction]
@@ -176,10 +215,10 @@ fn recover_typed_data(
     allow_high_s: bool,
 ) -> PyResult<String> {
     let mode = self::domain_types(domain_types)?;
-    let value = document_to_json(data)?;
+    let doc = TypedDoc::new(data, mode)?;
     let sig = signature_bytes(signature)?;
     let address = py.detach(|| -> Result<Address, Error> {
-        let digest = typed_data_digest(&value, mode)?;
+        let digest = doc.digest(mode)?;
         Ok(ecdsa::recover_address(&digest, &sig, policy(allow_high_s))?)
     })?;
     Ok(address.to_checksum())
@@ -268,9 +307,9 @@ impl PrivateKey {
         domain_types: Option<&str>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let mode = self::domain_types(domain_types)?;
-        let value = document_to_json(data)?;
+        let doc = TypedDoc::new(data, mode)?;
         let sig = py.detach(|| -> Result<_, Error> {
-            let digest = typed_data_digest(&value, mode)?;
+            let digest = doc.digest(mode)?;
             Ok(self.key.sign_digest(&digest))
         })?;
         Ok(PyBytes::new(py, &sig.to_bytes()))
@@ -306,6 +345,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_checksum_address, m)?)?;
     m.add_function(wrap_pyfunction!(hash_message, m)?)?;
     m.add_function(wrap_pyfunction!(hash_typed_data, m)?)?;
+    m.add_function(wrap_pyfunction!(_hash_typed_data_in_place, m)?)?;
     m.add_function(wrap_pyfunction!(domain_separator, m)?)?;
     m.add_function(wrap_pyfunction!(encode_type, m)?)?;
     m.add_function(wrap_pyfunction!(type_hash, m)?)?;
