@@ -359,6 +359,5 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     networks::register(m)?;
     facilitator::register(m)?;
     remote::register(m)?;
-    runtime::init();
     Ok(())
 }

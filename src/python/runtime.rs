@@ -9,7 +9,8 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-/// The process-wide runtime (two workers: the work is I/O-bound).
+/// The process-wide runtime (two workers: the work is I/O-bound), started on
+/// first use: importing fastx402 for its CPU work starts no threads.
 pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -22,9 +23,13 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Registers [`runtime`] with `pyo3-async-runtimes` (idempotent).
-pub fn init() {
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
+/// [`runtime`], registered with `pyo3-async-runtimes` once.
+fn registered() -> &'static tokio::runtime::Runtime {
+    static REGISTERED: OnceLock<()> = OnceLock::new();
+    REGISTERED.get_or_init(|| {
+        let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
+    });
+    runtime()
 }
 
 /// A Python awaitable for `fut` (driven by the shared runtime).
@@ -33,6 +38,7 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
+    registered();
     pyo3_async_runtimes::tokio::future_into_py(py, fut)
 }
 
@@ -43,7 +49,7 @@ where
     F: Future<Output = T> + Send,
     T: Send,
 {
-    py.detach(|| runtime().block_on(fut))
+    py.detach(|| registered().block_on(fut))
 }
 
 /// A timeout argument: a positive, finite number of seconds.
