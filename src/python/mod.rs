@@ -11,6 +11,11 @@ mod view;
 mod x402;
 
 use pyo3::exceptions::PyValueError;
+
+/// Only the extension module (the `python` feature) replaces the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
