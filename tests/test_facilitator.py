@@ -309,7 +309,10 @@ def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
     request: pytest.FixtureRequest, mining: str
 ) -> None:
     """Under automine too: the facilitator broadcasts in nonce order, so anvil never sees a
-    nonce before its predecessor."""
+    nonce before its predecessor. anvil 1.7.1's automine can still leave a transaction that
+    arrives while it seals the previous block in its pool until something else is sent (seen
+    about once in a few CI runs, always the last one): the facilitator then reports it as
+    outcome unknown, and once a block is mined, reconciliation settles it with the same hash."""
     if mining == "interval":
         anvil, token = request.getfixturevalue("interval_chain")
     else:
@@ -332,10 +335,24 @@ def test_fifty_concurrent_settlements_all_mined_without_nonce_collision(
     start_nonce = int(anvil.rpc.call("eth_getTransactionCount", fac.address, "latest"), 16)
 
     async def all_of_them() -> list[Any]:
-        return await asyncio.gather(*(fac.settle(p, r) for p, r in payments))
+        settles = (fac.settle(p, r) for p, r in payments)
+        return await asyncio.gather(*settles, return_exceptions=True)
 
     results = asyncio.run(all_of_them())
-    assert [r.success for r in results] == [True] * 50, [r.error_message for r in results]
+    stranded = [i for i, r in enumerate(results) if isinstance(r, SettlementOutcomeUnknown)]
+    if mining == "automine" and stranded:
+        assert len(stranded) <= 2, results
+        anvil.mine()
+        assert fac.reconcile_blocking() == {
+            "settled": len(stranded),
+            "failed": 0,
+            "still_pending": 0,
+        }
+        for i in stranded:
+            first_hash = results[i].response.transaction
+            results[i] = fac.settle_blocking(*payments[i])
+            assert results[i].transaction == first_hash
+    assert [r.success for r in results] == [True] * 50, results
     hashes = {r.transaction for r in results}
     assert len(hashes) == 50
     nonces = sorted(int(anvil.rpc.call("eth_getTransactionByHash", h)["nonce"], 16) for h in hashes)
