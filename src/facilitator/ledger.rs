@@ -147,7 +147,9 @@ impl Ledger {
     }
 
     /// A ledger backed by an append-only journal at `path` (created if absent);
-    /// pending and settled records found there are restored.
+    /// pending and settled records found there are restored, and the journal is
+    /// compacted to them (written aside, synced, renamed over: a crash leaves
+    /// the old or the new file, both complete), so it does not grow forever.
     pub fn open(path: &Path) -> Result<Arc<Self>, JournalError> {
         let shown = path.display().to_string();
         let io = |source| JournalError::Io {
@@ -175,6 +177,11 @@ impl Ledger {
                 };
             }
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        slots.retain(|_, s| !matches!(s, Slot::Settled { expires, .. } if *expires < now));
+        compact(path, &slots).map_err(io)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -396,6 +403,36 @@ impl Drop for ClaimGuard {
 
 // ----- journal records ---------------------------------------------------------
 
+/// Rewrites the journal at `path` to exactly the live `slots`.
+fn compact(path: &Path, slots: &HashMap<ReplayKey, Slot>) -> std::io::Result<()> {
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(".compacting");
+    let aside = PathBuf::from(aside);
+    {
+        let mut file = File::create(&aside)?;
+        let mut out = String::new();
+        for (key, slot) in slots {
+            let record = match slot {
+                Slot::Pending(tx) => encode_pending(key, tx),
+                Slot::Settled { settled, expires } => encode_settled(key, settled, *expires),
+                Slot::InFlight { .. } => continue,
+            };
+            out.push_str(&record.to_string());
+            out.push('\n');
+        }
+        file.write_all(out.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&aside, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The rename is durable once the directory is synced (best effort).
+        if let Ok(dir) = File::open(dir) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
 fn key_json(key: &ReplayKey) -> Value {
     json!({
         "chainId": key.chain_id,
@@ -608,6 +645,15 @@ mod tests {
         assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
         assert!(matches!(ledger.claim(key(2), 0), Claim::Fresh(_)));
         assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
+        // Reopening compacted the journal to the two live records.
+        drop(ledger);
+        let lines = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(lines.lines().count(), 2, "{lines}");
+        assert!(lines.contains("\"settled\"") && lines.contains("\"pending\""));
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
+        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
+        drop(ledger);
         std::fs::write(&path, "{\"state\":\"nonsense\"}\n").unwrap();
         assert!(matches!(
             Ledger::open(&path),
