@@ -380,6 +380,52 @@ async fn settle_failure_is_definitive_only_without_a_transaction() {
     assert_eq!(response.unwrap()["transaction"], json!(tx_hash()));
 }
 
+#[tokio::test]
+async fn settlement_pending_is_asked_once_more_then_unknown() {
+    let calls = Arc::new(Mutex::new(0usize));
+    let counter = calls.clone();
+    let server = fake(move |req| {
+        let pending = json!({"success": false, "errorReason": "settlement_pending",
+                             "errorMessage": "not mined yet", "transaction": tx_hash(),
+                             "network": "eip155:84532"});
+        match req.path.as_str() {
+            // Pending once, then settled (the official SDK's retry-once contract).
+            "/facilitator/settle" => {
+                let mut n = counter.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    Reply::Json(200, pending)
+                } else {
+                    Reply::Json(200, settled_answer("eip155:84532", PAYER))
+                }
+            }
+            _ => Reply::Json(200, pending),
+        }
+    })
+    .await;
+    let (payload, requirements) = payment(2);
+    let outcome = client(&server.url)
+        .settle(&payload, &requirements)
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, SettleOutcome::Settled(ref a) if a.transaction == tx_hash()),
+        "{outcome:?}"
+    );
+    assert_eq!(*calls.lock().unwrap(), 2);
+
+    // Still pending when asked again: outcome unknown (code "pending"), asked twice only.
+    let before = server.seen().len();
+    let outcome = client(&format!("{}/still", server.url))
+        .settle(&payload, &requirements)
+        .await
+        .unwrap();
+    let (err, response) = unknown(outcome);
+    assert_eq!(err.code(), "pending");
+    assert_eq!(response.unwrap()["transaction"], json!(tx_hash()));
+    assert_eq!(server.seen().len() - before, 2);
+}
+
 // ---------------------------------------------------------------------------
 // Faults
 // ---------------------------------------------------------------------------

@@ -461,8 +461,28 @@ impl RemoteFacilitator {
     }
 
     /// `POST /settle`. `Err` only when the request was certainly not sent;
-    /// see the module docs for the outcomes.
+    /// see the module docs for the outcomes. A `settlement_pending` answer is
+    /// asked once more at once, as the official resource servers do (a
+    /// facilitator settles one authorization at most once, so asking again is
+    /// safe); if it is still pending, the outcome is unknown.
     pub async fn settle(
+        &self,
+        payload: &PaymentPayload,
+        requirements: &Requirements,
+    ) -> Result<SettleOutcome, RemoteError> {
+        let first = self.settle_once(payload, requirements).await?;
+        match &first {
+            SettleOutcome::Unknown { error, .. } if matches!(error.kind, ErrorKind::Pending(_)) => {
+                Ok(self
+                    .settle_once(payload, requirements)
+                    .await
+                    .unwrap_or(first))
+            }
+            _ => Ok(first),
+        }
+    }
+
+    async fn settle_once(
         &self,
         payload: &PaymentPayload,
         requirements: &Requirements,
