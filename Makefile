@@ -57,7 +57,7 @@ $(CHAIN)/build/TestUSDC.json: $(wildcard $(CHAIN)/*.sol) $(CHAIN)/compile.mjs $(
 
 test: lint stubtest rust-test py-test
 
-bench: venv
+bench: venv chain-tools
 	$(VENV)/bin/maturin develop --release --quiet --extras test,lint,bench
 	$(PY) benches/bench_crypto.py
 	$(PY) benches/bench_x402.py

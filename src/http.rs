@@ -137,22 +137,22 @@ pub(crate) fn parse_url(url: &str) -> Result<(Uri, String), &'static str> {
     Ok((uri, shown))
 }
 
+/// The error's sources, at most 8 deep.
+fn sources<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(err.source(), |&e| e.source()).take(8)
+}
+
 /// `err: source: source…`, for error details.
 pub(crate) fn error_chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
-    let mut source = err.source();
-    let mut depth = 0;
-    while let Some(e) = source {
-        depth += 1;
-        if depth > 8 {
-            break;
-        }
+    for e in sources(err) {
         let text = e.to_string();
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
-        source = e.source();
     }
     out
 }
@@ -163,17 +163,7 @@ fn never_written(err: &hyper_util::client::legacy::Error) -> bool {
     if err.is_connect() {
         return true;
     }
-    let mut source = err.source();
-    let mut depth = 0;
-    while let Some(e) = source {
-        depth += 1;
-        if depth > 8 {
-            break;
-        }
-        if let Some(h) = e.downcast_ref::<hyper::Error>() {
-            return h.is_canceled();
-        }
-        source = e.source();
-    }
-    false
+    sources(err)
+        .find_map(|e| e.downcast_ref::<hyper::Error>())
+        .is_some_and(hyper::Error::is_canceled)
 }

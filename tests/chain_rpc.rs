@@ -8,6 +8,8 @@
 //! started by its test and killed by PID when dropped (and, on Linux, gets
 //! SIGTERM if the thread that started it dies first).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::net::TcpListener as StdListener;
 use std::os::unix::process::CommandExt;
@@ -33,7 +35,7 @@ use _core::num::U256;
 use _core::x402::exact::{self, CreateOptions, VerifyOptions};
 use _core::x402::types::{Authorization, PaymentRequired, Requirements, SchemePayload};
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const CHAIN_ID: u64 = 31337;
 /// anvil's dev accounts #0 (deployer, token owner) and #1 (facilitator).
@@ -801,36 +803,10 @@ async fn fake_node(handler: impl Fn(&Value) -> Reply + Send + Sync + 'static) ->
     }
 }
 
-/// Reads one request (head + content-length body, at most 64 KiB) as JSON.
+/// Reads one request's body as JSON.
 async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Value> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        if buf.len() > 65536 {
-            return None;
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())?;
-    while buf.len() < head_end + len {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    serde_json::from_slice(&buf[head_end..head_end + len]).ok()
+    let (_, body) = common::read_request(socket).await?;
+    serde_json::from_slice(&body).ok()
 }
 
 fn ok(request: &Value, result: Value) -> Reply {

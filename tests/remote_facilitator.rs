@@ -4,6 +4,8 @@
 //! the client's timeouts, a fixed number of connections and requests per
 //! server, and a wall-clock bound asserted on every slow path.
 
+mod common;
+
 use std::net::TcpListener as StdListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,7 +18,7 @@ use _core::x402::exact::CreateOptions;
 use _core::x402::payment::create_payment;
 use _core::x402::types::{PaymentPayload, PaymentRequired, Requirements};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 const NOW: u64 = 1_763_700_000;
 /// anvil's public dev key #0 (never holds real funds).
@@ -164,44 +166,13 @@ fn response(status: u16, body: &str, extra_headers: &str) -> Vec<u8> {
 
 /// One request: head, then a content-length body (at most 64 KiB in all).
 async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        if buf.len() > 65536 {
-            return None;
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let len: usize = head
-        .to_ascii_lowercase()
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    if len > 65536 {
-        return None;
-    }
-    while buf.len() < head_end + len {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+    let (head, body) = common::read_request(socket).await?;
     let mut start = head.split_whitespace();
     Some(Seen {
         method: start.next()?.to_owned(),
         path: start.next()?.to_owned(),
         head: head.to_ascii_lowercase(),
-        body: String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned(),
+        body: String::from_utf8_lossy(&body).into_owned(),
     })
 }
 

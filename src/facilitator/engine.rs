@@ -338,9 +338,6 @@ impl Facilitator {
                 message: r.message,
             })
         };
-        if let Err(r) = self.serves(req) {
-            return failed(r);
-        }
         // Authenticate before touching the ledger: a payment whose signature
         // does not verify can neither hold a key nor read a stored result.
         let checked = match self
@@ -410,12 +407,12 @@ impl Facilitator {
                     let outcome = match simulation {
                         Ok(checked) => self.submit(guard, &checked, &req.requirements).await,
                         Err(r) if r.reason == reason::NONCE_ALREADY_USED => {
-                            let auth = auth_of(req);
-                            match self.find_settlement(auth, &req.requirements).await {
-                                Some(s) => {
-                                    guard.finish_settled(s.clone(), saturate(&auth.valid_before));
-                                    Outcome::Settled(s)
-                                }
+                            let req = &req.requirements;
+                            match self
+                                .find_settlement(&checked.auth, &req.asset, &req.network)
+                                .await
+                            {
+                                Some(s) => finish(guard, Outcome::Settled(s)),
                                 None => finish(guard, failed(r).outcome),
                             }
                         }
@@ -479,8 +476,9 @@ impl Facilitator {
         tx.sign(&self.signer)
     }
 
+    /// Whether `who` has code (an RPC failure counts as "not known to").
     async fn has_code(&self, who: &Address) -> bool {
-        matches!(self.rpc.get_code(who, BlockTag::Latest).await, Ok(code) if !code.is_empty())
+        matches!(onchain::has_code(&self.rpc, who).await, Ok(true))
     }
 
     /// Sends `data` to `to` and waits for its receipt (used for ERC-6492
@@ -730,7 +728,7 @@ impl Facilitator {
                         nonce: key.nonce,
                     };
                     match self
-                        .find_settlement_raw(&auth, &key.contract, &tx.network)
+                        .find_settlement(&auth, &key.contract, &tx.network)
                         .await
                     {
                         Some(s) => Outcome::Settled(s),
@@ -782,12 +780,7 @@ impl Facilitator {
     /// The settlement of an authorization already used on chain, traced by its
     /// `AuthorizationUsed` log: the first result of an earlier settle (this
     /// process before a restart, or another instance).
-    async fn find_settlement(&self, auth: &Authorization, req: &Requirements) -> Option<Settled> {
-        self.find_settlement_raw(auth, &req.asset, &req.network)
-            .await
-    }
-
-    async fn find_settlement_raw(
+    async fn find_settlement(
         &self,
         auth: &Authorization,
         token: &Address,
@@ -822,18 +815,11 @@ impl Facilitator {
                     payer: auth.from,
                     network: network.to_owned(),
                     amount: auth.value,
+                    valid_before: saturate(&auth.valid_before),
                 });
             }
         }
         None
-    }
-}
-
-fn auth_of(req: &FacilitatorRequest) -> &Authorization {
-    match &req.payload.payload {
-        SchemePayload::Eip3009 { authorization, .. } => authorization,
-        // `check` refuses every other payload before NONCE_ALREADY_USED.
-        SchemePayload::Other(_) => unreachable!("only EIP-3009 payloads reach the chain"),
     }
 }
 
@@ -889,5 +875,6 @@ fn judge(receipt: &Receipt, tx: &PendingTx, key: &ReplayKey) -> Outcome {
         payer: tx.payer,
         network: tx.network.clone(),
         amount: tx.amount,
+        valid_before: tx.valid_before,
     })
 }

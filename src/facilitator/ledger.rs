@@ -36,6 +36,15 @@ pub struct Settled {
     pub payer: Address,
     pub network: String,
     pub amount: U256,
+    /// The authorization's `validBefore` (Unix seconds, saturated): the result
+    /// is kept until [`KEEP_AFTER_EXPIRY`] after it.
+    pub valid_before: u64,
+}
+
+impl Settled {
+    fn expires(&self) -> u64 {
+        self.valid_before.saturating_add(KEEP_AFTER_EXPIRY)
+    }
 }
 
 /// A signed settlement transaction whose outcome is not known yet.
@@ -77,10 +86,7 @@ enum Slot {
         pending: Option<PendingTx>,
     },
     Pending(PendingTx),
-    Settled {
-        settled: Settled,
-        expires: u64,
-    },
+    Settled(Settled),
 }
 
 /// What [`Ledger::claim`] found.
@@ -180,7 +186,7 @@ impl Ledger {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        slots.retain(|_, s| !matches!(s, Slot::Settled { expires, .. } if *expires < now));
+        slots.retain(|_, s| !matches!(s, Slot::Settled(settled) if settled.expires() < now));
         compact(path, &slots).map_err(io)?;
         let file = OpenOptions::new()
             .create(true)
@@ -208,7 +214,7 @@ impl Ledger {
             inner.last_prune = now;
             inner
                 .slots
-                .retain(|_, s| !matches!(s, Slot::Settled { expires, .. } if *expires < now));
+                .retain(|_, s| !matches!(s, Slot::Settled(settled) if settled.expires() < now));
         }
         let guard = || ClaimGuard {
             ledger: self.clone(),
@@ -216,7 +222,7 @@ impl Ledger {
             finished: false,
         };
         match inner.slots.get(&key) {
-            Some(Slot::Settled { settled, .. }) => Claim::Settled(settled.clone()),
+            Some(Slot::Settled(settled)) => Claim::Settled(settled.clone()),
             Some(Slot::InFlight { done, .. }) => Claim::Wait(done.subscribe()),
             Some(Slot::Pending(tx)) => {
                 let tx = tx.clone();
@@ -247,7 +253,7 @@ impl Ledger {
     /// The settled result of `key`, if any (read-only).
     pub fn settled(&self, key: &ReplayKey) -> Option<Settled> {
         match self.lock().slots.get(key) {
-            Some(Slot::Settled { settled, .. }) => Some(settled.clone()),
+            Some(Slot::Settled(settled)) => Some(settled.clone()),
             _ => None,
         }
     }
@@ -312,26 +318,7 @@ impl ClaimGuard {
         self.finished = true;
         let mut inner = self.ledger.lock();
         let (record, slot) = match outcome {
-            Outcome::Settled(s) => {
-                let expires = inner
-                    .slots
-                    .get(&self.key)
-                    .and_then(|slot| match slot {
-                        Slot::InFlight {
-                            pending: Some(tx), ..
-                        } => Some(tx.valid_before),
-                        _ => None,
-                    })
-                    .unwrap_or(u64::MAX - KEEP_AFTER_EXPIRY)
-                    .saturating_add(KEEP_AFTER_EXPIRY);
-                (
-                    encode_settled(&self.key, s, expires),
-                    Some(Slot::Settled {
-                        settled: s.clone(),
-                        expires,
-                    }),
-                )
-            }
+            Outcome::Settled(s) => (encode_settled(&self.key, s), Some(Slot::Settled(s.clone()))),
             Outcome::Failed { .. } => (encode_cleared(&self.key), None),
             Outcome::Pending { tx, .. } => (
                 encode_pending(&self.key, tx),
@@ -348,30 +335,6 @@ impl ClaimGuard {
         if let Some(Slot::InFlight { done, .. }) = previous {
             done.send_replace(Some(outcome.clone()));
         }
-    }
-
-    /// Settles `expires` explicitly (when no transaction was recorded in flight,
-    /// e.g. a settlement found on chain).
-    pub fn finish_settled(self, settled: Settled, valid_before: u64) {
-        {
-            let mut inner = self.ledger.lock();
-            if let Some(Slot::InFlight { pending, .. }) = inner.slots.get_mut(&self.key) {
-                if pending.is_none() {
-                    *pending = Some(PendingTx {
-                        tx_hash: settled.transaction,
-                        raw: Vec::new(),
-                        sender: Address([0; 20]),
-                        nonce: 0,
-                        payer: settled.payer,
-                        pay_to: Address([0; 20]),
-                        amount: settled.amount,
-                        network: settled.network.clone(),
-                        valid_before,
-                    });
-                }
-            }
-        }
-        self.finish(&Outcome::Settled(settled));
     }
 }
 
@@ -414,7 +377,7 @@ fn compact(path: &Path, slots: &HashMap<ReplayKey, Slot>) -> std::io::Result<()>
         for (key, slot) in slots {
             let record = match slot {
                 Slot::Pending(tx) => encode_pending(key, tx),
-                Slot::Settled { settled, expires } => encode_settled(key, settled, *expires),
+                Slot::Settled(settled) => encode_settled(key, settled),
                 Slot::InFlight { .. } => continue,
             };
             out.push_str(&record.to_string());
@@ -458,7 +421,7 @@ fn encode_pending(key: &ReplayKey, tx: &PendingTx) -> Value {
     })
 }
 
-fn encode_settled(key: &ReplayKey, s: &Settled, expires: u64) -> Value {
+fn encode_settled(key: &ReplayKey, s: &Settled) -> Value {
     json!({
         "state": "settled",
         "key": key_json(key),
@@ -466,7 +429,7 @@ fn encode_settled(key: &ReplayKey, s: &Settled, expires: u64) -> Value {
         "payer": hexutil::encode_0x(&s.payer.0),
         "amount": s.amount.to_string(),
         "network": s.network,
-        "expires": expires,
+        "validBefore": s.valid_before,
     })
 }
 
@@ -528,15 +491,13 @@ fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
             network: str_of(v, "network")?.to_owned(),
             valid_before: u64_of(v, "validBefore")?,
         })),
-        "settled" => Some(Slot::Settled {
-            settled: Settled {
-                transaction: fixed_of::<32>(v, "txHash")?,
-                payer: address_of(v, "payer")?,
-                network: str_of(v, "network")?.to_owned(),
-                amount: amount_of(v)?,
-            },
-            expires: u64_of(v, "expires")?,
-        }),
+        "settled" => Some(Slot::Settled(Settled {
+            transaction: fixed_of::<32>(v, "txHash")?,
+            payer: address_of(v, "payer")?,
+            network: str_of(v, "network")?.to_owned(),
+            amount: amount_of(v)?,
+            valid_before: u64_of(v, "validBefore")?,
+        })),
         "cleared" => None,
         other => return Err(format!("unknown state {other:?}")),
     };
@@ -576,6 +537,7 @@ mod tests {
             payer: Address([2; 20]),
             network: "eip155:31337".into(),
             amount: U256::from_u64(10_000),
+            valid_before: 2_000_000_000,
         }
     }
 

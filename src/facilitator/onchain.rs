@@ -221,7 +221,8 @@ pub async fn simulated(
     }
 }
 
-async fn has_code(rpc: &RpcClient, who: &Address) -> Result<bool, RpcError> {
+/// Whether `who` has contract code (latest block).
+pub(crate) async fn has_code(rpc: &RpcClient, who: &Address) -> Result<bool, RpcError> {
     Ok(!rpc.get_code(who, BlockTag::Latest).await?.is_empty())
 }
 

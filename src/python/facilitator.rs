@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -13,8 +12,8 @@ use super::convert::to_py;
 use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
 use super::runtime::{self, seconds};
 use super::x402::{
-    PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
-    VerifyResponseMessage,
+    wall_clock, PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage,
+    SupportedResponseMessage, VerifyResponseMessage,
 };
 use super::PrivateKey;
 use crate::facilitator::engine::{self, verify_json, ReconcileReport};
@@ -26,12 +25,7 @@ use crate::x402::smart_wallet::FactoryAllowList;
 use crate::x402::types::{SettleResponse, SupportedResponse, VerifyResponse};
 
 fn now_or_clock(now: Option<u64>) -> u64 {
-    now.unwrap_or_else(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    })
+    now.unwrap_or_else(wall_clock)
 }
 
 fn config_error(e: impl std::fmt::Display) -> PyErr {

@@ -45,7 +45,8 @@ fn header_text<'a>(header: &'a Bound<'_, PyString>) -> PyResult<std::borrow::Cow
     })
 }
 
-fn wall_clock() -> u64 {
+/// Unix seconds now: the clock used when Python passes no `now`.
+pub(super) fn wall_clock() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
