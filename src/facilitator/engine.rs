@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
-use super::ledger::{Claim, ClaimGuard, Ledger, Outcome, PendingTx, Settled};
+use super::ledger::{Claim, ClaimGuard, Held, Ledger, Outcome, PendingTx, SentTx, Settled};
 use super::onchain::{self, CheckContext, Checked, Refusal, SignatureForm, Simulation};
 use super::request::FacilitatorRequest;
 use crate::chain::calls;
 use crate::chain::fees::{FeeError, FeePolicy, Fees};
 use crate::chain::nonce::{Disposition, NonceManager};
-use crate::chain::rpc::{BlockTag, CallRequest, Receipt, RpcClient, RpcConfig, RpcError};
+use crate::chain::rpc::{BlockTag, CallRequest, Log, Receipt, RpcClient, RpcConfig, RpcError};
 use crate::chain::tx::{Eip1559Tx, SignedTx, TxError};
 use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
@@ -49,6 +49,8 @@ pub struct FacilitatorConfig {
     pub skew_seconds: u64,
     /// How far back a used authorization is looked up by its log.
     pub log_lookback_blocks: u64,
+    /// Blocks per `eth_getLogs` request (providers cap the range).
+    pub log_range_blocks: u64,
     /// The settlement journal (pending and settled records survive restarts).
     pub journal: Option<PathBuf>,
 }
@@ -64,6 +66,7 @@ impl FacilitatorConfig {
             factories: FactoryAllowList::new(),
             skew_seconds: DEFAULT_SKEW,
             log_lookback_blocks: 100_000,
+            log_range_blocks: 10_000,
             journal: None,
         }
     }
@@ -195,15 +198,17 @@ impl std::fmt::Debug for Facilitator {
 
 impl Facilitator {
     /// No I/O yet: the chain id is checked on first use.
+    /// `now` (Unix seconds) dates the journal's expired records, if any.
     pub fn new(
         rpc_url: &str,
         signer: SecretKey,
         cfg: FacilitatorConfig,
+        now: u64,
     ) -> Result<Self, FacilitatorError> {
         cfg.fees.validate()?;
         let rpc = RpcClient::with_config(rpc_url, cfg.rpc.clone())?;
         let ledger = match &cfg.journal {
-            Some(path) => Ledger::open(path)?,
+            Some(path) => Ledger::open(path, now)?,
             None => Ledger::in_memory(),
         };
         Ok(Facilitator {
@@ -328,39 +333,30 @@ impl Facilitator {
             payer: req.payload.payer(),
             network: req.requirements.network.clone(),
         };
-        let failed = |r: Refusal| {
-            result(Outcome::Failed {
-                reason: if r.unavailable {
-                    reason::UNEXPECTED_SETTLE_ERROR
-                } else {
-                    r.reason
-                },
-                message: r.message,
-            })
-        };
         // Authenticate before touching the ledger: a payment whose signature
         // does not verify can neither hold a key nor read a stored result.
-        let checked = match self
-            .checking(req, now, |cx| async move {
-                onchain::authenticate(&cx, &req.payload, &req.requirements).await
-            })
-            .await
-        {
-            Ok(c) => c,
+        let (checked, expired) = match self.authenticate(req, now).await {
+            Ok(c) => (c, None),
             Err(r) if r.reason == reason::VALID_BEFORE => {
-                // Expired now, but maybe settled while it was valid: a late
-                // retry gets that first result (if the signature holds).
-                return match self.settled_earlier(req).await {
-                    Some(s) => result(Outcome::Settled(s)),
-                    None => failed(r),
-                };
+                // Expired now, but a settlement of it may be stored, pending or
+                // on chain: authenticated as of a moment inside its window, it
+                // may read what is known of it, and never starts a new one.
+                let inside = expiry_probe(req);
+                match inside {
+                    Some(at) => match self.authenticate(req, at).await {
+                        Ok(c) => (c, Some(r)),
+                        Err(_) => return result(refused(r)),
+                    },
+                    None => return result(refused(r)),
+                }
             }
-            Err(r) => return failed(r),
+            Err(r) => return result(refused(r)),
         };
         let key = checked.key;
         for _ in 0..NONCE_ATTEMPTS {
-            match self.ledger.claim(key, now) {
+            match self.ledger.claim(key, checked.digest, now) {
                 Claim::Settled(s) => return result(Outcome::Settled(s)),
+                Claim::Taken(held) => return result(taken(held)),
                 Claim::Wait(mut rx) => {
                     let limit = self.cfg.receipt_timeout + self.cfg.rpc.request_timeout * 4;
                     let waited = tokio::time::timeout(limit, rx.wait_for(|o| o.is_some())).await;
@@ -390,6 +386,12 @@ impl Facilitator {
                     }
                 }
                 Claim::Fresh(guard) => {
+                    if let Some(refusal) = expired {
+                        let outcome = self
+                            .expired_outcome(&checked, &req.requirements, refusal)
+                            .await;
+                        return result(finish(guard, outcome));
+                    }
                     let simulation = self
                         .checking(req, now, |cx| {
                             let checked = checked.clone();
@@ -408,15 +410,11 @@ impl Facilitator {
                         Ok(checked) => self.submit(guard, &checked, &req.requirements).await,
                         Err(r) if r.reason == reason::NONCE_ALREADY_USED => {
                             let req = &req.requirements;
-                            match self
-                                .find_settlement(&checked.auth, &req.asset, &req.network)
-                                .await
-                            {
-                                Some(s) => finish(guard, Outcome::Settled(s)),
-                                None => finish(guard, failed(r).outcome),
-                            }
+                            let outcome =
+                                self.used_on_chain(&checked, &req.asset, &req.network).await;
+                            finish(guard, outcome)
                         }
-                        Err(r) => finish(guard, failed(r).outcome),
+                        Err(r) => finish(guard, refused(r)),
                     };
                     return result(outcome);
                 }
@@ -428,20 +426,73 @@ impl Facilitator {
         })
     }
 
-    /// The stored settlement of an authorization that has expired since,
-    /// authenticated as of a moment inside its validity window.
-    async fn settled_earlier(&self, req: &FacilitatorRequest) -> Option<Settled> {
-        let SchemePayload::Eip3009 { authorization, .. } = &req.payload.payload else {
-            return None;
-        };
-        let within = saturate(&authorization.valid_before).checked_sub(MIN_VALIDITY_LEFT + 1)?;
-        let checked = self
-            .checking(req, within, |cx| async move {
-                onchain::authenticate(&cx, &req.payload, &req.requirements).await
-            })
+    /// The signature and terms of a settle request, checked as of `at`.
+    async fn authenticate(&self, req: &FacilitatorRequest, at: u64) -> Result<Checked, Refusal> {
+        self.checking(req, at, |cx| async move {
+            onchain::authenticate(&cx, &req.payload, &req.requirements).await
+        })
+        .await
+    }
+
+    /// An authorization that expired and has no settlement in this ledger: the
+    /// chain says whether a transaction used it (this facilitator's before a
+    /// restart, another's); otherwise it can no longer be settled.
+    async fn expired_outcome(
+        &self,
+        checked: &Checked,
+        req: &Requirements,
+        refusal: Refusal,
+    ) -> Outcome {
+        match self.authorization_used(&checked.key).await {
+            Ok(true) => self.used_on_chain(checked, &req.asset, &req.network).await,
+            Ok(false) => refused(refusal),
+            Err(e) => Outcome::Failed {
+                reason: reason::UNEXPECTED_SETTLE_ERROR,
+                message: format!(
+                    "the authorization has expired; whether a transaction used it could not be read: {e}"
+                ),
+            },
+        }
+    }
+
+    /// The outcome for an authorization whose nonce is used on chain: settled by
+    /// the transaction that used *this* authorization for *its* transfer, else
+    /// refused (another authorization, or a cancellation, used the nonce).
+    async fn used_on_chain(&self, checked: &Checked, token: &Address, network: &str) -> Outcome {
+        match self
+            .find_settlement(&checked.auth, checked.digest, token, network)
             .await
-            .ok()?;
-        self.ledger.settled(&checked.key)
+        {
+            Ok(Some(s)) => Outcome::Settled(s),
+            Ok(None) => Outcome::Failed {
+                reason: reason::NONCE_ALREADY_USED,
+                message: format!(
+                    "the nonce of {} is used on chain, but no transfer of this authorization's terms used it (within the last {} blocks)",
+                    checked.auth.from, self.cfg.log_lookback_blocks
+                ),
+            },
+            Err(e) => Outcome::Failed {
+                reason: reason::UNEXPECTED_SETTLE_ERROR,
+                message: format!(
+                    "the nonce of {} is used on chain; the transaction that used it could not be read: {e}",
+                    checked.auth.from
+                ),
+            },
+        }
+    }
+
+    /// `authorizationState(from, nonce)` at the latest block.
+    async fn authorization_used(&self, key: &ReplayKey) -> Result<bool, String> {
+        let call = CallRequest::new(
+            key.contract,
+            calls::authorization_state(&key.from, &key.nonce),
+        );
+        let ret = self
+            .rpc
+            .call(&call, BlockTag::Latest)
+            .await
+            .map_err(|e| e.to_string())?;
+        calls::decode_authorization_state(&ret).map_err(|e| e.to_string())
     }
 
     async fn current_fees(&self) -> Result<Fees, FeeError> {
@@ -482,7 +533,9 @@ impl Facilitator {
     }
 
     /// Sends `data` to `to` and waits for its receipt (used for ERC-6492
-    /// deployments, which are not payments).
+    /// deployments, which are not payments). The signed bytes are kept in the
+    /// ledger's outbox before broadcast and until mined or replaced, so an
+    /// unclear send is re-sent by [`Self::reconcile`], never left as a nonce gap.
     async fn send_and_wait(&self, to: Address, data: Vec<u8>) -> Result<Receipt, String> {
         let call = CallRequest::new(to, data.clone()).from(self.address);
         let gas = self
@@ -492,6 +545,10 @@ impl Facilitator {
             .map_err(|e| e.to_string())?;
         let gas_limit = self.cfg.fees.gas_limit(gas).map_err(|e| e.to_string())?;
         let fees = self.current_fees().await.map_err(|e| e.to_string())?;
+        self.cfg
+            .fees
+            .check_cost(&fees, gas_limit)
+            .map_err(|e| e.to_string())?;
         let in_order = self.send_order.lock().await;
         let lease = self
             .nonces
@@ -505,23 +562,52 @@ impl Facilitator {
                 return Err(e.to_string());
             }
         };
+        let sent_tx = SentTx {
+            tx_hash: signed.hash(),
+            raw: signed.raw().to_vec(),
+            sender: self.address,
+            nonce: lease.nonce(),
+        };
+        if let Err(e) = self.ledger.record_sent(&sent_tx) {
+            let _ = lease.release();
+            return Err(format!(
+                "settlement journal not writable, nothing sent: {e}"
+            ));
+        }
         let sent = self.rpc.send_raw_transaction(signed.raw()).await;
-        lease.resolve(&sent);
+        let disposition = lease.resolve(&sent);
         drop(in_order);
-        sent.map_err(|e| e.to_string())?;
+        if matches!(disposition, Disposition::Consumed | Disposition::Released) {
+            // These bytes were not taken: nothing to keep.
+            self.ledger.sent_done(&sent_tx.tx_hash);
+            return Err(sent.err().map(|e| e.to_string()).unwrap_or_default());
+        }
         match self
             .rpc
             .wait_for_receipt(
-                &signed.hash(),
+                &sent_tx.tx_hash,
                 self.cfg.receipt_timeout,
                 self.cfg.receipt_poll,
             )
             .await
         {
-            Ok(Some(r)) if r.status => Ok(r),
-            Ok(Some(_)) => Err("wallet deployment reverted".into()),
-            Ok(None) => Err("wallet deployment not mined in time".into()),
-            Err(e) => Err(e.to_string()),
+            Ok(Some(r)) => {
+                self.nonces.reconciled(self.address, sent_tx.nonce);
+                self.ledger.sent_done(&sent_tx.tx_hash);
+                if r.status {
+                    Ok(r)
+                } else {
+                    Err("wallet deployment reverted".into())
+                }
+            }
+            Ok(None) => Err(format!(
+                "wallet deployment {} not mined in time (kept and re-sent until mined)",
+                hexutil::encode_0x(&sent_tx.tx_hash)
+            )),
+            Err(e) => Err(format!(
+                "wallet deployment {}: {e} (kept and re-sent until mined)",
+                hexutil::encode_0x(&sent_tx.tx_hash)
+            )),
         }
     }
 
@@ -590,6 +676,7 @@ impl Facilitator {
                 }
             };
             let pending = PendingTx {
+                authorization: checked.digest,
                 tx_hash: signed.hash(),
                 raw: signed.raw().to_vec(),
                 sender: self.address,
@@ -655,7 +742,7 @@ impl Facilitator {
         {
             Ok(Some(receipt)) => {
                 self.nonces.reconciled(tx.sender, tx.nonce);
-                judge(&receipt, tx, key)
+                self.judge(&receipt, tx, key).await
             }
             Ok(None) => Outcome::Pending {
                 tx: Box::new(tx.clone()),
@@ -672,98 +759,161 @@ impl Facilitator {
         }
     }
 
-    /// Decides a pending transaction from the chain: its receipt; else, if the
-    /// sender's nonce moved past it, it was replaced (the authorization's state
-    /// and log say whether the payment was made anyway); else its identical
-    /// bytes are sent again and followed.
+    /// What the chain says of a transaction the facilitator signed: mined, in
+    /// the pool, replaced (its sender nonce used by another), or unknown to the
+    /// node with its nonce still free — then its identical bytes are sent again.
+    async fn chase(&self, hash: &[u8; 32], raw: &[u8], sender: Address, nonce: u64) -> Fate {
+        match self.rpc.get_transaction_receipt(hash).await {
+            Ok(Some(receipt)) => {
+                self.nonces.reconciled(sender, nonce);
+                return Fate::Mined(Box::new(receipt));
+            }
+            Ok(None) => {}
+            Err(e) => return Fate::Unclear(e.to_string()),
+        }
+        match self.rpc.transaction_known(hash).await {
+            Ok(true) => return Fate::InPool,
+            Ok(false) => {}
+            Err(e) => return Fate::Unclear(e.to_string()),
+        }
+        match self
+            .rpc
+            .get_transaction_count(&sender, BlockTag::Latest)
+            .await
+        {
+            Ok(mined) if mined > nonce => {
+                self.nonces.reconciled(sender, nonce);
+                return Fate::Replaced;
+            }
+            Ok(_) => {}
+            Err(e) => return Fate::Unclear(e.to_string()),
+        }
+        match self.rpc.send_raw_transaction(raw).await {
+            Ok(_) => Fate::Resent,
+            Err(e) => Fate::Unclear(format!("re-sending the identical transaction: {e}")),
+        }
+    }
+
+    /// Decides a pending settlement from the chain (see [`Self::chase`]); a
+    /// replaced transaction is judged by the authorization's state and log.
     async fn reconcile_one(&self, tx: &PendingTx, key: &ReplayKey) -> Outcome {
         let pending = |message: String| Outcome::Pending {
             tx: Box::new(tx.clone()),
             message,
         };
-        match self.rpc.get_transaction_receipt(&tx.tx_hash).await {
-            Ok(Some(receipt)) => {
-                self.nonces.reconciled(tx.sender, tx.nonce);
-                return judge(&receipt, tx, key);
-            }
-            Ok(None) => {}
-            Err(e) => return pending(e.to_string()),
-        }
-        match self.rpc.transaction_known(&tx.tx_hash).await {
-            Ok(true) => return self.follow(tx, key).await,
-            Ok(false) => {}
-            Err(e) => return pending(e.to_string()),
-        }
-        let mined_nonce = match self
-            .rpc
-            .get_transaction_count(&tx.sender, BlockTag::Latest)
-            .await
-        {
-            Ok(n) => n,
-            Err(e) => return pending(e.to_string()),
-        };
-        if mined_nonce > tx.nonce {
-            // Our bytes can never be mined now. Did another transaction use the
-            // authorization (another facilitator, a replacement)?
-            self.nonces.reconciled(tx.sender, tx.nonce);
-            let used = self
-                .rpc
-                .call(
-                    &CallRequest::new(
-                        key.contract,
-                        calls::authorization_state(&key.from, &key.nonce),
-                    ),
-                    BlockTag::Latest,
-                )
-                .await
-                .map(|r| calls::decode_authorization_state(&r));
-            return match used {
-                Ok(Ok(true)) => {
-                    let auth = Authorization {
-                        from: key.from,
-                        to: tx.pay_to,
-                        value: tx.amount,
-                        valid_after: U256::ZERO,
-                        valid_before: U256::from_u64(tx.valid_before),
-                        nonce: key.nonce,
-                    };
-                    match self
-                        .find_settlement(&auth, &key.contract, &tx.network)
-                        .await
-                    {
-                        Some(s) => Outcome::Settled(s),
-                        // Used on chain, but by which transaction is not visible
-                        // (yet): still unknown, never "failed".
-                        None => pending(format!(
-                            "authorization used on chain; its transaction ({} or another) is not visible yet",
-                            hexutil::encode_0x(&tx.tx_hash)
-                        )),
-                    }
-                }
-                Ok(Ok(false)) => Outcome::Failed {
-                    reason: reason::TRANSACTION_FAILED,
-                    message: format!(
-                        "transaction {} was replaced (nonce {} used by another transaction); the payer was not charged",
-                        hexutil::encode_0x(&tx.tx_hash),
+        match self.chase(&tx.tx_hash, &tx.raw, tx.sender, tx.nonce).await {
+            Fate::Mined(receipt) => self.judge(&receipt, tx, key).await,
+            Fate::InPool | Fate::Resent => self.follow(tx, key).await,
+            Fate::Unclear(message) => pending(message),
+            Fate::Replaced => {
+                let hash = hexutil::encode_0x(&tx.tx_hash);
+                self.used_elsewhere(
+                    tx,
+                    key,
+                    format!(
+                        "transaction {hash} was replaced (nonce {} used by another transaction)",
                         tx.nonce
                     ),
-                },
-                Ok(Err(e)) => pending(e.to_string()),
-                Err(e) => pending(e.to_string()),
-            };
-        }
-        // Unknown to the node and its nonce still free: send the same bytes.
-        match self.rpc.send_raw_transaction(&tx.raw).await {
-            Ok(_) => self.follow(tx, key).await,
-            Err(e) => pending(format!("re-sending the identical transaction: {e}")),
+                )
+                .await
+            }
         }
     }
 
-    /// Reconciles every pending settlement once.
+    /// This facilitator's transaction for `tx` will never transfer (reverted or
+    /// replaced: `what`). Did another transaction use the same authorization
+    /// (front-running, another facilitator)? Until the chain says, the outcome
+    /// stays unknown; "not charged" only when the authorization is provably
+    /// unused, or provably used by other terms.
+    async fn used_elsewhere(&self, tx: &PendingTx, key: &ReplayKey, what: String) -> Outcome {
+        let pending = |message: String| Outcome::Pending {
+            tx: Box::new(tx.clone()),
+            message,
+        };
+        match self.authorization_used(key).await {
+            Ok(false) => Outcome::Failed {
+                reason: reason::TRANSACTION_FAILED,
+                message: format!("{what}; the authorization is unused: the payer was not charged"),
+            },
+            Ok(true) => {
+                let auth = Authorization {
+                    from: key.from,
+                    to: tx.pay_to,
+                    value: tx.amount,
+                    valid_after: U256::ZERO,
+                    valid_before: U256::from_u64(tx.valid_before),
+                    nonce: key.nonce,
+                };
+                match self
+                    .find_settlement(&auth, tx.authorization, &key.contract, &tx.network)
+                    .await
+                {
+                    Ok(Some(s)) => Outcome::Settled(s),
+                    Ok(None) => Outcome::Failed {
+                        reason: reason::TRANSACTION_FAILED,
+                        message: format!(
+                            "{what}; the nonce was used by another authorization or canceled: the payer was not charged for this one"
+                        ),
+                    },
+                    Err(e) => pending(format!(
+                        "{what}; the authorization is used on chain, by a transaction not readable yet: {e}"
+                    )),
+                }
+            }
+            Err(e) => pending(format!(
+                "{what}; the authorization's state could not be read: {e}"
+            )),
+        }
+    }
+
+    /// The outcome a mined receipt of this facilitator's transaction gives.
+    async fn judge(&self, receipt: &Receipt, tx: &PendingTx, key: &ReplayKey) -> Outcome {
+        let hash = hexutil::encode_0x(&tx.tx_hash);
+        if !receipt.status {
+            let what = format!(
+                "transaction {hash} reverted in block {}",
+                receipt.block_number
+            );
+            return self.used_elsewhere(tx, key, what).await;
+        }
+        if !authorization_transfer(
+            &receipt.logs,
+            &key.contract,
+            &key.from,
+            &key.nonce,
+            &tx.pay_to,
+            &tx.amount,
+        ) {
+            return Outcome::Failed {
+                reason: reason::TRANSACTION_FAILED,
+                message: format!(
+                    "transaction {hash} succeeded without this authorization's AuthorizationUsed and Transfer logs"
+                ),
+            };
+        }
+        Outcome::Settled(Settled {
+            authorization: tx.authorization,
+            transaction: tx.tx_hash,
+            payer: tx.payer,
+            network: tx.network.clone(),
+            amount: tx.amount,
+            valid_before: tx.valid_before,
+        })
+    }
+
+    /// Reconciles every outbox transaction, then every pending settlement, once.
     pub async fn reconcile(&self, now: u64) -> ReconcileReport {
+        // Outbox first: a deployment left as a nonce gap holds back every later
+        // transaction of this sender, settlements included.
+        for tx in self.ledger.outbox() {
+            match self.chase(&tx.tx_hash, &tx.raw, tx.sender, tx.nonce).await {
+                Fate::Mined(_) | Fate::Replaced => self.ledger.sent_done(&tx.tx_hash),
+                Fate::InPool | Fate::Resent | Fate::Unclear(_) => {}
+            }
+        }
         let mut report = ReconcileReport::default();
-        for (key, _) in self.ledger.pending() {
-            let Claim::Pending(guard, tx) = self.ledger.claim(key, now) else {
+        for (key, tx) in self.ledger.pending() {
+            let Claim::Pending(guard, tx) = self.ledger.claim(key, tx.authorization, now) else {
                 continue; // settled or in flight meanwhile
             };
             let outcome = self.reconcile_one(&tx, &key).await;
@@ -777,55 +927,127 @@ impl Facilitator {
         report
     }
 
-    /// The settlement of an authorization already used on chain, traced by its
-    /// `AuthorizationUsed` log: the first result of an earlier settle (this
-    /// process before a restart, or another instance).
+    /// The settlement of an authorization already used on chain: the
+    /// transaction whose `AuthorizationUsed` log for it is followed by the
+    /// transfer of *its* value to *its* payee (see [`authorization_transfer`]).
+    /// Logs are read newest first in windows of `log_range_blocks` (providers
+    /// cap the range) back to `log_lookback_blocks`; an RPC error is an error,
+    /// never "not found".
     async fn find_settlement(
         &self,
         auth: &Authorization,
+        authorization: [u8; 32],
         token: &Address,
         network: &str,
-    ) -> Option<Settled> {
-        let latest = self.rpc.block_number().await.ok()?;
-        let from_block = latest.saturating_sub(self.cfg.log_lookback_blocks);
-        let logs = self
-            .rpc
-            .get_logs(
-                token,
-                &[
-                    Some(calls::authorization_used_event_topic()),
-                    Some(auth.from.to_word()),
-                    Some(auth.nonce),
-                ],
-                BlockTag::Number(from_block),
-                BlockTag::Latest,
-            )
-            .await
-            .ok()?;
-        for log in logs.iter().filter(|l| !l.removed && &l.address == token) {
-            let Some(hash) = log.transaction_hash else {
-                continue;
-            };
-            let Ok(Some(receipt)) = self.rpc.get_transaction_receipt(&hash).await else {
-                continue;
-            };
-            if receipt.status && has_transfer(&receipt, token, &auth.from, &auth.to, &auth.value) {
-                return Some(Settled {
-                    transaction: hash,
-                    payer: auth.from,
-                    network: network.to_owned(),
-                    amount: auth.value,
-                    valid_before: saturate(&auth.valid_before),
-                });
+    ) -> Result<Option<Settled>, RpcError> {
+        let latest = self.rpc.block_number().await?;
+        let oldest = latest.saturating_sub(self.cfg.log_lookback_blocks);
+        let span = self.cfg.log_range_blocks.max(1);
+        let topics = [
+            Some(calls::authorization_used_event_topic()),
+            Some(auth.from.to_word()),
+            Some(auth.nonce),
+        ];
+        let mut high = latest;
+        loop {
+            let low = high.saturating_sub(span - 1).max(oldest);
+            let logs = self
+                .rpc
+                .get_logs(
+                    token,
+                    &topics,
+                    BlockTag::Number(low),
+                    BlockTag::Number(high),
+                )
+                .await?;
+            for log in logs
+                .iter()
+                .rev()
+                .filter(|l| !l.removed && &l.address == token)
+            {
+                let Some(hash) = log.transaction_hash else {
+                    continue;
+                };
+                let Some(receipt) = self.rpc.get_transaction_receipt(&hash).await? else {
+                    continue;
+                };
+                if receipt.status
+                    && authorization_transfer(
+                        &receipt.logs,
+                        token,
+                        &auth.from,
+                        &auth.nonce,
+                        &auth.to,
+                        &auth.value,
+                    )
+                {
+                    return Ok(Some(Settled {
+                        authorization,
+                        transaction: hash,
+                        payer: auth.from,
+                        network: network.to_owned(),
+                        amount: auth.value,
+                        valid_before: saturate(&auth.valid_before),
+                    }));
+                }
             }
+            if low <= oldest {
+                return Ok(None);
+            }
+            high = low - 1;
         }
-        None
     }
+}
+
+/// What the chain says of a transaction the facilitator signed.
+enum Fate {
+    Mined(Box<Receipt>),
+    InPool,
+    /// Its sender nonce is used by another transaction: it can never be mined.
+    Replaced,
+    /// Unknown to the node, nonce free: its identical bytes were sent again.
+    Resent,
+    Unclear(String),
 }
 
 fn finish(guard: ClaimGuard, outcome: Outcome) -> Outcome {
     guard.finish(&outcome);
     outcome
+}
+
+/// A refusal as a settle outcome (nothing was sent).
+fn refused(r: Refusal) -> Outcome {
+    Outcome::Failed {
+        reason: if r.unavailable {
+            reason::UNEXPECTED_SETTLE_ERROR
+        } else {
+            r.reason
+        },
+        message: r.message,
+    }
+}
+
+/// The answer to an authorization whose key another authorization holds.
+fn taken(held: Held) -> Outcome {
+    let state = match held {
+        Held::Settled => "settled",
+        Held::InFlight | Held::Pending => "being settled",
+    };
+    Outcome::Failed {
+        reason: reason::NONCE_ALREADY_USED,
+        message: format!(
+            "nonce already used: another authorization with this payer and nonce is {state}"
+        ),
+    }
+}
+
+/// A moment inside an expired authorization's validity window (to authenticate
+/// a late retry of it as of then).
+fn expiry_probe(req: &FacilitatorRequest) -> Option<u64> {
+    let SchemePayload::Eip3009 { authorization, .. } = &req.payload.payload else {
+        return None;
+    };
+    saturate(&authorization.valid_before).checked_sub(MIN_VALIDITY_LEFT + 1)
 }
 
 fn saturate(v: &U256) -> u64 {
@@ -837,44 +1059,40 @@ fn saturate(v: &U256) -> u64 {
     }
 }
 
-fn has_transfer(
-    receipt: &Receipt,
+/// Whether one receipt's `logs` show `token` using `from`'s authorization
+/// `nonce` to move `value` to `to`: its `AuthorizationUsed(from, nonce)` log
+/// immediately followed by the `Transfer(from, to, value)` the same call emits
+/// (EIP-3009 tokens mark the nonce used, then transfer, with no external call
+/// between). A transfer elsewhere in the transaction that merely looks alike
+/// (another authorization's, a plain `transfer`) never counts.
+fn authorization_transfer(
+    logs: &[Log],
     token: &Address,
     from: &Address,
+    nonce: &[u8; 32],
     to: &Address,
     value: &U256,
 ) -> bool {
-    receipt.logs_from(token).any(|log| {
-        matches!(
-            calls::decode_transfer_log(&log.topics, &log.data),
-            Ok(Some(t)) if &t.from == from && &t.to == to && &t.value == value
-        )
-    })
-}
-
-/// The outcome a mined receipt gives.
-fn judge(receipt: &Receipt, tx: &PendingTx, key: &ReplayKey) -> Outcome {
-    let hash = hexutil::encode_0x(&tx.tx_hash);
-    if !receipt.status {
-        return Outcome::Failed {
-            reason: reason::TRANSACTION_FAILED,
-            message: format!(
-                "transaction {hash} reverted in block {}; the payer was not charged",
-                receipt.block_number
-            ),
+    let used_topics = [
+        calls::authorization_used_event_topic(),
+        from.to_word(),
+        *nonce,
+    ];
+    logs.windows(2).any(|pair| {
+        let (used, transfer) = (&pair[0], &pair[1]);
+        let adjacent = match (used.log_index, transfer.log_index) {
+            (Some(a), Some(b)) => a.checked_add(1) == Some(b),
+            _ => true,
         };
-    }
-    if !has_transfer(receipt, &key.contract, &tx.payer, &tx.pay_to, &tx.amount) {
-        return Outcome::Failed {
-            reason: reason::TRANSACTION_FAILED,
-            message: format!("transaction {hash} succeeded without the expected Transfer log"),
-        };
-    }
-    Outcome::Settled(Settled {
-        transaction: tx.tx_hash,
-        payer: tx.payer,
-        network: tx.network.clone(),
-        amount: tx.amount,
-        valid_before: tx.valid_before,
+        &used.address == token
+            && &transfer.address == token
+            && !used.removed
+            && !transfer.removed
+            && used.topics.as_slice() == used_topics.as_slice()
+            && adjacent
+            && matches!(
+                calls::decode_transfer_log(&transfer.topics, &transfer.data),
+                Ok(Some(t)) if &t.from == from && &t.to == to && &t.value == value
+            )
     })
 }

@@ -1,6 +1,11 @@
 //! Exactly-once bookkeeping of settlements, per authorization
 //! ([`ReplayKey`] = chain, token, payer, nonce).
 //!
+//! A key belongs to the first authorization that claims it, identified by its
+//! EIP-712 digest (its full signed content: domain, payee, value, window). A
+//! stored outcome is shared only with that same authorization; another one
+//! that merely has the same key is answered "nonce already used".
+//!
 //! A key is in one of three states: **in flight** (one task owns it; others
 //! wait for its outcome), **pending** (a transaction was signed and may have
 //! been broadcast, its outcome is unknown: kept with its raw bytes until
@@ -14,10 +19,20 @@
 //! transaction is broadcast. Without one the chain still prevents a double
 //! charge (the nonce is single-use on chain) and a used authorization is traced
 //! back to its transaction by its `AuthorizationUsed` log.
+//!
+//! Besides settlements, every other transaction the facilitator signs (ERC-6492
+//! wallet deployments) is kept in an outbox with its bytes, journaled before
+//! broadcast, until it is mined or its sender nonce is provably used by another
+//! transaction: a nonce is never left as a gap.
+//!
+//! The journal is locked exclusively (a `<journal>.lock` file held for the
+//! ledger's life): a second facilitator on the same path fails to open it. A
+//! torn last line (a crash mid-write) is dropped and reported; every complete
+//! record before it is kept.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -32,6 +47,8 @@ use crate::x402::exact::ReplayKey;
 /// A settlement that is final: mined with status 1 and the expected transfer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settled {
+    /// The EIP-712 digest of the authorization this settles.
+    pub authorization: [u8; 32],
     pub transaction: [u8; 32],
     pub payer: Address,
     pub network: String,
@@ -50,6 +67,8 @@ impl Settled {
 /// A signed settlement transaction whose outcome is not known yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingTx {
+    /// The EIP-712 digest of the authorization being settled.
+    pub authorization: [u8; 32],
     pub tx_hash: [u8; 32],
     /// The exact signed bytes: the only thing that may be sent again.
     pub raw: Vec<u8>,
@@ -79,8 +98,20 @@ pub enum Outcome {
     },
 }
 
+/// A transaction signed by the facilitator that is not a settlement (an
+/// ERC-6492 wallet deployment), kept until mined or provably replaced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentTx {
+    pub tx_hash: [u8; 32],
+    /// The exact signed bytes: the only thing that may be sent again.
+    pub raw: Vec<u8>,
+    pub sender: Address,
+    pub nonce: u64,
+}
+
 enum Slot {
     InFlight {
+        authorization: [u8; 32],
         done: watch::Sender<Option<Outcome>>,
         /// The transaction signed in flight, if any (kept if the owner vanishes).
         pending: Option<PendingTx>,
@@ -98,6 +129,16 @@ pub enum Claim {
     /// Another task holds it: wait for its outcome.
     Wait(watch::Receiver<Option<Outcome>>),
     Settled(Settled),
+    /// Another authorization with the same key holds it (in this state).
+    Taken(Held),
+}
+
+/// The state of a key held by another authorization.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    InFlight,
+    Pending,
+    Settled,
 }
 
 /// Keeps settled results this long after the authorization expired (it can no
@@ -106,6 +147,7 @@ const KEEP_AFTER_EXPIRY: u64 = 3600;
 
 struct Inner {
     slots: HashMap<ReplayKey, Slot>,
+    outbox: HashMap<[u8; 32], SentTx>,
     journal: Option<File>,
     last_prune: u64,
 }
@@ -114,6 +156,10 @@ struct Inner {
 pub struct Ledger {
     inner: Mutex<Inner>,
     path: Option<PathBuf>,
+    /// Held open for the ledger's life: the journal's exclusive lock.
+    _lock: Option<File>,
+    /// Bytes of a torn last line dropped when the journal was opened.
+    dropped_tail: usize,
 }
 
 /// Ownership of one key; finish it with [`ClaimGuard::finish`]. Dropped
@@ -137,6 +183,8 @@ pub enum JournalError {
         line: usize,
         message: String,
     },
+    #[error("settlement journal {path} is in use by another facilitator (lock {lock} is held)")]
+    Locked { path: String, lock: String },
 }
 
 impl Ledger {
@@ -145,49 +193,84 @@ impl Ledger {
         Arc::new(Ledger {
             inner: Mutex::new(Inner {
                 slots: HashMap::new(),
+                outbox: HashMap::new(),
                 journal: None,
                 last_prune: 0,
             }),
             path: None,
+            _lock: None,
+            dropped_tail: 0,
         })
     }
 
-    /// A ledger backed by an append-only journal at `path` (created if absent);
-    /// pending and settled records found there are restored, and the journal is
-    /// compacted to them (written aside, synced, renamed over: a crash leaves
-    /// the old or the new file, both complete), so it does not grow forever.
-    pub fn open(path: &Path) -> Result<Arc<Self>, JournalError> {
+    /// A ledger backed by an append-only journal at `path` (created if absent),
+    /// locked exclusively for the ledger's life. Pending and settled records
+    /// and outbox transactions found there are restored; settled records that
+    /// expired before `now` are dropped; the journal is compacted to what is
+    /// live (written aside, synced, renamed over: a crash leaves the old or the
+    /// new file, both complete), so it does not grow forever.
+    pub fn open(path: &Path, now: u64) -> Result<Arc<Self>, JournalError> {
         let shown = path.display().to_string();
         let io = |source| JournalError::Io {
             path: shown.clone(),
             source,
         };
+        let lock = lock_journal(path, &shown)?;
         let mut slots = HashMap::new();
+        let mut outbox = HashMap::new();
+        let mut dropped_tail = 0;
         if path.exists() {
-            let reader = BufReader::new(File::open(path).map_err(io)?);
-            for (i, line) in reader.lines().enumerate() {
-                let line = line.map_err(io)?;
-                if line.trim().is_empty() {
+            let text = std::fs::read(path).map_err(io)?;
+            let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+            // The part after the last newline: empty, or a record torn by a crash.
+            let tail = lines.pop().unwrap_or_default();
+            let count = lines.len();
+            let mut records: Vec<(usize, &[u8], bool)> = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, l)| (i + 1, l, false))
+                .collect();
+            if !tail.is_empty() {
+                records.push((count + 1, tail, true));
+            }
+            for (line, bytes, torn) in records {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 let corrupt = |message: String| JournalError::Corrupt {
                     path: shown.clone(),
-                    line: i + 1,
+                    line,
                     message,
                 };
-                let v: Value = serde_json::from_str(&line).map_err(|e| corrupt(e.to_string()))?;
-                let (key, slot) = decode_record(&v).map_err(corrupt)?;
-                match slot {
-                    Some(slot) => slots.insert(key, slot),
-                    None => slots.remove(&key),
+                let decoded = serde_json::from_slice::<Value>(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| decode_record(&v));
+                let record = match decoded {
+                    Ok(r) => r,
+                    Err(_) if torn => {
+                        dropped_tail = bytes.len();
+                        continue;
+                    }
+                    Err(e) => return Err(corrupt(e)),
                 };
+                match record {
+                    Record::Key(key, Some(slot)) => {
+                        slots.insert(key, slot);
+                    }
+                    Record::Key(key, None) => {
+                        slots.remove(&key);
+                    }
+                    Record::Sent(tx) => {
+                        outbox.insert(tx.tx_hash, tx);
+                    }
+                    Record::SentDone(hash) => {
+                        outbox.remove(&hash);
+                    }
+                }
             }
         }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         slots.retain(|_, s| !matches!(s, Slot::Settled(settled) if settled.expires() < now));
-        compact(path, &slots).map_err(io)?;
+        compact(path, &slots, &outbox).map_err(io)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -196,10 +279,13 @@ impl Ledger {
         Ok(Arc::new(Ledger {
             inner: Mutex::new(Inner {
                 slots,
+                outbox,
                 journal: Some(file),
                 last_prune: 0,
             }),
             path: Some(path.to_owned()),
+            _lock: Some(lock),
+            dropped_tail,
         }))
     }
 
@@ -207,8 +293,9 @@ impl Ledger {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Claims `key` (see [`Claim`]); `now` drives pruning of expired results.
-    pub fn claim(self: &Arc<Self>, key: ReplayKey, now: u64) -> Claim {
+    /// Claims `key` for the authorization whose EIP-712 digest is
+    /// `authorization` (see [`Claim`]); `now` drives pruning of expired results.
+    pub fn claim(self: &Arc<Self>, key: ReplayKey, authorization: [u8; 32], now: u64) -> Claim {
         let mut inner = self.lock();
         if now >= inner.last_prune + 60 {
             inner.last_prune = now;
@@ -221,40 +308,33 @@ impl Ledger {
             key,
             finished: false,
         };
+        let in_flight = |pending: Option<PendingTx>| {
+            let (done, _) = watch::channel(None);
+            Slot::InFlight {
+                authorization,
+                done,
+                pending,
+            }
+        };
         match inner.slots.get(&key) {
-            Some(Slot::Settled(settled)) => Claim::Settled(settled.clone()),
-            Some(Slot::InFlight { done, .. }) => Claim::Wait(done.subscribe()),
-            Some(Slot::Pending(tx)) => {
+            Some(Slot::Settled(s)) if s.authorization == authorization => Claim::Settled(s.clone()),
+            Some(Slot::Settled(_)) => Claim::Taken(Held::Settled),
+            Some(Slot::InFlight {
+                authorization: a,
+                done,
+                ..
+            }) if *a == authorization => Claim::Wait(done.subscribe()),
+            Some(Slot::InFlight { .. }) => Claim::Taken(Held::InFlight),
+            Some(Slot::Pending(tx)) if tx.authorization == authorization => {
                 let tx = tx.clone();
-                let (done, _) = watch::channel(None);
-                inner.slots.insert(
-                    key,
-                    Slot::InFlight {
-                        done,
-                        pending: Some(tx.clone()),
-                    },
-                );
+                inner.slots.insert(key, in_flight(Some(tx.clone())));
                 Claim::Pending(guard(), tx)
             }
+            Some(Slot::Pending(_)) => Claim::Taken(Held::Pending),
             None => {
-                let (done, _) = watch::channel(None);
-                inner.slots.insert(
-                    key,
-                    Slot::InFlight {
-                        done,
-                        pending: None,
-                    },
-                );
+                inner.slots.insert(key, in_flight(None));
                 Claim::Fresh(guard())
             }
-        }
-    }
-
-    /// The settled result of `key`, if any (read-only).
-    pub fn settled(&self, key: &ReplayKey) -> Option<Settled> {
-        match self.lock().slots.get(key) {
-            Some(Slot::Settled(settled)) => Some(settled.clone()),
-            _ => None,
         }
     }
 
@@ -273,6 +353,30 @@ impl Ledger {
             .collect()
     }
 
+    /// Records a non-settlement transaction *before* it is broadcast. An error
+    /// means the journal could not be written: do not broadcast.
+    pub fn record_sent(&self, tx: &SentTx) -> std::io::Result<()> {
+        let mut inner = self.lock();
+        Ledger::append(&mut inner, encode_sent(tx))?;
+        inner.outbox.insert(tx.tx_hash, tx.clone());
+        Ok(())
+    }
+
+    /// Forgets an outbox transaction: mined, or its nonce used by another.
+    pub fn sent_done(&self, tx_hash: &[u8; 32]) {
+        let mut inner = self.lock();
+        if inner.outbox.remove(tx_hash).is_some() {
+            let _ = Ledger::append(&mut inner, encode_sent_done(tx_hash));
+        }
+    }
+
+    /// Outbox transactions, lowest sender nonce first.
+    pub fn outbox(&self) -> Vec<SentTx> {
+        let mut txs: Vec<SentTx> = self.lock().outbox.values().cloned().collect();
+        txs.sort_by_key(|t| (t.sender, t.nonce));
+        txs
+    }
+
     /// Keys in any state (for tests and metrics).
     pub fn len(&self) -> usize {
         self.lock().slots.len()
@@ -286,6 +390,11 @@ impl Ledger {
         self.path.as_deref()
     }
 
+    /// Bytes of a torn last record dropped when the journal was opened (0: none).
+    pub fn dropped_tail(&self) -> usize {
+        self.dropped_tail
+    }
+
     fn append(inner: &mut Inner, record: Value) -> std::io::Result<()> {
         if let Some(file) = inner.journal.as_mut() {
             let mut line = record.to_string();
@@ -294,6 +403,33 @@ impl Ledger {
             file.sync_data()?;
         }
         Ok(())
+    }
+}
+
+/// Takes the journal's exclusive lock (`<journal>.lock`), without waiting.
+fn lock_journal(path: &Path, shown: &str) -> Result<File, JournalError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|source| JournalError::Io {
+            path: lock_path.display().to_string(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Locked {
+            path: shown.to_owned(),
+            lock: lock_path.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(JournalError::Io {
+            path: lock_path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -344,7 +480,7 @@ impl Drop for ClaimGuard {
             return;
         }
         let mut inner = self.ledger.lock();
-        if let Some(Slot::InFlight { pending, done }) = inner.slots.remove(&self.key) {
+        if let Some(Slot::InFlight { pending, done, .. }) = inner.slots.remove(&self.key) {
             match pending {
                 Some(tx) => {
                     inner.slots.insert(self.key, Slot::Pending(tx.clone()));
@@ -367,7 +503,11 @@ impl Drop for ClaimGuard {
 // ----- journal records ---------------------------------------------------------
 
 /// Rewrites the journal at `path` to exactly the live `slots`.
-fn compact(path: &Path, slots: &HashMap<ReplayKey, Slot>) -> std::io::Result<()> {
+fn compact(
+    path: &Path,
+    slots: &HashMap<ReplayKey, Slot>,
+    outbox: &HashMap<[u8; 32], SentTx>,
+) -> std::io::Result<()> {
     let mut aside = path.as_os_str().to_owned();
     aside.push(".compacting");
     let aside = PathBuf::from(aside);
@@ -381,6 +521,10 @@ fn compact(path: &Path, slots: &HashMap<ReplayKey, Slot>) -> std::io::Result<()>
                 Slot::InFlight { .. } => continue,
             };
             out.push_str(&record.to_string());
+            out.push('\n');
+        }
+        for tx in outbox.values() {
+            out.push_str(&encode_sent(tx).to_string());
             out.push('\n');
         }
         file.write_all(out.as_bytes())?;
@@ -409,6 +553,7 @@ fn encode_pending(key: &ReplayKey, tx: &PendingTx) -> Value {
     json!({
         "state": "pending",
         "key": key_json(key),
+        "authorization": hexutil::encode_0x(&tx.authorization),
         "txHash": hexutil::encode_0x(&tx.tx_hash),
         "raw": hexutil::encode_0x(&tx.raw),
         "sender": hexutil::encode_0x(&tx.sender.0),
@@ -425,6 +570,7 @@ fn encode_settled(key: &ReplayKey, s: &Settled) -> Value {
     json!({
         "state": "settled",
         "key": key_json(key),
+        "authorization": hexutil::encode_0x(&s.authorization),
         "txHash": hexutil::encode_0x(&s.transaction),
         "payer": hexutil::encode_0x(&s.payer.0),
         "amount": s.amount.to_string(),
@@ -435,6 +581,28 @@ fn encode_settled(key: &ReplayKey, s: &Settled) -> Value {
 
 fn encode_cleared(key: &ReplayKey) -> Value {
     json!({"state": "cleared", "key": key_json(key)})
+}
+
+fn encode_sent(tx: &SentTx) -> Value {
+    json!({
+        "state": "sent",
+        "txHash": hexutil::encode_0x(&tx.tx_hash),
+        "raw": hexutil::encode_0x(&tx.raw),
+        "sender": hexutil::encode_0x(&tx.sender.0),
+        "nonce": tx.nonce,
+    })
+}
+
+fn encode_sent_done(tx_hash: &[u8; 32]) -> Value {
+    json!({"state": "sent-done", "txHash": hexutil::encode_0x(tx_hash)})
+}
+
+/// One journal line.
+enum Record {
+    /// A key's new state (`None`: cleared).
+    Key(ReplayKey, Option<Slot>),
+    Sent(SentTx),
+    SentDone([u8; 32]),
 }
 
 fn get<'a>(v: &'a Value, k: &str) -> Result<&'a Value, String> {
@@ -471,7 +639,19 @@ fn amount_of(v: &Value) -> Result<U256, String> {
     U256::from_dec_str(str_of(v, "amount")?).map_err(|e| format!("\"amount\": {e}"))
 }
 
-fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
+fn decode_record(v: &Value) -> Result<Record, String> {
+    match str_of(v, "state")? {
+        "sent" => {
+            return Ok(Record::Sent(SentTx {
+                tx_hash: fixed_of::<32>(v, "txHash")?,
+                raw: bytes_of(v, "raw")?,
+                sender: address_of(v, "sender")?,
+                nonce: u64_of(v, "nonce")?,
+            }))
+        }
+        "sent-done" => return Ok(Record::SentDone(fixed_of::<32>(v, "txHash")?)),
+        _ => {}
+    }
     let k = get(v, "key")?;
     let key = ReplayKey {
         chain_id: u64_of(k, "chainId")?,
@@ -481,6 +661,7 @@ fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
     };
     let slot = match str_of(v, "state")? {
         "pending" => Some(Slot::Pending(PendingTx {
+            authorization: fixed_of::<32>(v, "authorization")?,
             tx_hash: fixed_of::<32>(v, "txHash")?,
             raw: bytes_of(v, "raw")?,
             sender: address_of(v, "sender")?,
@@ -492,6 +673,7 @@ fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
             valid_before: u64_of(v, "validBefore")?,
         })),
         "settled" => Some(Slot::Settled(Settled {
+            authorization: fixed_of::<32>(v, "authorization")?,
             transaction: fixed_of::<32>(v, "txHash")?,
             payer: address_of(v, "payer")?,
             network: str_of(v, "network")?.to_owned(),
@@ -501,7 +683,7 @@ fn decode_record(v: &Value) -> Result<(ReplayKey, Option<Slot>), String> {
         "cleared" => None,
         other => return Err(format!("unknown state {other:?}")),
     };
-    Ok((key, slot))
+    Ok(Record::Key(key, slot))
 }
 
 #[cfg(test)]
@@ -517,8 +699,13 @@ mod tests {
         }
     }
 
+    /// The authorization every test claims with (another one: [`OTHER`]).
+    const AUTH: [u8; 32] = [0xaa; 32];
+    const OTHER: [u8; 32] = [0xbb; 32];
+
     fn tx(n: u8) -> PendingTx {
         PendingTx {
+            authorization: AUTH,
             tx_hash: [n; 32],
             raw: vec![n; 3],
             sender: Address([3; 20]),
@@ -533,6 +720,7 @@ mod tests {
 
     fn settled(n: u8) -> Settled {
         Settled {
+            authorization: AUTH,
             transaction: [n; 32],
             payer: Address([2; 20]),
             network: "eip155:31337".into(),
@@ -544,10 +732,10 @@ mod tests {
     #[test]
     fn one_owner_waiters_see_its_outcome_and_failure_clears() {
         let ledger = Ledger::in_memory();
-        let Claim::Fresh(guard) = ledger.claim(key(1), 0) else {
+        let Claim::Fresh(guard) = ledger.claim(key(1), AUTH, 0) else {
             panic!("fresh")
         };
-        let Claim::Wait(mut rx) = ledger.claim(key(1), 0) else {
+        let Claim::Wait(mut rx) = ledger.claim(key(1), AUTH, 0) else {
             panic!("wait")
         };
         guard.finish(&Outcome::Failed {
@@ -558,26 +746,26 @@ mod tests {
             rx.borrow_and_update().clone(),
             Some(Outcome::Failed { .. })
         ));
-        assert!(matches!(ledger.claim(key(1), 0), Claim::Fresh(_)));
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Fresh(_)));
     }
 
     #[test]
     fn settled_is_sticky_and_dropped_guard_keeps_pending() {
         let ledger = Ledger::in_memory();
-        let Claim::Fresh(guard) = ledger.claim(key(1), 0) else {
+        let Claim::Fresh(guard) = ledger.claim(key(1), AUTH, 0) else {
             panic!()
         };
         guard.record_pending(&tx(1)).unwrap();
         guard.finish(&Outcome::Settled(settled(1)));
-        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Settled(s) if s == settled(1)));
 
-        let Claim::Fresh(guard) = ledger.claim(key(2), 0) else {
+        let Claim::Fresh(guard) = ledger.claim(key(2), AUTH, 0) else {
             panic!()
         };
         guard.record_pending(&tx(2)).unwrap();
         drop(guard);
         assert_eq!(ledger.pending(), vec![(key(2), tx(2))]);
-        assert!(matches!(ledger.claim(key(2), 0), Claim::Pending(_, t) if t == tx(2)));
+        assert!(matches!(ledger.claim(key(2), AUTH, 0), Claim::Pending(_, t) if t == tx(2)));
     }
 
     #[test]
@@ -587,9 +775,9 @@ mod tests {
         let path = dir.join("journal.jsonl");
         let _ = std::fs::remove_file(&path);
         {
-            let ledger = Ledger::open(&path).unwrap();
+            let ledger = Ledger::open(&path, 0).unwrap();
             for n in 1..=3 {
-                let Claim::Fresh(g) = ledger.claim(key(n), 0) else {
+                let Claim::Fresh(g) = ledger.claim(key(n), AUTH, 0) else {
                     panic!()
                 };
                 g.record_pending(&tx(n)).unwrap();
@@ -603,24 +791,141 @@ mod tests {
                 }
             }
         }
-        let ledger = Ledger::open(&path).unwrap();
-        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
-        assert!(matches!(ledger.claim(key(2), 0), Claim::Fresh(_)));
+        let ledger = Ledger::open(&path, 0).unwrap();
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Settled(s) if s == settled(1)));
+        assert!(matches!(ledger.claim(key(2), AUTH, 0), Claim::Fresh(_)));
         assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
         // Reopening compacted the journal to the two live records.
         drop(ledger);
         let lines = std::fs::read_to_string(&path).unwrap();
         assert_eq!(lines.lines().count(), 2, "{lines}");
         assert!(lines.contains("\"settled\"") && lines.contains("\"pending\""));
-        let ledger = Ledger::open(&path).unwrap();
+        let ledger = Ledger::open(&path, 0).unwrap();
         assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
-        assert!(matches!(ledger.claim(key(1), 0), Claim::Settled(s) if s == settled(1)));
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Settled(s) if s == settled(1)));
         drop(ledger);
         std::fs::write(&path, "{\"state\":\"nonsense\"}\n").unwrap();
         assert!(matches!(
-            Ledger::open(&path),
+            Ledger::open(&path, 0),
             Err(JournalError::Corrupt { line: 1, .. })
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn another_authorization_with_the_same_key_never_gets_the_stored_outcome() {
+        let ledger = Ledger::in_memory();
+        let Claim::Fresh(guard) = ledger.claim(key(1), AUTH, 0) else {
+            panic!()
+        };
+        assert!(matches!(
+            ledger.claim(key(1), OTHER, 0),
+            Claim::Taken(Held::InFlight)
+        ));
+        guard.record_pending(&tx(1)).unwrap();
+        drop(guard);
+        assert!(matches!(
+            ledger.claim(key(1), OTHER, 0),
+            Claim::Taken(Held::Pending)
+        ));
+        let Claim::Pending(guard, _) = ledger.claim(key(1), AUTH, 0) else {
+            panic!()
+        };
+        guard.finish(&Outcome::Settled(settled(1)));
+        assert!(matches!(
+            ledger.claim(key(1), OTHER, 0),
+            Claim::Taken(Held::Settled)
+        ));
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Settled(_)));
+    }
+
+    fn temp_journal(name: &str) -> (PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("fastx402-ledger-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.jsonl");
+        (dir, path)
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_and_reported_complete_records_kept() {
+        let (dir, path) = temp_journal("torn");
+        {
+            let ledger = Ledger::open(&path, 0).unwrap();
+            let Claim::Fresh(g) = ledger.claim(key(1), AUTH, 0) else {
+                panic!()
+            };
+            g.record_pending(&tx(1)).unwrap();
+            g.finish(&Outcome::Settled(settled(1)));
+        }
+        // A crash in the middle of the next record.
+        let full = encode_pending(&key(2), &tx(2)).to_string();
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(&full.as_bytes()[..full.len() / 2]).unwrap();
+        drop(file);
+        let ledger = Ledger::open(&path, 0).unwrap();
+        assert_eq!(ledger.dropped_tail(), full.len() / 2);
+        assert!(matches!(ledger.claim(key(1), AUTH, 0), Claim::Settled(s) if s == settled(1)));
+        assert!(ledger.pending().is_empty());
+        // The next append starts on a line of its own: reopening reads it back.
+        let Claim::Fresh(g) = ledger.claim(key(3), AUTH, 0) else {
+            panic!()
+        };
+        g.record_pending(&tx(3)).unwrap();
+        drop(g);
+        drop(ledger);
+        let ledger = Ledger::open(&path, 0).unwrap();
+        assert_eq!(ledger.dropped_tail(), 0);
+        assert_eq!(ledger.pending(), vec![(key(3), tx(3))]);
+        drop(ledger);
+        // A complete record without its newline is kept, not dropped.
+        std::fs::write(&path, encode_pending(&key(4), &tx(4)).to_string()).unwrap();
+        let ledger = Ledger::open(&path, 0).unwrap();
+        assert_eq!(
+            (ledger.dropped_tail(), ledger.pending()),
+            (0, vec![(key(4), tx(4))])
+        );
+        drop(ledger);
+        // A bad line that is not the last one is corruption, not a torn write.
+        std::fs::write(&path, "{\"state\":\"pend\n{}\n").unwrap();
+        assert!(matches!(
+            Ledger::open(&path, 0),
+            Err(JournalError::Corrupt { line: 1, .. })
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn one_journal_one_ledger() {
+        let (dir, path) = temp_journal("lock");
+        let first = Ledger::open(&path, 0).unwrap();
+        assert!(matches!(
+            Ledger::open(&path, 0),
+            Err(JournalError::Locked { .. })
+        ));
+        drop(first);
+        Ledger::open(&path, 0).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn outbox_survives_a_restart_until_done() {
+        let (dir, path) = temp_journal("outbox");
+        let sent = |n: u8| SentTx {
+            tx_hash: [n; 32],
+            raw: vec![n; 5],
+            sender: Address([3; 20]),
+            nonce: u64::from(n),
+        };
+        {
+            let ledger = Ledger::open(&path, 0).unwrap();
+            ledger.record_sent(&sent(7)).unwrap();
+            ledger.record_sent(&sent(5)).unwrap();
+            ledger.sent_done(&[7; 32]);
+        }
+        let ledger = Ledger::open(&path, 0).unwrap();
+        assert_eq!(ledger.outbox(), vec![sent(5)]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,6 +10,7 @@ use crate::chain::calls::{self, Call3, MULTICALL3};
 use crate::chain::rpc::{BlockTag, CallRequest, RpcClient, RpcError};
 use crate::crypto::address::Address;
 use crate::crypto::ecdsa::Signature;
+use crate::num::U256;
 use crate::x402::exact::{ReplayKey, TokenDomain, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::permit2::Permit2Kind;
@@ -147,6 +148,13 @@ pub async fn authenticate(
     };
     let payer = Some(auth.from);
     let refuse = |reason, message: String| Refusal::new(reason, message, payer);
+    if auth.value == U256::ZERO {
+        // Settling it would spend gas to move nothing.
+        return Err(refuse(
+            reason::INVALID_PAYMENT_REQUIREMENTS,
+            "amount 0: an `exact` payment must move a positive amount".into(),
+        ));
+    }
     let (Some(key), Some(digest)) = (local.replay_key, local.digest) else {
         return Err(match local.verdict {
             Verdict::Invalid { reason, message } => refuse(reason, message),
@@ -276,8 +284,10 @@ async fn smart_wallet_form(
                     ),
                 ));
             }
-            // The wallet's signature is checked by the simulation, which
-            // deploys it first.
+            // Authenticated now, before any ledger is touched: a simulated
+            // deployment must give `from` a wallet that accepts the inner
+            // signature (the settle simulation checks it again with the transfer).
+            erc6492_accepts(cx, from, digest, &wrapper, payer).await?;
             Ok(SignatureForm::Deploy {
                 factory: wrapper.factory,
                 calldata: wrapper.factory_calldata,
@@ -303,6 +313,47 @@ async fn smart_wallet_form(
                 signature.len()
             ),
         )),
+    }
+}
+
+/// ERC-6492 for an undeployed wallet: one simulated call through Multicall3
+/// deploys it with the wrapper's factory call, then asks `from` (not whatever
+/// the factory made) `isValidSignature(digest, inner)`.
+async fn erc6492_accepts(
+    cx: &CheckContext<'_>,
+    from: &Address,
+    digest: &[u8; 32],
+    wrapper: &smart_wallet::Erc6492Signature,
+    payer: Option<Address>,
+) -> Result<(), Refusal> {
+    let data = calls::aggregate3(&[
+        Call3 {
+            target: wrapper.factory,
+            allow_failure: false,
+            data: wrapper.factory_calldata.clone(),
+        },
+        Call3 {
+            target: *from,
+            allow_failure: true,
+            data: smart_wallet::eip1271_calldata(digest, &wrapper.inner),
+        },
+    ]);
+    let call = CallRequest::new(MULTICALL3, data).from(cx.facilitator);
+    let refuse = |message: String| Refusal::new(reason::INVALID_SIGNATURE, message, payer);
+    let ret = match cx.rpc.call(&call, BlockTag::Latest).await {
+        Ok(ret) => ret,
+        Err(RpcError::Reverted { reason, .. }) => {
+            return Err(refuse(format!(
+                "the ERC-6492 deployment of {from} reverts: {reason}"
+            )))
+        }
+        Err(e) => return Err(Refusal::rpc(&e, payer)),
+    };
+    match calls::decode_aggregate3(&ret).as_deref() {
+        Ok([_, (true, magic)]) if smart_wallet::is_eip1271_magic(magic) => Ok(()),
+        _ => Err(refuse(format!(
+            "the ERC-6492 deployment does not give {from} a wallet that accepts the signature"
+        ))),
     }
 }
 

@@ -16,7 +16,8 @@ use super::x402::{
     SupportedResponseMessage, VerifyResponseMessage,
 };
 use super::PrivateKey;
-use crate::facilitator::engine::{self, verify_json, ReconcileReport};
+use crate::facilitator::engine::{self, verify_json, FacilitatorError, ReconcileReport};
+use crate::facilitator::ledger::JournalError;
 use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
 use crate::num::U256;
 use crate::x402::error::ProtocolError;
@@ -115,7 +116,7 @@ impl Facilitator {
     #[pyo3(signature = (
         rpc_url, network, private_key, *, journal=None, allowed_factories=Vec::new(),
         receipt_timeout=60.0, poll_interval=0.25, rpc_timeout=10.0, skew_seconds=30,
-        max_fee_per_gas=None, log_lookback_blocks=100_000,
+        max_fee_per_gas=None, log_lookback_blocks=100_000, log_range_blocks=10_000, now=None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -130,6 +131,8 @@ impl Facilitator {
         skew_seconds: u64,
         max_fee_per_gas: Option<u128>,
         log_lookback_blocks: u64,
+        log_range_blocks: u64,
+        now: Option<u64>,
     ) -> PyResult<Self> {
         let network = Network::parse(network).map_err(config_error)?;
         let mut cfg = FacilitatorConfig::new(network);
@@ -139,17 +142,34 @@ impl Facilitator {
         cfg.rpc.connect_timeout = cfg.rpc.connect_timeout.min(cfg.rpc.request_timeout);
         cfg.skew_seconds = skew_seconds;
         cfg.log_lookback_blocks = log_lookback_blocks;
+        if log_range_blocks == 0 {
+            return Err(config_error("log_range_blocks must be at least 1"));
+        }
+        cfg.log_range_blocks = log_range_blocks;
         cfg.journal = journal;
         cfg.factories = FactoryAllowList::parse(&allowed_factories).map_err(config_error)?;
         if let Some(cap) = max_fee_per_gas {
             cfg.fees.max_fee_ceiling =
                 U256::from_dec_str(&cap.to_string()).map_err(config_error)?;
         }
-        let inner = engine::Facilitator::new(rpc_url, private_key.key.clone(), cfg)
-            .map_err(config_error)?;
+        let inner =
+            engine::Facilitator::new(rpc_url, private_key.key.clone(), cfg, now_or_clock(now))
+                .map_err(|e| match e {
+                    FacilitatorError::Journal(JournalError::Locked { .. }) => {
+                        PyFacilitatorError::new_err((e.to_string(), "journal_locked"))
+                    }
+                    e => config_error(e),
+                })?;
         Ok(Facilitator {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Bytes of a torn last journal record dropped at start-up (0: none); the
+    /// complete records before it were restored.
+    #[getter]
+    fn journal_dropped_bytes(&self) -> usize {
+        self.inner.ledger().dropped_tail()
     }
 
     /// The facilitator's signing address (pays the gas).
