@@ -28,6 +28,13 @@ class Faults:
     hide_receipts: bool = False
     # Accept connections but never answer anything (up to this many seconds).
     hang: float = 0.0
+    # Swallow this many eth_sendRawTransaction requests: never forwarded, never answered (the
+    # connection is held this long, past the client's timeout): an unclear send that never
+    # reached the node.
+    swallow_sends: int = 0
+    swallow_for: float = 1.5
+    # Refuse eth_getLogs over more blocks than this, as hosted providers do (0: no cap).
+    max_log_range: int = 0
     # Methods seen, in order.
     seen: list[str] = field(default_factory=list)
 
@@ -94,7 +101,32 @@ class RpcProxy:
             "eth_getTransactionByHash",
         ):
             return json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": None}).encode()
+        if method == "eth_sendRawTransaction" and f.swallow_sends > 0:
+            f.swallow_sends -= 1
+            time.sleep(f.swallow_for)
+            return None
+        if method == "eth_getLogs" and f.max_log_range > 0:
+            span = _log_span(request["params"][0])
+            if span is None or span > f.max_log_range:
+                return json.dumps(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": request["id"],
+                        "error": {
+                            "code": -32005,
+                            "message": f"query exceeds max block range {f.max_log_range}",
+                        },
+                    }
+                ).encode()
         answer = self._forward(body)
         if method == "eth_sendRawTransaction" and f.hold_send_answer > 0:
             time.sleep(f.hold_send_answer)
         return answer
+
+
+def _log_span(query: dict[str, Any]) -> int | None:
+    """Blocks an eth_getLogs query covers; None for a tag such as "latest" (unbounded here)."""
+    try:
+        return int(query["toBlock"], 16) - int(query["fromBlock"], 16) + 1
+    except (KeyError, ValueError, TypeError):
+        return None

@@ -191,6 +191,7 @@ def test_journal_survives_a_restart(anvil: Anvil, usdc: Token, tmp_path: Any) ->
     lines = journal.read_text().splitlines()
     assert [line.count('"state":"pending"') for line in lines[:1]] == [1]
     assert '"state":"settled"' in lines[-1]
+    del first  # the process ends (one facilitator per journal: it is locked while open)
     second = Facilitator(anvil.url, NETWORK, key, journal=journal, poll_interval=0.02)
     assert second.settle_blocking(p, req) == settled
     assert second.pending() == []

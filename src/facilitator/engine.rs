@@ -939,8 +939,8 @@ impl Facilitator {
         authorization: [u8; 32],
         token: &Address,
         network: &str,
-    ) -> Result<Option<Settled>, RpcError> {
-        let latest = self.rpc.block_number().await?;
+    ) -> Result<Option<Settled>, String> {
+        let latest = self.rpc.block_number().await.map_err(|e| e.to_string())?;
         let oldest = latest.saturating_sub(self.cfg.log_lookback_blocks);
         let span = self.cfg.log_range_blocks.max(1);
         let topics = [
@@ -959,18 +959,22 @@ impl Facilitator {
                     BlockTag::Number(low),
                     BlockTag::Number(high),
                 )
-                .await?;
+                .await
+                .map_err(|e| e.to_string())?;
             for log in logs
                 .iter()
                 .rev()
                 .filter(|l| !l.removed && &l.address == token)
             {
-                let Some(hash) = log.transaction_hash else {
-                    continue;
-                };
-                let Some(receipt) = self.rpc.get_transaction_receipt(&hash).await? else {
-                    continue;
-                };
+                // A log whose transaction cannot be read is no proof either way.
+                let unreadable = || "a transaction that used the nonce has no readable receipt yet";
+                let hash = log.transaction_hash.ok_or_else(unreadable)?;
+                let receipt = self
+                    .rpc
+                    .get_transaction_receipt(&hash)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(unreadable)?;
                 if receipt.status
                     && authorization_transfer(
                         &receipt.logs,
