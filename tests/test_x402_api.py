@@ -208,6 +208,28 @@ class TestCreateAndVerify:
         result = fastx402.verify_payment(reencode(pay(), mutate), OFFER, now=NOW)
         assert (result.is_valid, result.reason) == (False, reason), result.message
 
+    @pytest.mark.parametrize(
+        ("offered", "echoed", "valid"),
+        [
+            (2**53 + 1, 2**53, False),  # the same double: equal only when compared as floats
+            (2**53, 2**53 + 1, False),
+            (2**53 + 1, 2**53 + 1, True),
+            (150.0, 150, True),  # a JavaScript client's echo of 150.0: the same value
+        ],
+    )
+    def test_accepted_extra_numbers_compare_exactly(
+        self, offered: float, echoed: float, valid: bool
+    ) -> None:
+        offer = copy.deepcopy(OFFER)
+        offer["extra"]["n"] = offered
+        required = {**REQUIRED, "accepts": [offer]}
+        payment = fastx402.create_payment(required, KEY, now=NOW, nonce=b"\x11" * 32)
+        raw = payment.to_dict()
+        raw["accepted"]["extra"]["n"] = echoed
+        result = fastx402.verify_payment(raw, offer, now=NOW)
+        expected = (True, None) if valid else (False, "invalid_payment_requirements")
+        assert (result.is_valid, result.reason) == expected, result.message
+
     def test_time_window(self) -> None:
         header = pay().to_header()
         late = fastx402.verify_payment(header, OFFER, now=NOW + 300 - 5)

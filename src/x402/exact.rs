@@ -683,6 +683,49 @@ mod tests {
         }
     }
 
+    /// `extra` numbers in `accepted` compare by exact value: 2^53 + 1 is not 2^53 (they are
+    /// the same double), while `150` is the offered `150.0` (a JavaScript client's echo).
+    #[test]
+    fn accepted_extra_numbers_compare_exactly() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        let with_extra = |text: &str| {
+            let mut raw = spec_requirements().raw;
+            raw["extra"]["n"] = crate::json::parse_strict(text.as_bytes()).unwrap();
+            Requirements::from_json(&raw, 2).unwrap()
+        };
+        let opts = CreateOptions {
+            now: NOW,
+            nonce: Some([3u8; 32]),
+        };
+        for (offered, echoed, equal) in [
+            ("9007199254740993", "9007199254740992", false),
+            ("9007199254740992", "9007199254740993", false),
+            ("9007199254740993", "9007199254740993", true),
+            ("0.1", "0.10000000000000001", false),
+            ("150.0", "150", true),
+            ("1.5e2", "150", true),
+            ("1", "1.0", true),
+            ("-0", "0", true),
+            ("1", "-1", false),
+        ] {
+            let req = with_extra(offered);
+            let payment = create_payment(&required(&req), &req, &key, &opts).unwrap();
+            let mut raw = payment.raw.clone();
+            raw["accepted"]["extra"]["n"] = crate::json::parse_strict(echoed.as_bytes()).unwrap();
+            let payload = PaymentPayload::from_json(&raw).unwrap();
+            let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW + 1));
+            if equal {
+                assert_eq!(v.verdict, Verdict::Valid, "{offered} vs {echoed}");
+            } else {
+                assert_eq!(
+                    reason_of(&v),
+                    reason::INVALID_PAYMENT_REQUIREMENTS,
+                    "{offered} vs {echoed}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_local_reason() {
         let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
