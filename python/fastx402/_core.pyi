@@ -258,8 +258,8 @@ class VerifyResult:
         """True only for a plain EOA signature that authenticates and passes every check."""
     @property
     def reason(self) -> str | None:
-        """The x402 reason code; ``None`` exactly when ``is_valid``. A smart-wallet payment
-        that only the chain can authenticate (``needs_chain``) is ``"needs_onchain_verification"``."""
+        """The x402 reason code; ``None`` exactly when ``is_valid``. A smart-wallet payment that
+        only the chain can authenticate (``needs_chain``) is ``"needs_onchain_verification"``."""
     @property
     def message(self) -> str | None:
         """Why it is not valid, for humans; ``None`` exactly when ``is_valid``."""
@@ -316,6 +316,7 @@ def verify_payment(
     refuses honest mismatches and mistakes, not an attacker; price routes with distinct terms
     (``payTo``/``amount``/``asset``) and reserve ``replay_key`` for real protection.
     """
+
 def encode_header(data: _Json) -> str: ...
 def decode_header(header: str, *, max_bytes: int = ...) -> Any: ...
 
