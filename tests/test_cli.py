@@ -169,6 +169,46 @@ def test_key_env_given_a_key_instead_of_a_name_is_refused_without_echoing_it(
         assert "--key-env" in result.stderr
 
 
+@pytest.mark.parametrize("form", ["0x", "0X", "bare", "upper"])
+def test_key_file_given_a_key_instead_of_a_path_is_refused_without_echoing_it(form: str) -> None:
+    """A key typed where ``--key-file``'s path belongs: the error names the option, never the
+    value (``str(FileNotFoundError)`` quotes the path)."""
+    digits = "c0ffee" + "5a" * 29
+    secret = {
+        "0x": "0x" + digits,
+        "0X": "0X" + digits,
+        "bare": digits,
+        "upper": "0x" + digits.upper(),
+    }[form]
+    result = run_cli(
+        ["facilitator", "--rpc", "http://127.0.0.1:9", "--network", NETWORK, "--key-file", secret],
+        clean_env(),
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("fastx402: --key-file: cannot read"), result.stderr
+    printed = (result.stdout + result.stderr).lower()
+    assert digits.lower() not in printed, printed
+    assert digits.lower()[8:40] not in printed  # not even in part
+
+
+@pytest.mark.parametrize("option", ["--network", "--allow-factory"])
+def test_a_key_typed_into_another_option_is_not_echoed(option: str) -> None:
+    """The options whose bad value is quoted back (``--network``, ``--allow-factory``) redact
+    anything shaped like a key."""
+    secret = "0x" + "7e" * 32
+    args = ["facilitator", "--rpc", "http://127.0.0.1:9", "--network", NETWORK]
+    if option == "--network":
+        args[args.index(NETWORK)] = secret
+    else:
+        args += [option, secret]
+    result = run_cli(args, clean_env(**{KEY_ENV: "0x" + "11" * 32}))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"fastx402: {option} <redacted>"), result.stderr
+    assert "7e" * 32 not in (result.stdout + result.stderr).lower()
+
+
 def test_missing_key_is_a_clear_error_without_traceback(anvil: Anvil) -> None:
     result = run_cli(["facilitator", "--rpc", anvil.url, "--network", NETWORK], clean_env())
     assert result.returncode == 1
@@ -187,7 +227,7 @@ def test_missing_key_is_a_clear_error_without_traceback(anvil: Anvil) -> None:
     [
         ("bad-key", "invalid facilitator key"),
         ("zero-key", "invalid facilitator key"),
-        ("missing-file", "cannot read the key file"),
+        ("missing-file", "--key-file: cannot read the key file"),
         ("bad-network", "--network eip155:not-a-number"),
         ("bad-factory", "--allow-factory 0x1234"),
     ],

@@ -553,6 +553,94 @@ def test_garbage_content_type_and_huge_declared_length(service: Service) -> None
         assert 400 <= status < 500, head
 
 
+def _asgi_post(app: Any, route: str, headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
+    """One POST straight into the ASGI app (no server in front to reject odd headers first):
+    (status, JSON answer, any exception the app raised)."""
+    sent: list[dict[str, Any]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"/{route}",
+        "raw_path": f"/{route}".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    raised: BaseException | None = None
+    try:
+        asyncio.run(app(scope, receive, send))
+    except Exception as e:  # an unhandled error: the server would answer 500
+        raised = e
+    start = next((m for m in sent if m["type"] == "http.response.start"), None)
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    status = start["status"] if start else 500
+    return status, payload, raised
+
+
+# (Content-Length value, expected status): malformed is a typed 400, too large a 413.
+ODD_CONTENT_LENGTHS = [
+    (b"abc", 400),
+    (b"-1", 400),
+    (b"1e3", 400),
+    (b"+2", 400),
+    (b"0x10", 400),
+    (b"", 400),
+    (b"\xb2", 400),  # latin-1 superscript two: str.isdigit() is True, int() refuses it
+    (b"\xb9\xb2", 400),
+    (b"10000000000", 413),
+    (b"9" * 5000, 413),  # more digits than int() converts
+    (b"0" * 5000 + b"2", 400),  # 2 bytes declared, as sent: the core's own 400 for "{}"
+]
+
+
+@pytest.mark.parametrize("route", ["verify", "settle"])
+@pytest.mark.parametrize(
+    ("length", "status"), ODD_CONTENT_LENGTHS, ids=[repr(v[:12]) for v, _ in ODD_CONTENT_LENGTHS]
+)
+def test_malformed_content_length_under_a_lenient_asgi_server_is_typed_4xx(
+    route: str, length: bytes, status: int
+) -> None:
+    """uvicorn rejects these headers itself; another ASGI server may pass them through."""
+    facilitator = Facilitator("http://127.0.0.1:9", NETWORK, PrivateKey.generate())
+    app = create_app(facilitator, reconcile_interval=0)
+    got, payload, raised = _asgi_post(
+        app, route, [(b"content-type", b"application/json"), (b"content-length", length)], b"{}"
+    )
+    assert raised is None, repr(raised)
+    assert got == status, payload
+    answer = json.loads(payload)
+    key = "invalidReason" if route == "verify" else "errorReason"
+    assert answer[key].startswith("invalid_"), answer
+    if status == 400:  # the core's typed 400 shape
+        if route == "verify":
+            assert answer["isValid"] is False and answer["invalidMessage"], answer
+        else:
+            assert (answer["success"], answer["transaction"]) == (False, ""), answer
+            assert answer["errorMessage"] and answer["network"] == NETWORK, answer
+
+
+def test_conflicting_content_lengths_are_a_typed_400() -> None:
+    facilitator = Facilitator("http://127.0.0.1:9", NETWORK, PrivateKey.generate())
+    app = create_app(facilitator, reconcile_interval=0)
+    headers = [(b"content-length", b"2"), (b"content-length", b"3")]
+    status, payload, raised = _asgi_post(app, "verify", headers, b"{}")
+    assert (status, raised) == (400, None), payload
+    assert json.loads(payload)["invalidMessage"] == "conflicting Content-Length headers"
+
+
 # --- concurrency ----------------------------------------------------------------------------------
 
 

@@ -208,6 +208,99 @@ class TestCreateAndVerify:
         result = fastx402.verify_payment(reencode(pay(), mutate), OFFER, now=NOW)
         assert (result.is_valid, result.reason) == (False, reason), result.message
 
+    def test_needs_chain_is_not_valid_and_has_a_reason(self) -> None:
+        """A garbage smart-wallet signature passes every local check but the signature: a
+        caller testing ``if result.reason:`` must still refuse it."""
+        for signature in ("0x1234", "0x" + "ab" * 66, "0x" + "cd" * 200):
+            result = fastx402.verify_payment(
+                reencode(pay(), lambda r, s=signature: r["payload"].update(signature=s)),
+                OFFER,
+                now=NOW,
+            )
+            assert result.needs_chain and not result.is_valid
+            assert result.reason == "needs_onchain_verification"
+            assert result.message
+            accepted = not result.reason  # the trap: reason as the only test
+            assert not accepted
+
+    def test_replay_key_only_when_the_signature_authenticated(self) -> None:
+        """Reserving a replay key before the signature is checked lets anyone burn a victim's
+        nonce: the key is given only for a valid payment, else under an explicit name."""
+        key = f"eip155:84532:{USDC_BASE_SEPOLIA.lower()}:{KEY.address.lower()}:0x{'11' * 32}"
+        valid = fastx402.verify_payment(pay().to_header(), OFFER, now=NOW)
+        assert valid.is_valid and valid.replay_key == key
+        assert valid.digest is not None and len(valid.digest) == 32
+        assert (valid.unauthenticated_replay_key, valid.unauthenticated_digest) == (None, None)
+
+        forged_sig = "0x" + KEY.sign_digest(b"\x00" * 32).hex()  # 65 bytes, wrong digest
+        forged = fastx402.verify_payment(
+            reencode(pay(), lambda r: r["payload"].update(signature=forged_sig)), OFFER, now=NOW
+        )
+        assert forged.reason == "invalid_exact_evm_payload_signature"
+        assert (forged.replay_key, forged.digest) == (None, None)
+        assert (forged.unauthenticated_replay_key, forged.unauthenticated_digest) == (None, None)
+
+        smart = fastx402.verify_payment(
+            reencode(pay(), lambda r: r["payload"].update(signature="0x1234")), OFFER, now=NOW
+        )
+        assert smart.needs_chain
+        assert (smart.replay_key, smart.digest) == (None, None)
+        assert smart.unauthenticated_replay_key == key
+        assert smart.unauthenticated_digest == valid.digest
+
+        expired = fastx402.verify_payment(pay().to_header(), OFFER, now=NOW + 300)
+        assert expired.reason is not None
+        assert (expired.replay_key, expired.unauthenticated_replay_key) == (None, None)
+
+    def test_resource_url_binds_v1_through_its_requirements(self) -> None:
+        """A v1 payment names no resource: ``resource_url`` is checked against the v1
+        requirements' ``resource`` (the same refusal of honest mistakes as for v2)."""
+        v1 = {
+            "scheme": "exact",
+            "network": "base-sepolia",
+            "maxAmountRequired": "10000",
+            "resource": URL,
+            "description": "weather",
+            "mimeType": "application/json",
+            "payTo": PAY_TO,
+            "maxTimeoutSeconds": 300,
+            "asset": USDC_BASE_SEPOLIA,
+            "extra": {"name": "USDC", "version": "2"},
+        }
+        header = fastx402.create_payment(
+            {"x402Version": 1, "accepts": [v1]}, KEY, now=NOW
+        ).to_header()
+        assert fastx402.verify_payment(header, v1, now=NOW, resource_url=URL).is_valid
+        other = fastx402.verify_payment(header, v1, now=NOW, resource_url=URL + "/admin")
+        assert (other.is_valid, other.reason) == (False, "invalid_payment_requirements")
+        admin = {**v1, "resource": URL + "/admin"}
+        wrong = fastx402.verify_payment(header, admin, now=NOW, resource_url=URL)
+        assert (wrong.is_valid, wrong.reason) == (False, "invalid_payment_requirements")
+        assert "resource" in (wrong.message or "")
+        assert fastx402.verify_payment(header, admin, now=NOW).is_valid  # not bound: unchecked
+
+    @pytest.mark.parametrize(
+        ("offered", "echoed", "valid"),
+        [
+            (2**53 + 1, 2**53, False),  # the same double: equal only when compared as floats
+            (2**53, 2**53 + 1, False),
+            (2**53 + 1, 2**53 + 1, True),
+            (150.0, 150, True),  # a JavaScript client's echo of 150.0: the same value
+        ],
+    )
+    def test_accepted_extra_numbers_compare_exactly(
+        self, offered: float, echoed: float, valid: bool
+    ) -> None:
+        offer = copy.deepcopy(OFFER)
+        offer["extra"]["n"] = offered
+        required = {**REQUIRED, "accepts": [offer]}
+        payment = fastx402.create_payment(required, KEY, now=NOW, nonce=b"\x11" * 32)
+        raw = payment.to_dict()
+        raw["accepted"]["extra"]["n"] = echoed
+        result = fastx402.verify_payment(raw, offer, now=NOW)
+        expected = (True, None) if valid else (False, "invalid_payment_requirements")
+        assert (result.is_valid, result.reason) == expected, result.message
+
     def test_time_window(self) -> None:
         header = pay().to_header()
         late = fastx402.verify_payment(header, OFFER, now=NOW + 300 - 5)

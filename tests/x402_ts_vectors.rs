@@ -994,7 +994,7 @@ fn settlement() {
 
 /// A TS client echoes `accepted` through JSON.parse/JSON.stringify: an offered `150.0` comes
 /// back as `150`. Either requirements refuse non-integer number text up front, or the echo must
-/// verify. Today extra numbers are compared by their JSON text (bug, see KNOWN_GAPS).
+/// verify (extra numbers compare by exact decimal value: `150.0` is `150`).
 #[test]
 fn float_in_offered_extra_survives_a_ts_client_echo() {
     let base = &case("verify_eip3009_valid")["input"];

@@ -247,20 +247,48 @@ class RemoteFacilitator:
 
 @final
 class VerifyResult:
+    """The outcome of local verification (``verify_payment``).
+
+    Test ``is_valid``, never ``reason`` alone: but a result that is not valid always has a
+    ``reason`` and a ``message``, ``needs_chain`` included.
+    """
+
     @property
-    def is_valid(self) -> bool: ...
+    def is_valid(self) -> bool:
+        """True only for a plain EOA signature that authenticates and passes every check."""
     @property
-    def reason(self) -> str | None: ...
+    def reason(self) -> str | None:
+        """The x402 reason code; ``None`` exactly when ``is_valid``. A smart-wallet payment that
+        only the chain can authenticate (``needs_chain``) is ``"needs_onchain_verification"``."""
     @property
-    def message(self) -> str | None: ...
+    def message(self) -> str | None:
+        """Why it is not valid, for humans; ``None`` exactly when ``is_valid``."""
     @property
-    def needs_chain(self) -> bool: ...
+    def needs_chain(self) -> bool:
+        """Well-formed and passing every local check, but the signature is not a plain EOA
+        signature (ERC-6492 / EIP-1271): not valid until a facilitator has verified it."""
     @property
-    def payer(self) -> str | None: ...
+    def payer(self) -> str | None:
+        """The payer the payment claims (``from``): authenticated only when ``is_valid``."""
     @property
-    def replay_key(self) -> str | None: ...
+    def replay_key(self) -> str | None:
+        """``eip155:<chain>:<contract>:<from>:<nonce>``, the same for every encoding of one
+        authorization; set only when ``is_valid`` (its signature authenticated), so it is safe
+        to reserve. ``None`` otherwise: see ``unauthenticated_replay_key``."""
     @property
-    def digest(self) -> bytes | None: ...
+    def digest(self) -> bytes | None:
+        """The EIP-712 digest the payer signed; set only when ``is_valid``."""
+    @property
+    def unauthenticated_replay_key(self) -> str | None:
+        """``needs_chain`` only: the replay key of an authorization whose signature nobody has
+        checked. It must not be reserved (or otherwise recorded as used) before the
+        facilitator has verified the signature: anyone who saw a victim's payment can send
+        its authorization with a garbage smart-wallet signature and burn the victim's nonce."""
+    @property
+    def unauthenticated_digest(self) -> bytes | None:
+        """``needs_chain`` only: the digest the smart wallet must have signed (what an
+        EIP-1271 ``isValidSignature`` check takes); unauthenticated, like
+        ``unauthenticated_replay_key``."""
 
 def create_payment(
     payment_required: PaymentRequired | str | _Json,
@@ -278,7 +306,17 @@ def verify_payment(
     skew_seconds: int = ...,
     resource_url: str | None = None,
     max_header_bytes: int = ...,
-) -> VerifyResult: ...
+) -> VerifyResult:
+    """Verifies a payment locally (no chain) against its requirements.
+
+    ``resource_url``, if given, must be the payment's resource: a v2 payment's
+    ``resource.url`` (else ``invalid_payload``), or for v1, whose payment names none, the
+    ``resource`` of the v1 requirements (else ``invalid_payment_requirements``). This binding
+    is advisory: ``resource`` is not signed, so a holder of the header can rewrite it. It
+    refuses honest mismatches and mistakes, not an attacker; price routes with distinct terms
+    (``payTo``/``amount``/``asset``) and reserve ``replay_key`` for real protection.
+    """
+
 def encode_header(data: _Json) -> str: ...
 def decode_header(header: str, *, max_bytes: int = ...) -> Any: ...
 

@@ -72,12 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _redacted(text: str) -> str:
+    """``text`` with anything shaped like a private key replaced (for messages we print)."""
+    return _HEX_KEY.sub("<redacted>", text)
+
+
 def _read_key(args: argparse.Namespace) -> str:
     if args.key_file is not None:
         try:
             return str(args.key_file.read_text(encoding="ascii").strip())
-        except (OSError, UnicodeDecodeError) as e:
-            raise SystemExit(f"fastx402: cannot read the key file: {e}") from None
+        except OSError as e:
+            # Never the path itself (nor str(e), which quotes it): a key typed where the
+            # path belongs would be printed to the terminal and the logs.
+            why = e.strerror or type(e).__name__
+            raise SystemExit(f"fastx402: --key-file: cannot read the key file ({why})") from None
+        except UnicodeDecodeError:
+            raise SystemExit("fastx402: --key-file: the key file is not ASCII hex") from None
     value = os.environ.get(args.key_env)
     if not value:
         raise SystemExit(f"fastx402: set ${args.key_env} to the facilitator's hex private key")
@@ -104,11 +114,11 @@ def run_facilitator(args: argparse.Namespace) -> int:
         try:
             check(value)
         except X402Error as e:
-            raise SystemExit(f"fastx402: {option} {value}: {e}") from None
+            raise SystemExit(_redacted(f"fastx402: {option} {value}: {e}")) from None
     try:
         key = PrivateKey.from_hex(_read_key(args))
     except X402Error as e:  # the message never contains the key
-        raise SystemExit(f"fastx402: invalid facilitator key: {e}") from None
+        raise SystemExit(_redacted(f"fastx402: invalid facilitator key: {e}")) from None
     try:
         facilitator = Facilitator(
             args.rpc,
@@ -119,7 +129,7 @@ def run_facilitator(args: argparse.Namespace) -> int:
             receipt_timeout=args.receipt_timeout,
         )
     except X402Error as e:
-        raise SystemExit(f"fastx402: {e}") from None
+        raise SystemExit(_redacted(f"fastx402: {e}")) from None
     del key
     print(
         f"fastx402 facilitator {facilitator.address} on {facilitator.network} "

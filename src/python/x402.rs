@@ -347,20 +347,27 @@ wire_class!(SupportedResponseMessage from SupportedResponse {
     }
 });
 
-/// The outcome of local verification.
+/// The outcome of local verification. Not valid always means a `reason`.
 #[pyclass(frozen, module = "fastx402._core", get_all)]
 pub struct VerifyResult {
     /// True only for a plain EOA signature that checks out with every rule.
     is_valid: bool,
-    /// An x402 reason code when invalid.
+    /// An x402 reason code whenever not valid (`needs_onchain_verification` for
+    /// `needs_chain`).
     reason: Option<String>,
     message: Option<String>,
     /// Well-formed, but a smart-wallet signature that only chain state can decide.
     needs_chain: bool,
+    /// The claimed payer (`from`): authenticated only when valid.
     payer: Option<String>,
-    /// `eip155:<chain>:<token>:<from>:<nonce>`, the same for every encoding.
+    /// `eip155:<chain>:<token>:<from>:<nonce>`, the same for every encoding; only when valid.
     replay_key: Option<String>,
+    /// The EIP-712 digest the payer signed; only when valid.
     digest: Option<Py<PyBytes>>,
+    /// `needs_chain` only: the replay key of a payment whose signature nobody has checked.
+    unauthenticated_replay_key: Option<String>,
+    /// `needs_chain` only: the digest the smart wallet must have signed.
+    unauthenticated_digest: Option<Py<PyBytes>>,
 }
 
 #[pymethods]
@@ -476,19 +483,22 @@ fn verify_payment(
         resource_url,
     };
     let v = py.detach(|| payment::verify_payment(&payload, &requirements, &options));
-    let (reason, message, needs_chain) = match v.verdict {
-        Verdict::Valid => (None, None, false),
-        Verdict::Invalid { reason, message } => (Some(reason.to_owned()), Some(message), false),
-        Verdict::NeedsChain { message } => (None, Some(message), true),
+    let needs_chain = matches!(v.verdict, Verdict::NeedsChain { .. });
+    let digest = |keep: bool| {
+        v.digest
+            .filter(|_| keep)
+            .map(|d| PyBytes::new(py, &d).unbind())
     };
     Ok(VerifyResult {
-        is_valid: reason.is_none() && !needs_chain,
-        reason,
-        message,
+        is_valid: v.is_valid(),
+        reason: v.verdict.reason().map(str::to_owned),
+        message: v.verdict.message().map(str::to_owned),
         needs_chain,
         payer: v.payer.map(|a| a.to_checksum()),
-        replay_key: v.replay_key.map(|k| k.to_string()),
-        digest: v.digest.map(|d| PyBytes::new(py, &d).unbind()),
+        replay_key: v.authenticated_replay_key().map(|k| k.to_string()),
+        digest: digest(v.is_valid()),
+        unauthenticated_replay_key: v.unauthenticated_replay_key().map(|k| k.to_string()),
+        unauthenticated_digest: digest(needs_chain),
     })
 }
 

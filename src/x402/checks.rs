@@ -75,11 +75,36 @@ pub fn within_horizon(
     Ok(())
 }
 
-/// When the verifier names a resource URL, a v2 payment must be for exactly it.
-pub fn bound_to_resource(payload: &PaymentPayload, options: &VerifyOptions) -> Result<(), Failure> {
-    let (Some(expected), 2) = (&options.resource_url, payload.version) else {
+/// When the verifier names a resource URL, the payment must be for exactly it: a v2
+/// payment's `resource.url`, or for v1 (whose payment names no resource) the `resource`
+/// of the v1 requirements it is verified against.
+///
+/// Advisory only: `resource` is not signed, so anyone holding a payment header can rewrite
+/// it. This refuses honest mismatches and a seller's mistakes (a payment made for, or
+/// requirements taken from, another route), not an attacker; routes that must not accept
+/// each other's payments need distinct terms (`payTo`, `amount`, `asset`), and the replay
+/// key is what stops a payment from being used twice.
+pub fn bound_to_resource(
+    payload: &PaymentPayload,
+    requirements: &Requirements,
+    options: &VerifyOptions,
+) -> Result<(), Failure> {
+    let Some(expected) = &options.resource_url else {
         return Ok(());
     };
+    if payload.version == 1 {
+        return match &requirements.resource {
+            Some(url) if url == expected => Ok(()),
+            Some(url) => Err((
+                reason::INVALID_PAYMENT_REQUIREMENTS,
+                format!("requirements are for resource {url:?}, not {expected:?}"),
+            )),
+            None => Err((
+                reason::INVALID_PAYMENT_REQUIREMENTS,
+                "requirements name no resource".into(),
+            )),
+        };
+    }
     match &payload.resource {
         Some(r) if &r.url == expected => Ok(()),
         Some(r) => Err((

@@ -279,7 +279,9 @@ pub struct VerifyOptions {
     pub now: u64,
     /// Allowed `validBefore − now` beyond `maxTimeoutSeconds`.
     pub skew_seconds: u64,
-    /// If set, a v2 payment must name exactly this resource URL.
+    /// If set, the payment must be for exactly this resource URL (v2: the payment's
+    /// `resource.url`; v1: the requirements' `resource`). Advisory: `resource` is not
+    /// signed (see [`super::checks::bound_to_resource`]).
     pub resource_url: Option<String>,
 }
 
@@ -331,7 +333,35 @@ pub enum Verdict {
     },
 }
 
+impl Verdict {
+    /// The x402 reason of a verdict that is not `Valid`: every refusal carries one, and
+    /// `NeedsChain` is [`reason::NEEDS_ONCHAIN_VERIFICATION`] (not valid until the chain
+    /// has authenticated the signature).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Verdict::Valid => None,
+            Verdict::Invalid { reason, .. } => Some(reason),
+            Verdict::NeedsChain { .. } => Some(reason::NEEDS_ONCHAIN_VERIFICATION),
+        }
+    }
+
+    /// The human-readable message of a verdict that is not `Valid`.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Verdict::Valid => None,
+            Verdict::Invalid { message, .. } | Verdict::NeedsChain { message } => Some(message),
+        }
+    }
+}
+
 /// The outcome of local verification.
+///
+/// `replay_key` and `digest` are set as soon as the authorization is well-formed, whatever
+/// the verdict on its signature (the facilitator needs them to authenticate smart-wallet
+/// signatures on chain): they identify what the payment *claims*. Only
+/// [`Verification::authenticated_replay_key`] may be reserved by a seller before a
+/// facilitator has verified the payment; reserving an unauthenticated key lets anyone who
+/// saw a victim's payment burn its nonce with a forged signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     pub verdict: Verdict,
@@ -344,6 +374,18 @@ pub struct Verification {
 impl Verification {
     pub fn is_valid(&self) -> bool {
         self.verdict == Verdict::Valid
+    }
+
+    /// The replay key, only when the signature authenticated (`Valid`).
+    pub fn authenticated_replay_key(&self) -> Option<ReplayKey> {
+        self.replay_key.filter(|_| self.is_valid())
+    }
+
+    /// The replay key of a payment only the chain can authenticate (`NeedsChain`): NOT
+    /// proof of anything; must not be reserved before a facilitator has verified it.
+    pub fn unauthenticated_replay_key(&self) -> Option<ReplayKey> {
+        self.replay_key
+            .filter(|_| matches!(self.verdict, Verdict::NeedsChain { .. }))
     }
 
     pub(crate) fn invalid(
@@ -462,7 +504,7 @@ pub fn verify_payment(
         options,
         reason::VALID_BEFORE,
     )
-    .and_then(|()| checks::bound_to_resource(payload, options));
+    .and_then(|()| checks::bound_to_resource(payload, requirements, options));
     if let Err((reason, message)) = strict {
         return fail(reason, message);
     }
@@ -683,6 +725,49 @@ mod tests {
         }
     }
 
+    /// `extra` numbers in `accepted` compare by exact value: 2^53 + 1 is not 2^53 (they are
+    /// the same double), while `150` is the offered `150.0` (a JavaScript client's echo).
+    #[test]
+    fn accepted_extra_numbers_compare_exactly() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        let with_extra = |text: &str| {
+            let mut raw = spec_requirements().raw;
+            raw["extra"]["n"] = crate::json::parse_strict(text.as_bytes()).unwrap();
+            Requirements::from_json(&raw, 2).unwrap()
+        };
+        let opts = CreateOptions {
+            now: NOW,
+            nonce: Some([3u8; 32]),
+        };
+        for (offered, echoed, equal) in [
+            ("9007199254740993", "9007199254740992", false),
+            ("9007199254740992", "9007199254740993", false),
+            ("9007199254740993", "9007199254740993", true),
+            ("0.1", "0.10000000000000001", false),
+            ("150.0", "150", true),
+            ("1.5e2", "150", true),
+            ("1", "1.0", true),
+            ("-0", "0", true),
+            ("1", "-1", false),
+        ] {
+            let req = with_extra(offered);
+            let payment = create_payment(&required(&req), &req, &key, &opts).unwrap();
+            let mut raw = payment.raw.clone();
+            raw["accepted"]["extra"]["n"] = crate::json::parse_strict(echoed.as_bytes()).unwrap();
+            let payload = PaymentPayload::from_json(&raw).unwrap();
+            let v = verify_payment(&payload, &req, &VerifyOptions::at(NOW + 1));
+            if equal {
+                assert_eq!(v.verdict, Verdict::Valid, "{offered} vs {echoed}");
+            } else {
+                assert_eq!(
+                    reason_of(&v),
+                    reason::INVALID_PAYMENT_REQUIREMENTS,
+                    "{offered} vs {echoed}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_local_reason() {
         let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
@@ -788,5 +873,85 @@ mod tests {
             &VerifyOptions::at(NOW),
         );
         assert!(matches!(v.verdict, Verdict::NeedsChain { .. }), "{v:?}");
+        // Not valid, so it has a reason; its key is handed out as unauthenticated only.
+        assert_eq!(v.verdict.reason(), Some(reason::NEEDS_ONCHAIN_VERIFICATION));
+        assert!(v.verdict.message().is_some());
+        assert_eq!(v.authenticated_replay_key(), None);
+        assert_eq!(v.unauthenticated_replay_key(), v.replay_key);
+        assert!(v.replay_key.is_some(), "the facilitator still needs it");
+    }
+
+    /// A replay key authenticates only with its signature: a forged one gets none.
+    #[test]
+    fn replay_key_handed_out_only_when_the_signature_authenticates() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        let req = spec_requirements();
+        let opts = CreateOptions {
+            now: NOW,
+            nonce: Some([5u8; 32]),
+        };
+        let good = create_payment(&required(&req), &req, &key, &opts).unwrap();
+        let v = verify_payment(&good, &req, &VerifyOptions::at(NOW + 1));
+        assert!(v.is_valid());
+        assert_eq!(v.verdict.reason(), None);
+        assert_eq!(v.authenticated_replay_key(), v.replay_key);
+        assert_eq!(v.unauthenticated_replay_key(), None);
+        let mut raw = good.raw.clone();
+        let other = SecretKey::from_bytes(&[8u8; 32]).unwrap();
+        raw["payload"]["signature"] = json!(hexutil::encode_0x(
+            &other.sign_digest(&[0u8; 32]).to_bytes()
+        ));
+        let forged = verify_payment(
+            &PaymentPayload::from_json(&raw).unwrap(),
+            &req,
+            &VerifyOptions::at(NOW + 1),
+        );
+        assert_eq!(forged.verdict.reason(), Some(reason::INVALID_SIGNATURE));
+        assert_eq!(forged.authenticated_replay_key(), None);
+        assert_eq!(forged.unauthenticated_replay_key(), None);
+    }
+
+    /// `resource_url` binds a v1 payment through its requirements' `resource` (a v1 payment
+    /// names none), as it binds a v2 payment through its `resource.url`.
+    #[test]
+    fn resource_url_binds_v1_through_the_requirements() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).unwrap();
+        let weather = "https://api.example.com/weather";
+        let v1 = |resource: &str| {
+            let mut raw = spec_requirements().raw;
+            let obj = raw.as_object_mut().unwrap();
+            let amount = obj.shift_remove("amount").unwrap();
+            obj.insert("maxAmountRequired".into(), amount);
+            obj.insert("network".into(), json!("base-sepolia"));
+            obj.insert("resource".into(), json!(resource));
+            Requirements::from_json(&raw, 1).unwrap()
+        };
+        let req = v1(weather);
+        let opts = CreateOptions {
+            now: NOW,
+            nonce: Some([6u8; 32]),
+        };
+        let payment = create_payment(&required(&req), &req, &key, &opts).unwrap();
+        let bound = |url: &str, req: &Requirements| {
+            let mut options = VerifyOptions::at(NOW + 1);
+            options.resource_url = Some(url.into());
+            verify_payment(&payment, req, &options)
+        };
+        assert_eq!(bound(weather, &req).verdict, Verdict::Valid);
+        let admin = "https://api.example.com/admin";
+        assert_eq!(
+            reason_of(&bound(admin, &req)),
+            reason::INVALID_PAYMENT_REQUIREMENTS
+        );
+        assert_eq!(
+            reason_of(&bound(weather, &v1(admin))),
+            reason::INVALID_PAYMENT_REQUIREMENTS
+        );
+        let unbound = verify_payment(&payment, &v1(admin), &VerifyOptions::at(NOW + 1));
+        assert_eq!(
+            unbound.verdict,
+            Verdict::Valid,
+            "no resource_url, no binding"
+        );
     }
 }

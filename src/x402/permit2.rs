@@ -777,7 +777,7 @@ pub fn verify_permit2_payment_with(
                 reason::PERMIT2_DEADLINE_EXPIRED,
             )
         })
-        .and_then(|()| checks::bound_to_resource(payload, options));
+        .and_then(|()| checks::bound_to_resource(payload, requirements, options));
     if let Err((reason, message)) = strict {
         return fail(reason, message);
     }

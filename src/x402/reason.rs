@@ -36,6 +36,13 @@ pub const TRANSACTION_FAILED: &str = "transaction_failed";
 /// transaction hash; ask again (x402 2.25 `ERR_SETTLEMENT_PENDING`).
 pub const SETTLEMENT_PENDING: &str = "settlement_pending";
 
+// fastx402's own.
+/// Local verification only (`verify_payment` without a chain): the payment passed every
+/// local check but its signature is not a plain EOA signature (ERC-6492 or EIP-1271 smart
+/// wallet), so only chain state can authenticate it. The payment is NOT valid until a
+/// facilitator has verified it; no facilitator answers with this reason.
+pub const NEEDS_ONCHAIN_VERIFICATION: &str = "needs_onchain_verification";
+
 // Permit2 (exact with assetTransferMethod = permit2) and upto.
 pub const PERMIT2_INVALID_SPENDER: &str = "invalid_permit2_spender";
 pub const PERMIT2_RECIPIENT_MISMATCH: &str = "invalid_permit2_recipient_mismatch";
@@ -83,6 +90,7 @@ pub const ALL: &[&str] = &[
     TRANSACTION_SIMULATION_FAILED,
     TRANSACTION_FAILED,
     SETTLEMENT_PENDING,
+    NEEDS_ONCHAIN_VERIFICATION,
     PERMIT2_INVALID_SPENDER,
     PERMIT2_RECIPIENT_MISMATCH,
     PERMIT2_DEADLINE_EXPIRED,

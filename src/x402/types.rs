@@ -203,19 +203,96 @@ impl Requirements {
     }
 }
 
-/// JSON equality as a JavaScript peer sees it after `JSON.parse`: key order is
-/// irrelevant and numbers compare by value (`150` equals `150.0`).
+/// JSON equality for echoed terms: key order is irrelevant and numbers compare by their
+/// exact decimal value, never through a float. `150`, `150.0` and `1.5e2` are equal (a
+/// JavaScript peer re-spells `150.0` as `150` when it echoes `accepted`, and it is the same
+/// value); `9007199254740993` and `9007199254740992` are not (they are equal as doubles).
+/// `-0` equals `0`.
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
-            x.as_str() == y.as_str()
-                || matches!((x.as_str().parse::<f64>(), y.as_str().parse::<f64>()), (Ok(p), Ok(q)) if p == q && p.is_finite())
+            x.as_str() == y.as_str() || same_decimal(x.as_str(), y.as_str())
         }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
         }
         (Value::Object(x), Value::Object(y)) => json_eq_maps(x, y),
         _ => a == b,
+    }
+}
+
+/// Whether two JSON number texts denote the same decimal value, exactly.
+fn same_decimal(a: &str, b: &str) -> bool {
+    matches!((Decimal::parse(a), Decimal::parse(b)), (Some(p), Some(q)) if p == q)
+}
+
+/// A JSON number's exact value: `(-1)^negative × 0.digits × 10^exponent`, `digits`
+/// without leading or trailing zeros (zero is no digits, not negative).
+#[derive(Debug)]
+struct Decimal<'a> {
+    negative: bool,
+    /// Significant digits, in order, as two slices of the text (integer and fraction part).
+    digits: (&'a str, &'a str),
+    exponent: i128,
+}
+
+impl<'a> Decimal<'a> {
+    /// `None` for text that is not a JSON number or whose exponent is out of range.
+    fn parse(text: &'a str) -> Option<Self> {
+        let (negative, rest) = match text.strip_prefix('-') {
+            Some(r) => (true, r),
+            None => (false, text),
+        };
+        let (mantissa, exponent) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
+            None => (rest, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let is_digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+        if int.is_empty() || !is_digits(int) || !is_digits(frac) {
+            return None;
+        }
+        // Leading zeros of the integer part, trailing zeros of the fraction.
+        let int = int.trim_start_matches('0');
+        let frac = frac.trim_end_matches('0');
+        // value = 0.(int frac) × 10^(exponent + len(int)); leading zeros of the fraction
+        // (integer part empty) and trailing zeros of the integer (fraction empty) move into
+        // the exponent so that equal values have equal digits.
+        let mut exponent = i128::from(exponent) + int.len() as i128;
+        let (int, frac) = if int.is_empty() {
+            let significant = frac.trim_start_matches('0');
+            exponent -= (frac.len() - significant.len()) as i128;
+            ("", significant)
+        } else if frac.is_empty() {
+            (int.trim_end_matches('0'), "")
+        } else {
+            (int, frac)
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Some(Decimal {
+                negative: false,
+                digits: ("", ""),
+                exponent: 0,
+            });
+        }
+        Some(Decimal {
+            negative,
+            digits: (int, frac),
+            exponent,
+        })
+    }
+}
+
+impl PartialEq for Decimal<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.digits, other.digits);
+        self.negative == other.negative
+            && self.exponent == other.exponent
+            && a.0.len() + a.1.len() == b.0.len() + b.1.len()
+            && a.0
+                .bytes()
+                .chain(a.1.bytes())
+                .eq(b.0.bytes().chain(b.1.bytes()))
     }
 }
 
@@ -565,5 +642,58 @@ impl SupportedResponse {
             signers,
             raw: value.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse_strict;
+
+    fn num(text: &str) -> Value {
+        parse_strict(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn json_numbers_compare_by_exact_value() {
+        for (a, b) in [
+            ("150", "150.0"),
+            ("150", "1.5e2"),
+            ("150", "15E1"),
+            ("150", "1500e-1"),
+            ("0.0015", "15e-4"),
+            ("0.0015", "0.00150"),
+            ("10.5", "1.05e1"),
+            ("0", "-0"),
+            ("0", "0.000e5"),
+            ("-2.5", "-25e-1"),
+            ("9007199254740993", "9007199254740993.0"),
+            ("1e400", "10e399"),
+        ] {
+            assert!(json_eq(&num(a), &num(b)), "{a} == {b}");
+            assert!(json_eq(&num(b), &num(a)), "{b} == {a}");
+        }
+        for (a, b) in [
+            ("9007199254740993", "9007199254740992"),
+            ("9007199254740993", "9007199254740992.0"),
+            ("0.1", "0.10000000000000001"),
+            ("1e400", "1e401"),
+            ("1", "-1"),
+            ("100", "10"),
+            ("0.01", "0.1"),
+            ("1e-400", "0"),
+            ("123", "1230e-2"),
+        ] {
+            assert!(!json_eq(&num(a), &num(b)), "{a} != {b}");
+            assert!(!json_eq(&num(b), &num(a)), "{b} != {a}");
+        }
+        // Nested, and an exponent beyond i64 compares by text only.
+        let big = "1e99999999999999999999";
+        assert!(json_eq(&num(big), &num(big)));
+        assert!(!json_eq(&num(big), &num("10e99999999999999999998")));
+        assert!(!json_eq(
+            &json!({"a": [num("9007199254740993")]}),
+            &json!({"a": [num("9007199254740992")]})
+        ));
     }
 }

@@ -25,19 +25,66 @@ MAX_BODY_BYTES = 64 * 1024
 log = logging.getLogger("fastx402.facilitator")
 
 
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    """The body, or None if it is larger than ``limit`` (read no further than that)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        return None
+class _BadBody(Exception):
+    """A request body refused before the core sees it: HTTP ``status`` and why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _check_declared_length(request: Request, limit: int) -> None:
+    """Checks the Content-Length, if any. Malformed (not plain ASCII digits, or several different
+    values) is a 400 and over ``limit`` a 413: an ASGI server may pass any header through."""
+    values = {v.strip(" \t") for v in request.headers.getlist("content-length")}
+    if not values:
+        return
+    if len(values) > 1:
+        raise _BadBody(400, "conflicting Content-Length headers")
+    (declared,) = values
+    if not (declared.isascii() and declared.isdigit()):
+        raise _BadBody(400, "Content-Length is not a decimal number of bytes")
+    # Length first: int() refuses more than 4300 digits (sys.int_info), leading zeros too.
+    digits = declared.lstrip("0") or "0"
+    if len(digits) > len(str(limit)) or int(digits) > limit:
+        raise _BadBody(413, f"body over {limit} bytes")
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    """The body, read no further than ``limit`` bytes; raises ``_BadBody`` if refused."""
+    _check_declared_length(request, limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            return None
+            raise _BadBody(413, f"body over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _refusal(route: str, network: str, error: _BadBody) -> JSONResponse:
+    """The core's typed answer shape for a body refused here (``invalid_payload``)."""
+    if error.status == 413:  # kept as before: reason and ``error``
+        key = {"verify": "invalidReason", "settle": "errorReason"}[route]
+        return JSONResponse({key: "invalid_payload", "error": error.message}, status_code=413)
+    body: dict[str, object]
+    if route == "verify":
+        body = {
+            "isValid": False,
+            "invalidReason": "invalid_payload",
+            "invalidMessage": error.message,
+        }
+    else:
+        body = {
+            "success": False,
+            "errorReason": "invalid_payload",
+            "errorMessage": error.message,
+            "transaction": "",
+            "network": network,
+        }
+    return JSONResponse(body, status_code=error.status)
 
 
 def create_app(
@@ -77,13 +124,10 @@ def create_app(
     )
 
     async def answer(route: str, request: Request) -> Response:
-        body = await _read_capped(request, max_body_bytes)
-        if body is None:
-            reason = {"verify": "invalidReason", "settle": "errorReason"}[route]
-            return JSONResponse(
-                {reason: "invalid_payload", "error": f"body over {max_body_bytes} bytes"},
-                status_code=413,
-            )
+        try:
+            body = await _read_capped(request, max_body_bytes)
+        except _BadBody as e:
+            return _refusal(route, facilitator.network, e)
         status, data = await facilitator.handle(route, body)
         return Response(data, status_code=status, media_type="application/json")
 
