@@ -10,6 +10,7 @@ pub mod facilitator;
 mod http;
 pub mod json;
 pub mod num;
+pub mod text;
 pub mod x402;
 
 #[cfg(feature = "python")]
