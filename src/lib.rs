@@ -11,6 +11,7 @@ mod http;
 pub mod json;
 pub mod num;
 pub mod text;
+pub mod unwind;
 pub mod x402;
 
 #[cfg(feature = "python")]
