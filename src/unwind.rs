@@ -75,7 +75,7 @@ mod tests {
         let p = catch(|| std::panic::panic_any(5u32)).unwrap_err();
         assert_eq!(p.message, "panic without a message");
         // `expect` on an error, as the adapter once did with a long answer.
-        let long: Result<(), String> = Err("x".repeat(10_000));
+        let long: Result<(), String> = std::hint::black_box(Err("x".repeat(10_000)));
         let p = catch(|| long.expect("parse")).unwrap_err();
         assert!(p.message.starts_with("parse: \"xxx"));
         assert!(p.message.len() <= CHAIN_TEXT_MAX_BYTES + ELLIPSIS.len() + 16);
@@ -92,7 +92,7 @@ mod tests {
         let p = rt
             .block_on(catch_future(async {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                let v: Option<u8> = None;
+                let v: Option<u8> = std::hint::black_box(None);
                 v.expect("line one\nline two")
             }))
             .unwrap_err();
