@@ -12,15 +12,15 @@ never a ``PanicException``, a 5xx or a multi-kilobyte body.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from eth_abi import encode as abi_encode
 
-from chain import Anvil, Token, deploy, encode_call
-from fastx402 import Facilitator, PrivateKey
+from chain import NETWORK, Anvil, Token, deploy, encode_call
+from fastx402 import Facilitator, PaymentPayload, PaymentRequirements, PrivateKey
+from test_facilitator import AMOUNT, new_facilitator
 from test_facilitator_service import HTTP_TIMEOUT, funded_key, serve
 from test_facilitator_smart_wallet import (
     FAILED_TO_VERIFY,
@@ -29,7 +29,6 @@ from test_facilitator_smart_wallet import (
     sign_authorization,
     tx_count,
 )
-from test_facilitator import AMOUNT, new_facilitator
 
 ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
 LONG = 10 * 1024
@@ -68,7 +67,9 @@ def reverting_wallet(anvil: Anvil, usdc: Token, revert_data: bytes) -> str:
     return wallet
 
 
-def long_revert_payment(anvil: Anvil, usdc: Token, revert_data: bytes):  # type: ignore[no-untyped-def]
+def long_revert_payment(
+    anvil: Anvil, usdc: Token, revert_data: bytes
+) -> tuple[PaymentPayload, PaymentRequirements]:
     wallet = reverting_wallet(anvil, usdc, revert_data)
     auth = authorization(wallet, PrivateKey.generate().address, anvil.now())
     signature = sign_authorization(usdc, PrivateKey.generate(), auth)  # 65 bytes, not the wallet's
@@ -106,3 +107,34 @@ def test_long_revert_is_a_bounded_refusal(
     assert asettled == settled
     assert tx_count(anvil, facilitator.address) == before
     assert usdc.balance_of(p.payload["authorization"]["from"]) == AMOUNT
+
+
+@pytest.fixture(scope="module")
+def service_url(anvil: Anvil) -> Iterator[str]:
+    facilitator = Facilitator(
+        anvil.url, NETWORK, funded_key(anvil), poll_interval=0.02, receipt_timeout=20.0
+    )
+    with serve(facilitator) as running:
+        yield running.url
+
+
+@pytest.mark.parametrize("kind", sorted(REVERTS))
+def test_http_answer_to_a_long_revert_is_small_and_typed(
+    anvil: Anvil, usdc: Token, service_url: str, kind: str
+) -> None:
+    p, req = long_revert_payment(anvil, usdc, REVERTS[kind])
+    body = {"x402Version": 2, "paymentPayload": p.to_dict(), "paymentRequirements": req.to_dict()}
+    with httpx.Client(base_url=service_url, timeout=HTTP_TIMEOUT, trust_env=False) as http:
+        verify = http.post("/verify", json=body)
+        settle = http.post("/settle", json=body)
+    for answer in (verify, settle):
+        assert answer.status_code == 200, answer.text[:300]
+        assert len(answer.content) <= BODY_MAX, len(answer.content)
+        assert answer.headers["content-type"] == "application/json"
+    v = verify.json()
+    assert v["isValid"] is False and v["invalidReason"] == FAILED_TO_VERIFY, v
+    assert_bounded(v["invalidMessage"])
+    s = settle.json()
+    assert s["success"] is False and s["errorReason"] == FAILED_TO_VERIFY, s
+    assert s["transaction"] == "" and s["network"] == NETWORK
+    assert_bounded(s["errorMessage"])
