@@ -441,7 +441,7 @@ impl fmt::Display for RevertReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RevertReason::Empty => f.write_str("reverted without data"),
-            RevertReason::Error(msg) => write!(f, "reverted: {msg}"),
+            RevertReason::Error(msg) => write!(f, "reverted: {}", crate::text::bounded(msg)),
             RevertReason::Panic(code) => {
                 let hex = crate::crypto::hexutil::encode_0x(&code.to_be_bytes());
                 let trimmed = hex[2..].trim_start_matches('0');
@@ -452,11 +452,7 @@ impl fmt::Display for RevertReason {
                 }
             }
             RevertReason::Other(data) => {
-                write!(
-                    f,
-                    "reverted with {}",
-                    crate::crypto::hexutil::encode_0x(data)
-                )
+                write!(f, "reverted with {}", crate::text::bounded_hex(data))
             }
         }
     }
@@ -992,5 +988,41 @@ mod tests {
             RevertReason::Panic(U256::from_u64(0x99)).to_string(),
             "panic 0x99"
         );
+    }
+
+    /// A contract chooses its revert data: however long or strange, the
+    /// reason's text is bounded (crate::text), cut at a character boundary and
+    /// without control characters.
+    #[test]
+    fn revert_reason_display_is_bounded() {
+        use crate::text::{CHAIN_TEXT_MAX_BYTES, ELLIPSIS};
+        let limit = "reverted with ".len() + CHAIN_TEXT_MAX_BYTES + ELLIPSIS.len() + 16;
+        for text in [
+            "A".repeat(10 * 1024),
+            "é€😀".repeat(1200),
+            format!("x{}", "😀".repeat(2560)),
+            "\x1b[31m\r\n\0".repeat(1000),
+        ] {
+            let data = encode_call(selectors::ERROR_STRING, &[Token::String(text.clone())]);
+            let reason = decode_revert_reason(&data).unwrap();
+            assert_eq!(reason, RevertReason::Error(text.clone()));
+            let shown = reason.to_string();
+            assert!(shown.len() <= limit, "{} bytes", shown.len());
+            assert!(shown.starts_with("reverted: "));
+            assert!(shown.contains(ELLIPSIS));
+            assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        }
+        // Not UTF-8: not an Error(string) to this decoder; its bytes are shown as bounded hex.
+        let mut data = encode_call(selectors::ERROR_STRING, &[Token::Bytes(vec![0xff; 10_240])]);
+        assert!(decode_revert_reason(&data).is_err());
+        for bytes in [std::mem::take(&mut data), vec![0xab; 10_240]] {
+            let len = bytes.len();
+            let shown = RevertReason::Other(bytes).to_string();
+            assert!(shown.len() <= limit, "{} bytes", shown.len());
+            assert!(
+                shown.ends_with(&format!("{ELLIPSIS} [{len} bytes]")),
+                "{shown}"
+            );
+        }
     }
 }

@@ -10,6 +10,8 @@ pub mod facilitator;
 mod http;
 pub mod json;
 pub mod num;
+pub mod text;
+pub mod unwind;
 pub mod x402;
 
 #[cfg(feature = "python")]

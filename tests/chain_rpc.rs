@@ -1027,6 +1027,71 @@ fn garbage_answers_are_malformed() {
     });
 }
 
+/// A node's words are kept whole in the error (classification reads them) but
+/// shown bounded: 256 bytes at a character boundary, unprintables escaped,
+/// an ellipsis and the full size (`_core::text`).
+#[test]
+fn node_text_in_errors_is_shown_bounded() {
+    use _core::text::{CHAIN_TEXT_MAX_BYTES, ELLIPSIS};
+    let long = format!("{}\u{1b}[2J\r\n\u{202e}", "é€😀 ".repeat(1000));
+    let shown_ok = |err: &RpcError| {
+        let shown = err.to_string();
+        assert!(
+            shown.len() <= CHAIN_TEXT_MAX_BYTES + 128,
+            "{} bytes: {shown}",
+            shown.len()
+        );
+        assert!(shown.contains(ELLIPSIS), "{shown}");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    };
+    runtime().block_on(async {
+        // A JSON-RPC error with a long message: typed, message intact, shown bounded.
+        let message = long.clone();
+        let node = fake_node(move |r| {
+            Reply::Json(json!({"jsonrpc": "2.0", "id": r["id"], "error": {"code": -32000, "message": message}}))
+        })
+        .await;
+        let rpc = RpcClient::with_config(&node.url, fast_config()).unwrap();
+        let err = rpc.block_number().await.unwrap_err();
+        assert!(matches!(&err, RpcError::Rpc { message, .. } if *message == long), "{err:?}");
+        shown_ok(&err);
+
+        // A refusal of a transaction: classified from the whole message, shown bounded.
+        let message = format!("nonce too low: {long}");
+        let node = fake_node(move |r| {
+            Reply::Json(json!({"jsonrpc": "2.0", "id": r["id"], "error": {"code": -32000, "message": message}}))
+        })
+        .await;
+        let rpc = RpcClient::with_config(&node.url, fast_config()).unwrap();
+        let err = rpc.send_raw_transaction(some_raw_tx().raw()).await.unwrap_err();
+        assert!(matches!(err, RpcError::Rejected { rejection: TxRejection::NonceTooLow, .. }), "{err:?}");
+        shown_ok(&err);
+
+        // A malformed answer that the detail quotes (a 10 KB quantity).
+        let node = fake_node(|r| ok(r, json!(format!("0x0{}", "0".repeat(10_000))))).await;
+        let rpc = RpcClient::with_config(&node.url, fast_config()).unwrap();
+        let err = rpc.block_number().await.unwrap_err();
+        assert!(matches!(err, RpcError::Malformed { .. }), "{err:?}");
+        shown_ok(&err);
+
+        // A revert with a long Error(string), as anvil answers it (code 3, message and data).
+        let data = abi::encode_call(abi::selectors::ERROR_STRING, &[Token::String(long.clone())]);
+        let (message, data_hex) = (format!("execution reverted: {long}"), hexutil::encode_0x(&data));
+        let node = fake_node(move |r| {
+            Reply::Json(json!({"jsonrpc": "2.0", "id": r["id"], "error": {"code": 3, "message": message, "data": data_hex}}))
+        })
+        .await;
+        let rpc = RpcClient::with_config(&node.url, fast_config()).unwrap();
+        let call = CallRequest::new(Address([7; 20]), vec![1, 2, 3, 4]);
+        let err = rpc.call(&call, BlockTag::Latest).await.unwrap_err();
+        assert!(
+            matches!(&err, RpcError::Reverted { reason: RevertReason::Error(s), .. } if *s == long),
+            "{err:?}"
+        );
+        shown_ok(&err);
+    });
+}
+
 #[test]
 fn priority_fee_falls_back_to_fee_history_and_keep_alive_is_used() {
     runtime().block_on(async {

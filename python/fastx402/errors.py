@@ -153,12 +153,14 @@ class InvalidPrice(X402Error, ValueError):
 
 
 class FacilitatorError(X402Error):
-    """A facilitator could not be set up (``code`` ``config``), or a remote facilitator
-    call got no usable answer.
+    """A facilitator could not be set up (``code`` ``config``), a remote facilitator
+    call got no usable answer, or fastx402 itself failed (``code`` ``internal``: a bug,
+    such as a Rust panic, reported instead of crashing; no ``PanicException`` ever
+    reaches Python from the facilitators).
 
     ``code`` names what went wrong: ``config``, ``timeout``, ``connection_lost``,
-    ``redirect``, ``http_status``, ``too_large``, ``malformed``, …; ``message`` says more
-    (it never contains the configured headers).
+    ``redirect``, ``http_status``, ``too_large``, ``malformed``, ``internal``, …;
+    ``message`` says more (it never contains the configured headers).
     """
 
     code: str

@@ -35,6 +35,11 @@
 //! the *same* raw bytes is the one safe way to reconcile an unknown outcome,
 //! and signing *different* bytes with the same nonce is never done blindly
 //! (see [`super::nonce`]).
+//!
+//! The node's words (JSON-RPC error messages, odd answers, revert strings) are
+//! kept whole in the variants' fields, for classification, but an error's
+//! `Display` shows them bounded ([`crate::text::bounded`]): a hostile node or
+//! contract cannot make an error message long or put control characters in it.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +58,7 @@ use crate::crypto::hexutil;
 use crate::crypto::keccak::keccak256;
 use crate::http::{self, Failure, Transport};
 use crate::num::U256;
+use crate::text::bounded;
 
 // ---------------------------------------------------------------------------
 // Configuration
@@ -175,7 +181,7 @@ impl fmt::Display for Unanswered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unanswered::Timeout(d) => write!(f, "no answer within {} ms", d.as_millis()),
-            Unanswered::ConnectionLost(e) => write!(f, "connection lost: {e}"),
+            Unanswered::ConnectionLost(e) => write!(f, "connection lost: {}", bounded(e)),
         }
     }
 }
@@ -188,7 +194,7 @@ pub enum RpcError {
     Config(String),
     /// The request never left: connection refused, DNS or TLS failure,
     /// connect timeout, or a connection hyper proved unused.
-    #[error("{method}: request not sent ({detail})")]
+    #[error("{method}: request not sent ({})", bounded(.detail))]
     NotSent { method: String, detail: String },
     /// Timeout or connection lost after the request may have been written.
     #[error("{method}: outcome unknown, {cause}")]
@@ -197,7 +203,7 @@ pub enum RpcError {
     #[error("{method}: HTTP status {status}")]
     Http { method: String, status: u16 },
     /// A JSON-RPC error object (`data` boxed to keep the error small).
-    #[error("{method}: JSON-RPC error {code}: {message}")]
+    #[error("{method}: JSON-RPC error {code}: {}", bounded(.message))]
     Rpc {
         method: String,
         code: i64,
@@ -205,7 +211,7 @@ pub enum RpcError {
         data: Option<Box<Value>>,
     },
     /// The node refused the transaction (`eth_sendRawTransaction`).
-    #[error("transaction {hash} rejected ({}): {message}", .rejection.code())]
+    #[error("transaction {hash} rejected ({}): {}", .rejection.code(), bounded(.message))]
     Rejected {
         hash: String,
         rejection: TxRejection,
@@ -220,7 +226,7 @@ pub enum RpcError {
         data: Vec<u8>,
     },
     /// The answer is not a valid JSON-RPC response (or too large).
-    #[error("{method}: malformed answer: {detail}")]
+    #[error("{method}: malformed answer: {}", bounded(.detail))]
     Malformed { method: String, detail: String },
 }
 

@@ -20,6 +20,7 @@ use crate::facilitator::engine::{self, verify_json, FacilitatorError, ReconcileR
 use crate::facilitator::ledger::JournalError;
 use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
 use crate::num::U256;
+use crate::text::{self, MESSAGE_MAX_BYTES};
 use crate::x402::error::ProtocolError;
 use crate::x402::networks::Network;
 use crate::x402::smart_wallet::FactoryAllowList;
@@ -33,23 +34,50 @@ fn config_error(e: impl std::fmt::Display) -> PyErr {
     PyFacilitatorError::new_err((e.to_string(), "config"))
 }
 
+/// An engine answer as it leaves the core: its message (`invalidMessage`,
+/// `errorMessage`) within [`MESSAGE_MAX_BYTES`] (it may quote a contract's
+/// revert string or a node's error), so that answers and exceptions stay small.
+fn bounded_answer(mut answer: Value) -> Value {
+    if let Value::Object(o) = &mut answer {
+        for key in ["invalidMessage", "errorMessage"] {
+            if let Some(Value::String(m)) = o.get_mut(key) {
+                if !text::is_bounded(m, MESSAGE_MAX_BYTES) {
+                    *m = text::clamp(m, MESSAGE_MAX_BYTES);
+                }
+            }
+        }
+    }
+    answer
+}
+
+/// The engine's answer did not parse as the typed response (a bug, reported).
+fn internal(what: &str, e: ProtocolError) -> PyErr {
+    PyFacilitatorError::new_err((
+        format!("the engine's {what} answer does not parse: {e}"),
+        "internal",
+    ))
+}
+
 fn verify_response(
     result: &Result<crate::facilitator::onchain::Checked, crate::facilitator::onchain::Refusal>,
-) -> VerifyResponseMessage {
-    let inner =
-        VerifyResponse::from_json(&verify_json(result)).expect("the engine's verify answers parse");
-    VerifyResponseMessage { inner }
+) -> PyResult<VerifyResponseMessage> {
+    let inner = VerifyResponse::from_json(&bounded_answer(verify_json(result)))
+        .map_err(|e| internal("verify", e))?;
+    Ok(VerifyResponseMessage { inner })
 }
 
 /// A `SettleResponse`, or `SettlementOutcomeUnknown` while the outcome is unknown.
 fn settle_response(result: &SettleResult) -> PyResult<SettleResponseMessage> {
-    let inner =
-        SettleResponse::from_json(&result.to_json()).expect("the engine's settle answers parse");
+    let inner = SettleResponse::from_json(&bounded_answer(result.to_json()))
+        .map_err(|e| internal("settle", e))?;
     if let Outcome::Pending { message, .. } = &result.outcome {
         return Python::attach(|py| {
             let response = Py::new(py, SettleResponseMessage { inner })?;
             Err(SettlementOutcomeUnknown::new_err((
-                format!("settlement outcome unknown: {message}"),
+                format!(
+                    "settlement outcome unknown: {}",
+                    text::bounded_to(message, MESSAGE_MAX_BYTES)
+                ),
                 "pending",
                 response,
             )))
@@ -89,7 +117,7 @@ async fn handle(inner: &engine::Facilitator, route: &str, body: &[u8], now: u64)
         (_, Err(e)) => (400, bad_settle(&e, inner)),
         _ => (404, serde_json::json!({"error": "unknown route"})),
     };
-    (status, answer.to_string().into_bytes())
+    (status, bounded_answer(answer).to_string().into_bytes())
 }
 
 fn bad_verify(e: &ProtocolError) -> Value {
@@ -190,10 +218,10 @@ impl Facilitator {
     }
 
     /// `GET /supported`.
-    fn supported(&self) -> SupportedResponseMessage {
+    fn supported(&self) -> PyResult<SupportedResponseMessage> {
         let inner = SupportedResponse::from_json(&self.inner.supported())
-            .expect("the engine's supported answer parses");
-        SupportedResponseMessage { inner }
+            .map_err(|e| internal("supported", e))?;
+        Ok(SupportedResponseMessage { inner })
     }
 
     /// Local and on-chain verification (nothing is sent).
@@ -211,7 +239,7 @@ impl Facilitator {
             now_or_clock(now),
         );
         runtime::awaitable(py, async move {
-            Ok(verify_response(&inner.verify(&req, now).await))
+            verify_response(&inner.verify(&req, now).await)
         })
     }
 
@@ -222,9 +250,11 @@ impl Facilitator {
         payload: &PaymentPayloadMessage,
         requirements: &PaymentRequirements,
         now: Option<u64>,
-    ) -> VerifyResponseMessage {
+    ) -> PyResult<VerifyResponseMessage> {
         let (req, now) = (request(payload, requirements), now_or_clock(now));
-        verify_response(&runtime::block_on(py, self.inner.verify(&req, now)))
+        runtime::block_on(py, async {
+            verify_response(&self.inner.verify(&req, now).await)
+        })
     }
 
     /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
@@ -255,7 +285,9 @@ impl Facilitator {
         now: Option<u64>,
     ) -> PyResult<SettleResponseMessage> {
         let (req, now) = (request(payload, requirements), now_or_clock(now));
-        settle_response(&runtime::block_on(py, self.inner.settle(&req, now)))
+        runtime::block_on(py, async {
+            settle_response(&self.inner.settle(&req, now).await)
+        })
     }
 
     /// One HTTP request (`route` is "verify" or "settle", `body` the raw JSON):
@@ -287,8 +319,11 @@ impl Facilitator {
 
     #[pyo3(signature = (*, now=None))]
     fn reconcile_blocking(&self, py: Python<'_>, now: Option<u64>) -> PyResult<Py<PyAny>> {
-        let report = runtime::block_on(py, self.inner.reconcile(now_or_clock(now)));
-        report_dict(py, &report)
+        let now = now_or_clock(now);
+        runtime::block_on(py, async {
+            let report = self.inner.reconcile(now).await;
+            Python::attach(|py| report_dict(py, &report))
+        })
     }
 
     /// Settlements whose outcome is unknown: `[{transaction, payer, pay_to, amount, nonce, network}]`.

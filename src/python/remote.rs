@@ -111,7 +111,9 @@ impl RemoteFacilitator {
         requirements: &Bound<'_, PaymentRequirements>,
     ) -> PyResult<VerifyResponseMessage> {
         let (client, payload, requirements) = self.args(payload, requirements);
-        verify_result(block_on(py, client.verify(&payload, &requirements)))
+        block_on(py, async {
+            verify_result(client.verify(&payload, &requirements).await)
+        })
     }
 
     fn settle<'py>(
@@ -133,7 +135,9 @@ impl RemoteFacilitator {
         requirements: &Bound<'_, PaymentRequirements>,
     ) -> PyResult<SettleResponseMessage> {
         let (client, payload, requirements) = self.args(payload, requirements);
-        settle_result(block_on(py, client.settle(&payload, &requirements)))
+        block_on(py, async {
+            settle_result(client.settle(&payload, &requirements).await)
+        })
     }
 
     fn supported<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -146,7 +150,7 @@ impl RemoteFacilitator {
 
     fn supported_blocking(&self, py: Python<'_>) -> PyResult<SupportedResponseMessage> {
         let client = self.inner.clone();
-        supported_result(block_on(py, client.supported()))
+        block_on(py, async { supported_result(client.supported().await) })
     }
 
     fn __repr__(&self) -> String {

@@ -1,6 +1,6 @@
 //! One tokio runtime for every I/O call made from Python: awaitables run on it
 //! through `pyo3-async-runtimes`, and blocking twins `block_on` it with the GIL
-//! released.
+//! released. Both stop panics: see [`panic_error`].
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use super::errors::FacilitatorError;
+use crate::unwind::{catch, catch_future, Panicked};
 
 /// The process-wide runtime (two workers: the work is I/O-bound), started on
 /// first use: importing fastx402 for its CPU work starts no threads.
@@ -32,24 +35,37 @@ fn registered() -> &'static tokio::runtime::Runtime {
     runtime()
 }
 
-/// A Python awaitable for `fut` (driven by the shared runtime).
+/// A Rust panic as the exception every binding raises for it:
+/// `FacilitatorError` with code `internal` (no panic crosses into Python as
+/// `PanicException`, which is not an `Exception`).
+pub fn panic_error(p: Panicked) -> PyErr {
+    FacilitatorError::new_err((p.to_string(), "internal"))
+}
+
+/// A Python awaitable for `fut` (driven by the shared runtime). A panic while
+/// it runs raises [`panic_error`]'s exception: put the whole binding,
+/// conversions included, in `fut`.
 pub fn awaitable<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     registered();
-    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        catch_future(fut).await.map_err(panic_error)?
+    })
 }
 
 /// Runs `fut` to completion on the shared runtime with the GIL released: the
-/// blocking twin of [`awaitable`]. Must not be called from a runtime thread.
-pub fn block_on<F, T>(py: Python<'_>, fut: F) -> T
+/// blocking twin of [`awaitable`], with the same panic rule. Must not be
+/// called from a runtime thread.
+pub fn block_on<F, T>(py: Python<'_>, fut: F) -> PyResult<T>
 where
-    F: Future<Output = T> + Send,
+    F: Future<Output = PyResult<T>> + Send,
     T: Send,
 {
-    py.detach(|| registered().block_on(fut))
+    py.detach(|| catch(|| registered().block_on(fut)))
+        .map_err(panic_error)?
 }
 
 /// A timeout argument: a positive, finite number of seconds.

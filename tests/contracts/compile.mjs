@@ -1,5 +1,5 @@
-// Compiles TestUSDC.sol, Multicall3.sol and WalletFactory.sol offline with solc-js (npm `solc`,
-// pinned in package.json) and writes one artifact per contract to build/<Contract>.json:
+// Compiles TestUSDC.sol, Multicall3.sol, WalletFactory.sol and RevertingWallet.sol offline with
+// solc-js (npm `solc`, pinned in package.json) and writes one artifact per contract to build/<Contract>.json:
 // {contractName, abi, bytecode, deployedBytecode, compiler, settings}. Run by `make chain-tools`
 // and, when an artifact is missing or stale, by tests/chain.py. Exit status 1 on any compiler error.
 //
@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 const solc = require("solc");
 
 const EXPECTED_SOLC = "0.8.37";
-const SOURCES = ["TestUSDC.sol", "Multicall3.sol", "WalletFactory.sol"];
+const SOURCES = ["TestUSDC.sol", "Multicall3.sol", "WalletFactory.sol", "RevertingWallet.sol"];
 // Cancun: supported by anvil and by every chain x402 settles on; pinned so that a solc upgrade
 // cannot silently change the opcodes the tests run. The optimizer is off: it doubles compile time
 // and gas does not matter on a test chain.
@@ -71,7 +71,7 @@ for (const file of SOURCES) {
     written.push(contractName);
   }
 }
-const expected = ["TestUSDC", "MockERC1271Wallet", "Multicall3", "WalletFactory"];
+const expected = ["TestUSDC", "MockERC1271Wallet", "Multicall3", "WalletFactory", "RevertingWallet"];
 const missing = expected.filter((c) => !written.includes(c));
 if (missing.length) {
   console.error(`compile.mjs: not produced: ${missing.join(", ")}`);
