@@ -36,6 +36,7 @@ from test_facilitator import (
     new_facilitator,
     requirements,
 )
+from test_facilitator_smart_wallet import authorization as wallet_authorization
 from test_facilitator_smart_wallet import (
     code_of,
     counterfactual_wallet,
@@ -44,10 +45,12 @@ from test_facilitator_smart_wallet import (
     tx_count,
     wrap_6492,
 )
-from test_facilitator_smart_wallet import authorization as wallet_authorization
 
 NONCE_USED = "invalid_exact_evm_nonce_already_used"
-TWA_VRS = "transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
+TWA_VRS = (
+    "transferWithAuthorization("
+    "address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"
+)
 MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11"
 
 
@@ -151,7 +154,7 @@ def test_randomized_authorizations_sharing_nonces_settle_at_most_one_each(
         assert usdc.balance_of(payer.address) == 10**9 - offers[winner][1]
 
 
-# --- 2. a transfer that merely looks alike is not a settlement -------------------------------------
+# --- 2. a transfer that merely looks alike is not a settlement ------------------------------------
 
 
 def test_one_real_transfer_does_not_settle_other_authorizations_whose_nonces_it_burned(
@@ -226,7 +229,7 @@ def test_retry_after_valid_before_while_pending_is_unknown_then_the_settlement()
         assert tx_count(anvil, fac.address) == 1
 
 
-# --- 4. authenticate every signature path before the ledger ----------------------------------------
+# --- 4. authenticate every signature path before the ledger ---------------------------------------
 
 
 def test_forged_erc6492_signature_never_gets_the_result_of_a_settlement_in_flight() -> None:
@@ -272,7 +275,7 @@ def test_forged_erc6492_signature_never_gets_the_result_of_a_settlement_in_fligh
         assert token.balance_of(seller) == AMOUNT
 
 
-# --- 5. front-running by the same authorization ----------------------------------------------------
+# --- 5. front-running by the same authorization ---------------------------------------------------
 
 
 def test_front_run_by_the_same_authorization_is_reported_as_that_settlement() -> None:
@@ -326,7 +329,7 @@ def fac_tx(anvil: Anvil, fac: Facilitator) -> str:
     raise AssertionError("the facilitator's transaction is not in the latest block")
 
 
-# --- 6. every signed transaction kept until mined ---------------------------------------------------
+# --- 6. every signed transaction kept until mined -------------------------------------------------
 
 
 def test_unclear_deployment_send_is_resent_and_leaves_no_nonce_gap(
@@ -373,7 +376,7 @@ def test_unclear_deployment_send_is_resent_and_leaves_no_nonce_gap(
     assert usdc.balance_of(seller) == 2 * AMOUNT and tx_count(anvil, fac.address) == 3
 
 
-# --- the rest of the review -------------------------------------------------------------------------
+# --- the rest of the review -----------------------------------------------------------------------
 
 
 def test_zero_amount_is_refused_and_costs_no_gas(anvil: Anvil, usdc: Token) -> None:

@@ -388,7 +388,12 @@ class Facilitator:
         skew_seconds: int = 30,
         max_fee_per_gas: int | None = None,
         log_lookback_blocks: int = 100000,
+        log_range_blocks: int = 10000,
+        now: int | None = None,
     ) -> Facilitator: ...
+    @property
+    def journal_dropped_bytes(self) -> int:
+        """Bytes of a torn last journal record dropped at start-up (0: none)."""
     @property
     def address(self) -> str: ...
     @property

@@ -41,7 +41,7 @@ pub fn strip_0x(s: &str) -> Result<&[u8], HexError> {
 
 /// Decodes hex digits (no prefix) into `out`, whose length must be exactly half.
 pub fn decode_digits_into(digits: &[u8], out: &mut [u8]) -> Result<(), HexError> {
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(HexError::OddLength);
     }
     if digits.len() / 2 != out.len() {

@@ -255,7 +255,7 @@ impl Ledger {
                 };
                 match record {
                     Record::Key(key, Some(slot)) => {
-                        slots.insert(key, slot);
+                        slots.insert(key, *slot);
                     }
                     Record::Key(key, None) => {
                         slots.remove(&key);
@@ -600,7 +600,7 @@ fn encode_sent_done(tx_hash: &[u8; 32]) -> Value {
 /// One journal line.
 enum Record {
     /// A key's new state (`None`: cleared).
-    Key(ReplayKey, Option<Slot>),
+    Key(ReplayKey, Option<Box<Slot>>),
     Sent(SentTx),
     SentDone([u8; 32]),
 }
@@ -683,7 +683,7 @@ fn decode_record(v: &Value) -> Result<Record, String> {
         "cleared" => None,
         other => return Err(format!("unknown state {other:?}")),
     };
-    Ok(Record::Key(key, slot))
+    Ok(Record::Key(key, slot.map(Box::new)))
 }
 
 #[cfg(test)]
