@@ -449,3 +449,33 @@ def test_torn_journal_tail_is_dropped_and_reported(
     assert fac.journal_dropped_bytes == len(b'{"state":"pending","key":{"chainId":313')
     assert fac.settle_blocking(p, req) == settled  # the complete record before it survived
     assert journal.read_bytes().endswith(b"\n")
+
+
+def test_recorded_but_never_broadcast_is_resent_identically_after_a_restart(
+    anvil: Anvil, usdc: Token, tmp_path: Any
+) -> None:
+    """The settlement is journaled, then its send never reaches the node (as if the process died
+    between the record and the broadcast). A new process on the same journal re-sends the very
+    same bytes: one transaction, the recorded hash, the payer charged once."""
+    journal = tmp_path / "journal.jsonl"
+    key = PrivateKey.generate()
+    fund_eth(anvil, key.address)
+    payer, seller = funded_payer(usdc), PrivateKey.generate().address
+    p, req = pay(usdc, payer, seller, AMOUNT)
+    with RpcProxy(anvil.url) as proxy:
+        proxy.faults.swallow_sends = 1
+        first = Facilitator(
+            proxy.url, NETWORK, key, journal=journal, rpc_timeout=0.5, receipt_timeout=0.5
+        )
+        with pytest.raises(SettlementOutcomeUnknown) as caught:
+            first.settle_blocking(p, req)
+        recorded = caught.value.response.transaction  # type: ignore[attr-defined]
+        assert tx_count(anvil, key.address) == 0 and usdc.balance_of(seller) == 0
+        del first
+    second = Facilitator(anvil.url, NETWORK, key, journal=journal, poll_interval=0.02)
+    assert [x["transaction"] for x in second.pending()] == [recorded]
+    assert second.reconcile_blocking() == {"settled": 1, "failed": 0, "still_pending": 0}
+    again = second.settle_blocking(p, req)
+    assert again.success and again.transaction == recorded
+    assert tx_count(anvil, key.address) == 1
+    assert usdc.balance_of(seller) == AMOUNT and usdc.balance_of(payer.address) == 0

@@ -11,6 +11,7 @@ use crate::chain::rpc::{BlockTag, CallRequest, RpcClient, RpcError};
 use crate::crypto::address::Address;
 use crate::crypto::ecdsa::Signature;
 use crate::num::U256;
+use crate::text;
 use crate::x402::exact::{ReplayKey, TokenDomain, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::permit2::Permit2Kind;
@@ -478,7 +479,8 @@ async fn diagnose(
             return (
                 reason::TOKEN_NAME_MISMATCH,
                 format!(
-                    "token name() is {name:?}, extra.name is {:?}",
+                    "token name() is \"{}\", extra.name is {:?}",
+                    text::bounded(&name),
                     checked.domain.name
                 ),
             );
@@ -489,7 +491,8 @@ async fn diagnose(
             return (
                 reason::TOKEN_VERSION_MISMATCH,
                 format!(
-                    "token version() is {version:?}, extra.version is {:?}",
+                    "token version() is \"{}\", extra.version is {:?}",
+                    text::bounded(&version),
                     checked.domain.version
                 ),
             );
