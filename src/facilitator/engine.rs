@@ -368,12 +368,19 @@ impl Facilitator {
                         },
                         Ok(Err(_)) => continue,
                         Err(_) => {
-                            return result(Outcome::Failed {
-                                reason: reason::UNEXPECTED_SETTLE_ERROR,
-                                message:
-                                    "another settlement of this authorization is still running"
-                                        .into(),
-                            })
+                            // Still running: once its transaction is signed, it may land.
+                            let message =
+                                "another settlement of this authorization is still running";
+                            return result(match self.ledger.pending_of(&key) {
+                                Some(tx) => Outcome::Pending {
+                                    tx: Box::new(tx),
+                                    message: message.into(),
+                                },
+                                None => Outcome::Failed {
+                                    reason: reason::UNEXPECTED_SETTLE_ERROR,
+                                    message: format!("{message}; nothing signed yet"),
+                                },
+                            });
                         }
                     }
                 }

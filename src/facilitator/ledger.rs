@@ -353,6 +353,15 @@ impl Ledger {
             .collect()
     }
 
+    /// The transaction recorded for `key`, pending or signed in flight.
+    pub fn pending_of(&self, key: &ReplayKey) -> Option<PendingTx> {
+        match self.lock().slots.get(key) {
+            Some(Slot::Pending(tx)) => Some(tx.clone()),
+            Some(Slot::InFlight { pending, .. }) => pending.clone(),
+            _ => None,
+        }
+    }
+
     /// Records a non-settlement transaction *before* it is broadcast. An error
     /// means the journal could not be written: do not broadcast.
     pub fn record_sent(&self, tx: &SentTx) -> std::io::Result<()> {
