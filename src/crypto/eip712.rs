@@ -11,6 +11,10 @@
 //! - bool only as JSON bool; bytesN exactly N bytes of `0x` hex; bytes `0x` hex;
 //!   addresses `0x` + 40 hex digits, EIP-55 when mixed case;
 //! - every declared field present and non-null, no undeclared fields, fixed arrays exact.
+//!
+//! One file on purpose (~850 lines of code): the type-table validation, encodeType,
+//! encodeData and the value grammar are one algorithm sharing private invariants
+//! (a validated table is what the encoder may index without checks).
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
