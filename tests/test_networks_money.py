@@ -524,11 +524,15 @@ def test_register_asset_validation(
     network = f"eip155:{TEST_CHAIN + 3}"
     if code is None:
         _core.register_asset(network, *args, **kwargs, mode="replace")
-        return
-    with pytest.raises(InvalidAsset) as info:
-        _core.register_asset(network, *args, **kwargs)
-    assert info.value.code == code
-    assert info.value.reason == "invalid_payment_requirements"
+        address, name, version, decimals = args
+        found = _core.find_asset(network, address)
+        assert found["address"] == _core.to_checksum_address(address)
+        assert (found["name"], found["version"], found["decimals"]) == (name, version, decimals)
+    else:
+        with pytest.raises(InvalidAsset) as info:
+            _core.register_asset(network, *args, **kwargs)
+        assert info.value.code == code
+        assert info.value.reason == "invalid_payment_requirements"
 
 
 def test_register_asset_arguments() -> None:
