@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 import fastx402
 from fastx402 import InvalidAddress, InvalidSignature, InvalidTypedData
@@ -56,6 +57,20 @@ STRICT = load("eip712_noncanonical_strict.json")["rejected"]
 def test_every_file_records_its_provenance() -> None:
     for path in VECTORS.glob("*.json"):
         assert "provenance" in json.loads(path.read_text(encoding="utf-8")), path.name
+
+
+def test_transfer_vector_is_the_x402_v2_example() -> None:
+    """The shared TransferWithAuthorization document hashes (here and with eth-account) to the
+    specification example's digest, which its signature in signatures.json recovers from."""
+    vector = load("transfer_with_authorization.json")
+    (example,) = [c for c in SIGNATURES["cases"] if c["name"] == "x402_v2_example"]
+    assert vector["digest"] == example["digest"]
+    digest = bytes.fromhex(vector["digest"][2:])
+    assert fastx402.hash_typed_data(vector["typed_data"]) == digest
+    assert _hash_eip191_message(encode_typed_data(full_message=vector["typed_data"])) == digest
+    signer = fastx402.recover_typed_data(vector["typed_data"], example["signature"])
+    assert signer == vector["typed_data"]["message"]["from"]
+    assert signer == example["expect"]["default"]["address"]
 
 
 @pytest.mark.parametrize("case", EIP55["accepted"], ids=lambda c: c["input"])

@@ -21,6 +21,7 @@ import pytest
 
 import fastx402
 from fastx402 import HeaderTooLarge, PaymentPayload, PaymentRequired, PrivateKey, ProtocolError
+from transfer_vector import authorization_typed_data
 
 NOW = 1_740_672_100
 RESOURCE = "https://api.example.com/weather"
@@ -428,30 +429,11 @@ def resign(payment: dict[str, Any], **fields: str) -> dict[str, Any]:
     doc = copy.deepcopy(payment)
     auth = doc["payload"]["authorization"]
     auth.update(fields)
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "TransferWithAuthorization": [
-                {"name": "from", "type": "address"},
-                {"name": "to", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "validAfter", "type": "uint256"},
-                {"name": "validBefore", "type": "uint256"},
-                {"name": "nonce", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "TransferWithAuthorization",
-        "domain": {"name": "USDC", "version": "2", "chainId": 84532, "verifyingContract": TOKEN},
-        "message": {
-            k: (int(v) if k in ("value", "validAfter", "validBefore") else v)
-            for k, v in auth.items()
-        },
+    message = {
+        k: (int(v) if k in ("value", "validAfter", "validBefore") else v) for k, v in auth.items()
     }
+    domain = {"name": "USDC", "version": "2", "chainId": 84532, "verifyingContract": TOKEN}
+    typed = authorization_typed_data(domain, message)
     doc["payload"]["signature"] = "0x" + KEY.sign_typed_data(typed).hex()
     return doc
 
