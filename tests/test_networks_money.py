@@ -145,7 +145,8 @@ def test_only_documented_extras() -> None:
     """Every default we have that the SDK lacks is listed here, with its source."""
     default_assets, _ = _sdk()
     extras = {
-        # shared/reference/protocol.md's table; not in x402 2.25's DEFAULT_ASSETS.
+        # fastx402's own default-asset table (src/x402/assets.json, source 'fastx402');
+        # not in x402 2.25's DEFAULT_ASSETS.
         "eip155:43113": {
             "address": "0x5425890298aed601595a70AB815c96711a31Bc65",
             "name": "USD Coin",
