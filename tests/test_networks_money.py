@@ -131,7 +131,7 @@ def test_default_assets_by_v1_name_match_the_sdk() -> None:
         try:
             sdk = default_assets.get_default_asset(name)
         except ValueError:
-            if name == "avalanche-fuji":  # ours comes from the protocol notes
+            if name == "avalanche-fuji":  # ours is fastx402's own entry (assets.json source)
                 continue
             with pytest.raises(InvalidAsset) as info:
                 _core.default_asset(name)

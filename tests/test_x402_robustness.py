@@ -1,7 +1,7 @@
-"""Hostile x402 headers through the Python API (protocol.md, "Where the official
-stack is weak", items 2-4): size and depth caps, junk, and every lenient-parsing
-trick the official stack accepts. Only typed ``fastx402.ProtocolError``s may come
-out; no RecursionError, no crash, no lenient acceptance.
+"""Hostile x402 headers through the Python API, where the official stack is weak
+(no header size cap, unbounded nesting, lenient parsing): size and depth caps, junk,
+and every lenient-parsing trick the official stack accepts. Only typed
+``fastx402.ProtocolError``s may come out; no RecursionError, no crash, no lenient acceptance.
 
 The Rust side (tests/x402_robustness.rs, fuzz/) mutates headers by the thousand;
 this file pins the Python-visible contract: exception type, ``reason``, ``path``.
@@ -222,7 +222,7 @@ def test_unconvertible_dicts_are_protocol_errors(message: dict[Any, Any]) -> Non
     assert info.value.reason == "invalid_payload"
 
 
-# --- lenient parsing (protocol.md weakness #3), one case each ----------------------------
+# --- lenient parsing (what the official stack coerces), one case each ----------------------------
 
 Mutation = Callable[[dict[str, Any], str], str]
 

@@ -1,5 +1,5 @@
 //! Robustness of the x402 header decoder and the `exact` verifier against hostile
-//! input (protocol.md, "Where the official stack is weak", items 2–4).
+//! input, where the official stack is weak (no size cap, unbounded nesting, lenient parsing).
 //!
 //! A valid v2 and a valid v1 payment are created from a fixed key, nonce and clock,
 //! then mutated thousands of times, half at the byte level (the base64 text) and
@@ -936,7 +936,7 @@ fn other_type(rng: &mut Rng, original: &Value) -> String {
 
 const FULL_WIDTH: [char; 10] = ['０', '１', '２', '３', '４', '５', '６', '７', '８', '９'];
 
-/// Lenient spellings of a value (protocol.md #3); some mean the same (lowercase
+/// Lenient spellings of a value (what the official stack coerces); some mean the same (lowercase
 /// address, uppercase hex) and may stay valid, most must be refused.
 fn spelling(rng: &mut Rng, kind: FieldKind, original: &Value) -> Option<String> {
     let s = original.as_str().unwrap_or_default();

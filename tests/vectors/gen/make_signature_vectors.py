@@ -95,7 +95,7 @@ def add(name: str, source: str, digest: bytes, sig: bytes, expect: dict, **extra
 
 
 # ---------------------------------------------------------------------------
-# 1. The x402 v2 spec's example payment (reference/protocol.md "Public vectors").
+# 1. The x402 v2 spec's example payment (https://github.com/coinbase/x402, specs/).
 
 X402_SOURCE = (
     "x402 specification v2, exact scheme on EVM, example PaymentPayload (EIP-3009 "
