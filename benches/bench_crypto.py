@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import coincurve
@@ -62,43 +64,23 @@ import fastx402
 
 # --------------------------------------------------------------------------- fixtures
 
-# x402 v2 spec example (exact scheme, EIP-3009 on Base Sepolia USDC).
-DOMAIN: dict[str, Any] = {
-    "name": "USDC",
-    "version": "2",
-    "chainId": 84532,
-    "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
-}
+# x402 v2 spec example (exact scheme, EIP-3009 on Base Sepolia USDC): the one shared vector,
+# tests/vectors/transfer_with_authorization.json (uint256 values measured as Python ints).
+_VECTOR: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parent.parent
+        / "tests"
+        / "vectors"
+        / "transfer_with_authorization.json"
+    ).read_text(encoding="utf-8")
+)
+DOMAIN: dict[str, Any] = _VECTOR["typed_data"]["domain"]
 MESSAGE: dict[str, Any] = {
-    "from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-    "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-    "value": 10000,
-    "validAfter": 1740672089,
-    "validBefore": 1740672154,
-    "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480",
+    k: int(v) if k in ("value", "validAfter", "validBefore") else v
+    for k, v in _VECTOR["typed_data"]["message"].items()
 }
-EXPECTED_DIGEST = bytes.fromhex("f256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6")
-TYPED_DATA: dict[str, Any] = {
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "TransferWithAuthorization": [
-            {"name": "from", "type": "address"},
-            {"name": "to", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "validAfter", "type": "uint256"},
-            {"name": "validBefore", "type": "uint256"},
-            {"name": "nonce", "type": "bytes32"},
-        ],
-    },
-    "primaryType": "TransferWithAuthorization",
-    "domain": DOMAIN,
-    "message": MESSAGE,
-}
+EXPECTED_DIGEST = bytes.fromhex(_VECTOR["digest"].removeprefix("0x"))
+TYPED_DATA: dict[str, Any] = {**_VECTOR["typed_data"], "domain": DOMAIN, "message": MESSAGE}
 # The same authorization as it arrives in an x402 payload (string-encoded fields).
 X402_AUTH = ExactEIP3009Authorization(
     from_address=MESSAGE["from"],

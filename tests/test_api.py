@@ -12,6 +12,7 @@ from eth_account.messages import _hash_eip191_message, encode_defunct, encode_ty
 from eth_utils import keccak
 
 import fastx402
+import transfer_vector
 from fastx402 import (
     InvalidAddress,
     InvalidDigest,
@@ -21,44 +22,13 @@ from fastx402 import (
     PrivateKey,
     X402Error,
 )
+from transfer_vector import transfer
 
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 KEY_HEX = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 
-TRANSFER = {
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "TransferWithAuthorization": [
-            {"name": "from", "type": "address"},
-            {"name": "to", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "validAfter", "type": "uint256"},
-            {"name": "validBefore", "type": "uint256"},
-            {"name": "nonce", "type": "bytes32"},
-        ],
-    },
-    "primaryType": "TransferWithAuthorization",
-    "domain": {
-        "name": "USDC",
-        "version": "2",
-        "chainId": 84532,
-        "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
-    },
-    "message": {
-        "from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-        "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-        "value": "10000",
-        "validAfter": "1740672089",
-        "validBefore": "1740672154",
-        "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480",
-    },
-}
-TRANSFER_DIGEST = "f256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6"
+TRANSFER = transfer()  # the x402 v2 example (tests/vectors/transfer_with_authorization.json)
+TRANSFER_DIGEST = transfer_vector.TRANSFER_DIGEST.hex()
 
 
 def eth_account_digest(data: dict) -> bytes:

@@ -20,43 +20,11 @@ import pytest
 import fastx402
 from fastx402 import InvalidTypedData
 from fastx402._core import _hash_typed_data_in_place as in_place
+from transfer_vector import TRANSFER_DIGEST, transfer
 
 VECTORS = Path(__file__).resolve().parent / "vectors"
 
-TRANSFER: dict[str, Any] = {
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-            {"name": "verifyingContract", "type": "address"},
-        ],
-        "TransferWithAuthorization": [
-            {"name": "from", "type": "address"},
-            {"name": "to", "type": "address"},
-            {"name": "value", "type": "uint256"},
-            {"name": "validAfter", "type": "uint256"},
-            {"name": "validBefore", "type": "uint256"},
-            {"name": "nonce", "type": "bytes32"},
-        ],
-    },
-    "primaryType": "TransferWithAuthorization",
-    "domain": {
-        "name": "USDC",
-        "version": "2",
-        "chainId": 84532,
-        "verifyingContract": "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
-    },
-    "message": {
-        "from": "0x857b06519E91e3A54538791bDbb0E22373e36b66",
-        "to": "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
-        "value": "10000",
-        "validAfter": "1740672089",
-        "validBefore": "1740672154",
-        "nonce": "0xf3746613c2d920b5fdabc0856f2aeb2d4f88ee6037b8cc5d04a71a4462f13480",
-    },
-}
-TRANSFER_DIGEST = bytes.fromhex("f256992871671abcb27ff92885a7afa46218724e5fc0bac35d050115aa1d22e6")
+TRANSFER: dict[str, Any] = transfer()  # tests/vectors/transfer_with_authorization.json
 KEY = fastx402.PrivateKey(
     bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 )

@@ -437,14 +437,17 @@ def test_reverted_settlement_is_a_failure_that_charges_nothing() -> None:
         p, req = payment(token, payer, seller)
         outcome: list[Any] = []
 
+        def senders_in_pool() -> set[str]:
+            pool = anvil.rpc.call("txpool_content")["pending"]
+            return {fastx402.to_checksum_address(a) for a in pool}
+
         async def settle_against_a_cancel() -> None:
             task = asyncio.ensure_future(fac.settle(p, req))
-            for _ in range(200):  # until the settlement is signed and in the pool
-                await asyncio.sleep(0.02)
-                if fac.pending():
-                    break
-            pool = anvil.rpc.call("txpool_content")["pending"]
-            assert fac.address in {fastx402.to_checksum_address(a) for a in pool}
+            # The pending record is written before the transaction is sent: wait for both,
+            # the record first, then the transaction in the pool (bounded, not a fixed sleep).
+            await until(lambda: fac.pending() or task.done(), "the settlement was recorded")
+            assert not task.done(), task
+            await until(lambda: fac.address in senders_in_pool(), "the settlement is in the pool")
             anvil.rpc.call(
                 "eth_sendTransaction",
                 {
@@ -504,12 +507,13 @@ def test_replaced_nonce_is_reconciled_as_not_charged_then_settles_fresh() -> Non
 
         async def settle_while_mining() -> None:
             task = asyncio.ensure_future(fac.settle(p, req))
-            for _ in range(100):
-                await asyncio.sleep(0.05)
+
+            def mined_and_done() -> bool:
                 anvil.mine()
-                if task.done():
-                    break
-            done.append(await task)
+                return task.done()
+
+            await until(mined_and_done, "the retry settled while mining", timeout=10.0)
+            done.append(task.result())
 
         fac_retry = Facilitator(anvil.url, NETWORK, key, receipt_timeout=10, poll_interval=0.05)
         fac = fac_retry
@@ -525,12 +529,25 @@ def _mined(anvil: Anvil, send: Any) -> Any:
     result: list[Any] = []
     t = threading.Thread(target=lambda: result.append(send()))
     t.start()
-    for _ in range(200):
+    for _ in range(200):  # at most ~10 s
         anvil.mine()
         t.join(timeout=0.05)
         if not t.is_alive():
             break
-    return result[0]
+    assert not t.is_alive(), "the transaction was not mined"
+    (value,) = result
+    return value
+
+
+async def until(condition: Any, what: str, *, timeout: float = 5.0, interval: float = 0.02) -> Any:
+    """Polls ``condition()`` until it is truthy and returns its value; fails after
+    ``timeout`` seconds (bounded in time and in the number of polls)."""
+    for _ in range(max(1, round(timeout / interval))):
+        value = condition()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting until {what}")
 
 
 def _deploy_mined(anvil: Anvil) -> str:

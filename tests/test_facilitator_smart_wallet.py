@@ -37,7 +37,7 @@ BYTES_OVERLOAD = "0xcf092995"
 TRANSFER_ARGS = ["address", "address", "uint256", "uint256", "uint256", "bytes32", "bytes"]
 WALLET_DEPLOYED_TOPIC = "0x" + fastx402.keccak256(b"WalletDeployed(address,address,bytes32)").hex()
 
-# Official reasons (see /work/shared/reference/protocol.md).
+# Reason strings as src/x402/reason.rs spells them (the official SDKs' and the spec's vocabulary).
 FACTORY_NOT_ALLOWED = "eip6492_factory_not_allowed"
 UNDEPLOYED = "invalid_exact_evm_payload_undeployed_smart_wallet"
 FAILED_TO_VERIFY = "invalid_exact_evm_failed_to_verify_signature"

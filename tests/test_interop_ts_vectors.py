@@ -16,8 +16,9 @@ official Python SDK's `invalid_exact_evm_payload_signature`). fastx402 checks in
 order (…, recipient, value, time, signature) while TS checks the signature first, so a payload
 tampered with but not re-signed can be refused for a different reason: `REJECTED_DIFFERENTLY`.
 
-Cases marked `xfail` (strict) are known gaps or bugs, reported to the maintainers; they turn into
-failures as soon as fastx402 is fixed, so that the mark gets removed.
+`KNOWN_GAPS` lists cases that are known gaps or bugs (reported to the maintainers): each is marked
+`xfail(strict=True)` on every parametrized test of the case, so it turns into a failure as soon as
+fastx402 is fixed and the entry has to be removed. Every other case is asserted; none is skipped.
 """
 
 from __future__ import annotations
@@ -102,7 +103,6 @@ TS_TO_OURS: dict[str, str] = {
 # Outcomes of fastx402's verification, as comparable strings.
 VALID = "valid"
 NEEDS_CHAIN = "needs_chain"  # well-formed, not locally decidable: is_valid is False
-REJECTED = "rejected"  # any refusal (used where the exact reason is not pinned)
 
 
 def invalid(reason: str) -> str:
@@ -159,8 +159,8 @@ STRICTER_THAN_TS: dict[str, str] = {
     "verify_eip3009_value_with_spaces_not_resigned": raises("payload.authorization.value"),
     "verify_eip3009_value_hex_not_resigned": raises("payload.authorization.value"),
     "verify_eip3009_value_json_number_not_resigned": raises("payload.authorization.value"),
-    # High-s again (Permit2). Reason not pinned: Permit2 verification is not implemented yet.
-    "verify_permit2_high_s_twin": REJECTED,
+    # High-s again (Permit2): the Permit2 signature check refuses the twin.
+    "verify_permit2_high_s_twin": invalid("invalid_permit2_signature"),
 }
 
 # TS rejects, fastx402 rejects too, for another (documented) reason.
@@ -179,25 +179,21 @@ REJECTED_DIFFERENTLY: dict[str, str] = {
     "verify_eip3009_x402_version_1_in_v2_payload": raises("resource"),
 }
 
-# Not implemented yet in fastx402 (src/x402/permit2.rs is a placeholder): Permit2 / upto payloads
-# are refused as `invalid_payload`. xfail until they verify.
-PERMIT2_NOT_IMPLEMENTED = pytest.mark.xfail(
-    reason="Permit2/upto verification is not implemented (src/x402/permit2.rs is a placeholder)",
-    strict=True,
-)
-NOT_IMPLEMENTED_CASES = {
-    "verify_permit2_valid",
-    "verify_upto_valid",
-    "verify_permit2_amount_changed",
-    "verify_permit2_wrong_spender",
-    "verify_upto_wrong_facilitator",
-    "v2_exact_permit2_base_sepolia",
-    "v2_upto_permit2_base_sepolia",
-}
+# Known gaps: case name -> why fastx402 still gets it wrong. Data-driven and strict: every
+# parametrized test of a listed case is `xfail(strict=True)`, so a gap that closes FAILS the run
+# until its entry is removed. Empty today: Permit2/upto verification is implemented and every
+# recorded case is asserted.
+KNOWN_GAPS: dict[str, str] = {}
 
 
-def marked(cases: list[str], marks: dict[str, Any]) -> list[Any]:
-    return [pytest.param(n, marks=marks[n], id=n) if n in marks else n for n in cases]
+def marked(cases: list[str]) -> list[Any]:
+    """The case names as parameters, a listed known gap marked strict xfail."""
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True), id=n)
+        if n in KNOWN_GAPS
+        else n
+        for n in cases
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -219,6 +215,11 @@ def test_every_ts_reason_is_mapped() -> None:
         accepted, reason = ts_verdict(case)
         if not accepted and not reason.startswith("threw: "):
             assert reason in TS_TO_OURS, (case["name"], reason)
+
+
+def test_known_gaps_name_recorded_cases() -> None:
+    assert set(KNOWN_GAPS) <= set(CASES)
+    assert all(why for why in KNOWN_GAPS.values())
 
 
 def test_every_verify_case_is_classified() -> None:
@@ -247,7 +248,7 @@ def client_nonce(case: dict[str, Any]) -> bytes:
     return bytes.fromhex(supplied["bytes"].removeprefix("0x"))
 
 
-@pytest.mark.parametrize("name", CLIENT)
+@pytest.mark.parametrize("name", marked(CLIENT))
 def test_client_headers_decode(name: str) -> None:
     case = CASES[name]
     out = case["output"]
@@ -292,7 +293,7 @@ def test_client_headers_decode(name: str) -> None:
         assert response.amount == settlement["payment_response"].get("amount")
 
 
-@pytest.mark.parametrize("name", CLIENT)
+@pytest.mark.parametrize("name", marked(CLIENT))
 def test_client_facilitator_traffic_parses(name: str) -> None:
     """What the TS server sent to /verify and /settle, and what the facilitator answered."""
     out = CASES[name]["output"]
@@ -314,7 +315,7 @@ def test_client_facilitator_traffic_parses(name: str) -> None:
         assert VerifyResponse.from_dict(out["facilitator_verify"]).is_valid
 
 
-@pytest.mark.parametrize("name", marked(CLIENT, {}))
+@pytest.mark.parametrize("name", marked(CLIENT))
 def test_client_payment_verifies(name: str) -> None:
     case = CASES[name]
     required = client_required(case)
@@ -348,7 +349,7 @@ def test_client_payment_verifies(name: str) -> None:
         assert not other.is_valid
 
 
-@pytest.mark.parametrize("name", CLIENT)
+@pytest.mark.parametrize("name", marked(CLIENT))
 def test_client_typed_data_agrees_with_viem(name: str) -> None:
     """What viem signed (EIP-3009 and Permit2 alike) hashes, recovers and signs the same here."""
     eip712 = CASES[name]["output"]["eip712"]
@@ -363,7 +364,7 @@ def test_client_typed_data_agrees_with_viem(name: str) -> None:
     assert CASES[name]["output"]["payment_payload"]["payload"]["signature"] == eip712["signature"]
 
 
-@pytest.mark.parametrize("name", marked(CLIENT, {}))
+@pytest.mark.parametrize("name", marked(CLIENT))
 def test_create_payment_matches_ts_client(name: str) -> None:
     """Same PaymentRequired, nonce and clock: the same authorization but for validAfter."""
     case = CASES[name]
@@ -445,7 +446,7 @@ def ts_encoder_input(case: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
-@pytest.mark.parametrize("name", ENCODING_OBJECTS)
+@pytest.mark.parametrize("name", marked(ENCODING_OBJECTS))
 def test_encode_header_is_byte_identical(name: str) -> None:
     case = CASES[name]
     header = fastx402.encode_header(ts_encoder_input(case))
@@ -470,7 +471,7 @@ def test_encoding_header_names_case() -> None:
     assert out == {"v2_header_names": ["PAYMENT-SIGNATURE"], "v1_header_names": ["X-PAYMENT"]}
 
 
-@pytest.mark.parametrize("name", ENCODING_OBJECTS)
+@pytest.mark.parametrize("name", marked(ENCODING_OBJECTS))
 def test_ts_encoded_headers_parse_as_their_type(name: str) -> None:
     case = CASES[name]
     header = case["header"]
@@ -523,22 +524,24 @@ def test_encode_float_like_json_stringify(value: float, text: str) -> None:
 def test_float_in_offered_extra_survives_a_ts_client_echo() -> None:
     """A TS client echoes `accepted` through JSON.parse/JSON.stringify: 150.0 comes back as 150.
 
-    Either fastx402 refuses floats in requirements up front, or it must accept the echo.
+    fastx402 takes the float in the offer and keeps it as written, and the echo verifies
+    (extra numbers compare by exact decimal value: `150.0` is `150`); 150.5 against 150 does not.
     """
     base = CASES["verify_eip3009_valid"]["input"]
     offered = copy.deepcopy(base["payment_requirements"])
     offered["extra"]["ratio"] = 150.0
-    try:
-        requirements = PaymentRequirements.from_dict(offered)
-    except ProtocolError:
-        return
+    requirements = PaymentRequirements.from_dict(offered)
+    assert requirements.to_dict()["extra"]["ratio"] == 150.0
     payment = copy.deepcopy(base["payment_payload"])
     payment["accepted"]["extra"]["ratio"] = 150  # JSON.stringify(150.0) == "150"
-    if outcome(payment, requirements) != VALID:
-        pytest.xfail(
-            "BUG: extra numbers compared by JSON text (150.0 != 150): a float in the offer "
-            "makes every TS client's payment fail with invalid_payment_requirements"
-        )
+    assert outcome(payment, requirements) == VALID
+    assert outcome(payment, offered) == VALID
+    header = base64.b64encode(json.dumps(payment, separators=(",", ":")).encode()).decode()
+    assert '"ratio":150}' in b64json(header)
+    assert outcome(header, requirements) == VALID
+    # The comparison is by value, not lenient: another number is another offer.
+    payment["accepted"]["extra"]["ratio"] = 150.5
+    assert outcome(payment, requirements) == invalid(INVALID_PAYMENT_REQUIREMENTS)
 
 
 # ---------------------------------------------------------------------------
@@ -610,7 +613,7 @@ def test_every_decoding_case_has_an_expectation() -> None:
     assert set(DECODING_EXPECTED) == set(names("decoding"))
 
 
-@pytest.mark.parametrize("name", names("decoding"))
+@pytest.mark.parametrize("name", marked(names("decoding")))
 def test_decoding(name: str) -> None:
     case = CASES[name]
     header = decoding_input(name)
@@ -658,14 +661,14 @@ def verify_inputs(name: str) -> list[Any]:
     return inputs
 
 
-@pytest.mark.parametrize("name", TS_REJECTS)
+@pytest.mark.parametrize("name", marked(TS_REJECTS))
 def test_ts_rejects_implies_fastx402_rejects(name: str) -> None:
     requirements = CASES[name]["input"]["payment_requirements"]
     for payment in verify_inputs(name):
         assert outcome(payment, requirements) != VALID
 
 
-@pytest.mark.parametrize("name", marked(TS_REJECTS, {}))
+@pytest.mark.parametrize("name", marked(TS_REJECTS))
 def test_ts_rejects_reason(name: str) -> None:
     _, ts_reason = ts_verdict(CASES[name])
     expected = REJECTED_DIFFERENTLY.get(name) or invalid(TS_TO_OURS[ts_reason])
@@ -674,17 +677,13 @@ def test_ts_rejects_reason(name: str) -> None:
         assert outcome(payment, requirements) == expected
 
 
-@pytest.mark.parametrize("name", marked(TS_ACCEPTS, {}))
+@pytest.mark.parametrize("name", marked(TS_ACCEPTS))
 def test_ts_accepts_implies_fastx402_accepts_or_deliberately_refuses(name: str) -> None:
     case = CASES[name]
     requirements = case["input"]["payment_requirements"]
     expected = STRICTER_THAN_TS.get(name, VALID)
     for payment in verify_inputs(name):
-        got = outcome(payment, requirements)
-        if expected == REJECTED:
-            assert got != VALID
-        else:
-            assert got == expected
+        assert outcome(payment, requirements) == expected
     if expected == VALID:
         result = fastx402.verify_payment(case["input"]["payment_payload"], requirements, now=NOW)
         ts_payer = case["output"]["facilitator"]["returned"]["payer"]
@@ -745,7 +744,6 @@ MATCH_EXPECTED: dict[str, str] = {
     "match_accepted_pay_to_lowercase": VALID,
     "match_accepted_asset_lowercase": VALID,
 }
-MATCH_MARKS: dict[str, Any] = {}
 # TS refuses, fastx402 matches on purpose (addresses as bytes).
 MATCH_LENIENT_THAN_TS = {"match_accepted_pay_to_lowercase", "match_accepted_asset_lowercase"}
 
@@ -775,7 +773,7 @@ def test_every_match_case_has_an_expectation() -> None:
         assert (not ts_matched and expected == VALID) == (name in MATCH_LENIENT_THAN_TS), name
 
 
-@pytest.mark.parametrize("name", marked(names("match"), MATCH_MARKS))
+@pytest.mark.parametrize("name", marked(names("match")))
 def test_match(name: str) -> None:
     case = CASES[name]
     payment = match_payment(name)
@@ -879,17 +877,20 @@ def test_supported_response_parses() -> None:
     assert response.signers == {"eip155:*": [DOC["keys"]["facilitator"]["address"]]}
 
 
-@pytest.mark.parametrize("name", names("verify"))
+@pytest.mark.parametrize("name", marked(names("verify")))
 def test_facilitator_verify_answers_parse(name: str) -> None:
     facilitator = CASES[name]["output"]["facilitator"]
     if "json" not in facilitator:
-        return  # the facilitator threw: there was no answer
-    answer = VerifyResponse.from_dict(json.loads(facilitator["json"]))
-    assert answer.is_valid == facilitator["returned"]["isValid"]
-    assert answer.invalid_reason == facilitator["returned"].get("invalidReason")
+        # The facilitator threw: there was no answer, and the case records why.
+        assert set(facilitator) == {"threw"} and facilitator["threw"], facilitator
+        assert not ts_verdict(CASES[name])[0]
+    else:
+        answer = VerifyResponse.from_dict(json.loads(facilitator["json"]))
+        assert answer.is_valid == facilitator["returned"]["isValid"]
+        assert answer.invalid_reason == facilitator["returned"].get("invalidReason")
 
 
-@pytest.mark.parametrize("name", names("client_policy"))
+@pytest.mark.parametrize("name", marked(names("client_policy")))
 def test_client_policy_offers_parse(name: str) -> None:
     """TS's default spend controls ($1 cap, default assets only) live in a client layer that
     fastx402 does not have yet; here only the offers themselves are checked."""

@@ -131,7 +131,7 @@ def test_default_assets_by_v1_name_match_the_sdk() -> None:
         try:
             sdk = default_assets.get_default_asset(name)
         except ValueError:
-            if name == "avalanche-fuji":  # ours comes from the protocol notes
+            if name == "avalanche-fuji":  # ours is fastx402's own entry (assets.json source)
                 continue
             with pytest.raises(InvalidAsset) as info:
                 _core.default_asset(name)
@@ -145,7 +145,8 @@ def test_only_documented_extras() -> None:
     """Every default we have that the SDK lacks is listed here, with its source."""
     default_assets, _ = _sdk()
     extras = {
-        # shared/reference/protocol.md's table; not in x402 2.25's DEFAULT_ASSETS.
+        # fastx402's own default-asset table (src/x402/assets.json, source 'fastx402');
+        # not in x402 2.25's DEFAULT_ASSETS.
         "eip155:43113": {
             "address": "0x5425890298aed601595a70AB815c96711a31Bc65",
             "name": "USD Coin",
@@ -524,11 +525,15 @@ def test_register_asset_validation(
     network = f"eip155:{TEST_CHAIN + 3}"
     if code is None:
         _core.register_asset(network, *args, **kwargs, mode="replace")
-        return
-    with pytest.raises(InvalidAsset) as info:
-        _core.register_asset(network, *args, **kwargs)
-    assert info.value.code == code
-    assert info.value.reason == "invalid_payment_requirements"
+        address, name, version, decimals = args
+        found = _core.find_asset(network, address)
+        assert found["address"] == _core.to_checksum_address(address)
+        assert (found["name"], found["version"], found["decimals"]) == (name, version, decimals)
+    else:
+        with pytest.raises(InvalidAsset) as info:
+            _core.register_asset(network, *args, **kwargs)
+        assert info.value.code == code
+        assert info.value.reason == "invalid_payment_requirements"
 
 
 def test_register_asset_arguments() -> None:

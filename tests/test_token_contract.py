@@ -32,6 +32,7 @@ from chain import (
     selector,
 )
 from fastx402 import PrivateKey
+from transfer_vector import AUTHORIZATION_FIELDS, DOMAIN_FIELDS
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 HALF_N = SECP256K1_N // 2
@@ -52,23 +53,11 @@ HIGH_S = "ECRecover: invalid signature 's' value"
 BAD_V = "ECRecover: invalid signature 'v' value"
 NO_BALANCE = "ERC20: transfer amount exceeds balance"
 
-DOMAIN_FIELDS = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
-_AUTH_FIELDS = [
-    {"name": "from", "type": "address"},
-    {"name": "to", "type": "address"},
-    {"name": "value", "type": "uint256"},
-    {"name": "validAfter", "type": "uint256"},
-    {"name": "validBefore", "type": "uint256"},
-    {"name": "nonce", "type": "bytes32"},
-]
+# EIP-3009 structs: the authorization fields and EIP712Domain come from the one shared vector
+# (tests/vectors/transfer_with_authorization.json).
 AUTH_TYPES = {
-    "TransferWithAuthorization": _AUTH_FIELDS,
-    "ReceiveWithAuthorization": _AUTH_FIELDS,
+    "TransferWithAuthorization": AUTHORIZATION_FIELDS,
+    "ReceiveWithAuthorization": AUTHORIZATION_FIELDS,
     "CancelAuthorization": [
         {"name": "authorizer", "type": "address"},
         {"name": "nonce", "type": "bytes32"},

@@ -1,7 +1,7 @@
-"""Hostile x402 headers through the Python API (protocol.md, "Where the official
-stack is weak", items 2-4): size and depth caps, junk, and every lenient-parsing
-trick the official stack accepts. Only typed ``fastx402.ProtocolError``s may come
-out; no RecursionError, no crash, no lenient acceptance.
+"""Hostile x402 headers through the Python API, where the official stack is weak
+(no header size cap, unbounded nesting, lenient parsing): size and depth caps, junk,
+and every lenient-parsing trick the official stack accepts. Only typed
+``fastx402.ProtocolError``s may come out; no RecursionError, no crash, no lenient acceptance.
 
 The Rust side (tests/x402_robustness.rs, fuzz/) mutates headers by the thousand;
 this file pins the Python-visible contract: exception type, ``reason``, ``path``.
@@ -21,6 +21,7 @@ import pytest
 
 import fastx402
 from fastx402 import HeaderTooLarge, PaymentPayload, PaymentRequired, PrivateKey, ProtocolError
+from transfer_vector import authorization_typed_data
 
 NOW = 1_740_672_100
 RESOURCE = "https://api.example.com/weather"
@@ -221,7 +222,7 @@ def test_unconvertible_dicts_are_protocol_errors(message: dict[Any, Any]) -> Non
     assert info.value.reason == "invalid_payload"
 
 
-# --- lenient parsing (protocol.md weakness #3), one case each ----------------------------
+# --- lenient parsing (what the official stack coerces), one case each ----------------------------
 
 Mutation = Callable[[dict[str, Any], str], str]
 
@@ -428,30 +429,11 @@ def resign(payment: dict[str, Any], **fields: str) -> dict[str, Any]:
     doc = copy.deepcopy(payment)
     auth = doc["payload"]["authorization"]
     auth.update(fields)
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "TransferWithAuthorization": [
-                {"name": "from", "type": "address"},
-                {"name": "to", "type": "address"},
-                {"name": "value", "type": "uint256"},
-                {"name": "validAfter", "type": "uint256"},
-                {"name": "validBefore", "type": "uint256"},
-                {"name": "nonce", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "TransferWithAuthorization",
-        "domain": {"name": "USDC", "version": "2", "chainId": 84532, "verifyingContract": TOKEN},
-        "message": {
-            k: (int(v) if k in ("value", "validAfter", "validBefore") else v)
-            for k, v in auth.items()
-        },
+    message = {
+        k: (int(v) if k in ("value", "validAfter", "validBefore") else v) for k, v in auth.items()
     }
+    domain = {"name": "USDC", "version": "2", "chainId": 84532, "verifyingContract": TOKEN}
+    typed = authorization_typed_data(domain, message)
     doc["payload"]["signature"] = "0x" + KEY.sign_typed_data(typed).hex()
     return doc
 

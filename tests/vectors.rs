@@ -193,7 +193,7 @@ fn signatures_on<B: Backend>() {
         assert!(errors.contains(code), "no case rejected with {code}");
     }
 
-    // The x402 spec's example payment, pinned (reference/protocol.md "Public vectors").
+    // The x402 spec's example payment, pinned (https://github.com/coinbase/x402, specs/).
     let x402 = by_name("x402_v2_example");
     assert_eq!(
         text(x402, "digest"),

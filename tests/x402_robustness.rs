@@ -1,5 +1,5 @@
 //! Robustness of the x402 header decoder and the `exact` verifier against hostile
-//! input (protocol.md, "Where the official stack is weak", items 2–4).
+//! input, where the official stack is weak (no size cap, unbounded nesting, lenient parsing).
 //!
 //! A valid v2 and a valid v1 payment are created from a fixed key, nonce and clock,
 //! then mutated thousands of times, half at the byte level (the base64 text) and
@@ -15,7 +15,15 @@
 //!   and an unchanged canonical content is always `Valid` (so re-encodings such as
 //!   the URL-safe alphabet, dropped padding, reordered keys or lowercase addresses
 //!   stay valid);
-//! - a decoded payload re-encodes (`to_header`) to a header that decodes to itself.
+//! - a valid verdict means the whole document (all fields, not only the signed ones) is
+//!   semantically the original: no key added or removed, the same values up to hex case,
+//!   except the fields the verdict does not depend on (`resource.description`/`mimeType`
+//!   and the opaque `extensions` object of v2),
+//!   so an unknown key that slips through cannot hide behind an unchanged signature;
+//! - a decoded payload re-encodes (`to_header`) to a header that decodes to itself and to
+//!   semantically the same JSON document as the header it came from (all fields);
+//! - nesting: a document at most [`MAX_JSON_DEPTH`] (127) levels deep decodes as JSON, one
+//!   level deeper is a JSON error (the boundary is hit by the generator and counted).
 //!
 //! Deterministic: a SplitMix64 PRNG seeded by `MASTER_SEED`. To explore further,
 //! `X402_ROBUST_SEED=<u64>` changes the master seed and `X402_ROBUST_CASES=<n>`
@@ -183,6 +191,9 @@ struct Fixture {
     digest: [u8; 32],
     /// Every signed (verdict-relevant) field, by JSON pointer.
     signed: Vec<(&'static str, FieldKind)>,
+    /// What a valid verdict may leave changed (and nothing else): the unsigned leaves and,
+    /// in v2, the opaque `extensions` object (added, removed or any content).
+    free: Vec<String>,
 }
 
 fn key() -> SecretKey {
@@ -290,6 +301,26 @@ fn fixture(version: u8) -> Fixture {
             "fixture lacks {pointer}"
         );
     }
+    let mut leaves = Vec::new();
+    leaf_pointers(&payment.raw, "", &mut leaves);
+    let unsigned: Vec<String> = leaves
+        .into_iter()
+        .filter(|p| {
+            payment.raw.pointer(p).is_some_and(|v| !v.is_object())
+                && !signed.iter().any(|(s, _)| s == p)
+        })
+        .collect();
+    let expected_unsigned: &[&str] = if version == 2 {
+        &["/resource/description", "/resource/mimeType"]
+    } else {
+        &[]
+    };
+    assert_eq!(unsigned, expected_unsigned, "v{version} unsigned leaves");
+    let mut free = unsigned;
+    if version == 2 {
+        assert!(payment.raw.get("extensions").is_none());
+        free.push("/extensions".to_owned());
+    }
     Fixture {
         label: if version == 2 { "v2" } else { "v1" },
         requirements: req,
@@ -300,8 +331,89 @@ fn fixture(version: u8) -> Fixture {
         replay_key: v.replay_key.unwrap(),
         digest: v.digest.unwrap(),
         signed,
+        free,
         header,
     }
+}
+
+/// Strict JSON decoding refuses documents nested deeper than this (serde_json's recursion
+/// limit of 128 counts the level that fails: 127 levels decode, 128 do not).
+const MAX_JSON_DEPTH: usize = 127;
+
+/// The JSON value with every hex string (`0x…`, any case) lower-cased: what "the same value"
+/// means for addresses, nonces and signatures. Key order is not compared (`Map` equality).
+fn semantic(v: &Value) -> Value {
+    match v {
+        Value::String(s)
+            if s.len() > 2
+                && s.starts_with("0x")
+                && s[2..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Value::String(s.to_ascii_lowercase())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(semantic).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), semantic(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// JSON pointers at which `a` and `b` differ (a key on one side only counts as a difference).
+fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match (x.get(k), y.get(k)) {
+                    (Some(u), Some(w)) => differences(u, w, &here, out),
+                    _ => out.push(here),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (u, w)) in x.iter().zip(y).enumerate() {
+                differences(u, w, &format!("{at}/{i}"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(at.to_owned()),
+    }
+}
+
+/// Nesting depth of a value (a scalar is 0, `[]` is 1).
+fn value_depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(value_depth).max().unwrap_or(0),
+        Value::Object(m) => 1 + m.values().map(value_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Deepest bracket nesting of a text, brackets inside JSON strings not counted.
+fn text_depth(text: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Outcome classes, in summary order.
@@ -357,11 +469,21 @@ fn evaluate(fx: &Fixture, header: &str) -> Result<Class, String> {
         Ok(p) => p,
         Err(e) => return check_error(&e, header, max),
     };
-    // Whatever decodes re-encodes to a header that decodes to the same payload.
+    // Whatever decodes re-encodes to a header that decodes to the same payload ...
     let again = PaymentPayload::from_header(&payload.to_header(), usize::MAX)
         .map_err(|e| format!("to_header of a decoded payload does not decode: {e}"))?;
     if again != payload {
         return Err("to_header round trip changed the payload".into());
+    }
+    // ... and to the same JSON document as the header it came from, every field included.
+    let doc = codec::decode_header_json(header, max)
+        .map_err(|e| format!("a payload decoded but its JSON does not: {e}"))?;
+    let reencoded = codec::decode_header_json(&payload.to_header(), usize::MAX)
+        .map_err(|e| format!("to_header is not JSON: {e}"))?;
+    let mut changed = Vec::new();
+    differences(&semantic(&doc), &semantic(&reencoded), "", &mut changed);
+    if !changed.is_empty() {
+        return Err(format!("to_header changed the document at {changed:?}"));
     }
     let v: Verification = exact::verify_payment(&payload, &fx.requirements, &fx.options);
     let same = canonical(&payload).as_ref() == Some(&fx.canonical);
@@ -372,6 +494,20 @@ fn evaluate(fx: &Fixture, header: &str) -> Result<Class, String> {
                     "VALID but the signed content changed: {:?}",
                     canonical(&payload)
                 ));
+            }
+            // The whole document, not only its signed content: an accepted header is the
+            // original up to encoding, hex case and the fields the verdict ignores.
+            let mut changed = Vec::new();
+            differences(&semantic(&doc), &semantic(&fx.json), "", &mut changed);
+            changed.retain(|p| {
+                !fx.free.iter().any(|f| {
+                    p == f
+                        || p.strip_prefix(f.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                })
+            });
+            if !changed.is_empty() {
+                return Err(format!("VALID but the document changed at {changed:?}"));
             }
             if v.payer != Some(fx.payer)
                 || v.replay_key != Some(fx.replay_key)
@@ -391,6 +527,35 @@ fn evaluate(fx: &Fixture, header: &str) -> Result<Class, String> {
             Ok(Class::Invalid)
         }
         Verdict::NeedsChain { .. } => Ok(Class::NeedsChain),
+    }
+}
+
+/// The nesting boundary: when the header is base64 of some text under the cap, the strict
+/// decoder takes it only if it is at most `MAX_JSON_DEPTH` deep (and then the value is as
+/// deep as the text), and refuses anything deeper with a JSON error. Returns the depth.
+fn check_depth(header: &str) -> Result<Option<usize>, String> {
+    let max = DEFAULT_MAX_HEADER_BYTES;
+    let Some(text) = [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|engine| engine.decode(header).ok())
+    else {
+        return Ok(None);
+    };
+    if header.len() > max {
+        return Ok(None);
+    }
+    let depth = text_depth(&text);
+    match codec::decode_header_json(header, max) {
+        Ok(_) if depth > MAX_JSON_DEPTH => Err(format!("{depth} levels decoded")),
+        Ok(doc) if value_depth(&doc) != depth => Err(format!(
+            "text {depth} levels deep decoded to a value {} deep",
+            value_depth(&doc)
+        )),
+        Err(e) if depth > MAX_JSON_DEPTH && e.kind != ErrorKind::Json => Err(format!(
+            "{depth} levels refused as {:?}, not as JSON",
+            e.kind
+        )),
+        _ => Ok(Some(depth)),
     }
 }
 
@@ -771,7 +936,7 @@ fn other_type(rng: &mut Rng, original: &Value) -> String {
 
 const FULL_WIDTH: [char; 10] = ['０', '１', '２', '３', '４', '５', '６', '７', '８', '９'];
 
-/// Lenient spellings of a value (protocol.md #3); some mean the same (lowercase
+/// Lenient spellings of a value (what the official stack coerces); some mean the same (lowercase
 /// address, uppercase hex) and may stay valid, most must be refused.
 fn spelling(rng: &mut Rng, kind: FieldKind, original: &Value) -> Option<String> {
     let s = original.as_str().unwrap_or_default();
@@ -1150,6 +1315,9 @@ struct Tally {
     by_op: BTreeMap<&'static str, BTreeMap<Class, usize>>,
     /// Cases whose header text differs from the original yet verified as valid.
     mutated_valid: usize,
+    /// Cases exactly `MAX_JSON_DEPTH` deep (decoded as JSON) and deeper (refused).
+    at_depth_limit: usize,
+    over_depth_limit: usize,
     violations: Vec<String>,
     cases: usize,
 }
@@ -1175,7 +1343,11 @@ impl Tally {
         for c in CLASSES {
             let _ = write!(out, "{c:?}={}  ", self.count(c));
         }
-        let _ = writeln!(out, "mutated-but-valid={}", self.mutated_valid);
+        let _ = writeln!(
+            out,
+            "mutated-but-valid={} depth-127={} depth>127={}",
+            self.mutated_valid, self.at_depth_limit, self.over_depth_limit
+        );
         for (op, classes) in &self.by_op {
             let _ = write!(out, "  {op:<22}");
             for c in CLASSES {
@@ -1213,10 +1385,18 @@ fn run_case(fx: &Fixture, seed: u64, json_level: bool, tally: &mut Tally) {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let class = evaluate(fx, &header)?;
         other_decoders(&header)?;
-        Ok::<Class, String>(class)
+        let depth = check_depth(&header)?;
+        Ok::<(Class, Option<usize>), String>((class, depth))
     }));
     let class = match outcome {
-        Ok(Ok(class)) => class,
+        Ok(Ok((class, depth))) => {
+            match depth {
+                Some(MAX_JSON_DEPTH) => tally.at_depth_limit += 1,
+                Some(d) if d > MAX_JSON_DEPTH => tally.over_depth_limit += 1,
+                _ => {}
+            }
+            class
+        }
         Ok(Err(violation)) => {
             tally.violations.push(format!(
                 "{} case seed {seed:#018x} ops {ops:?}: {violation}\n  header: {}",
@@ -1288,9 +1468,7 @@ fn mutated_payment_headers() {
                 );
                 run_case(fx, seed, json_level, &mut tally);
                 tally.print("replay");
-                for v in &tally.violations {
-                    eprintln!("{v}");
-                }
+                fail_on_violations(&tally);
             }
         }
         return;
@@ -1336,6 +1514,12 @@ fn mutated_payment_headers() {
         assert!(
             jsons.mutated_valid >= jsons.cases / 100,
             "json: too few mutated headers stayed valid"
+        );
+        assert!(
+            jsons.at_depth_limit > 0 && jsons.over_depth_limit > 0,
+            "json: the nesting boundary was not reached ({} at, {} over)",
+            jsons.at_depth_limit,
+            jsons.over_depth_limit
         );
         let changed = &jsons.by_op["change_signed_field"];
         assert!(changed.values().sum::<usize>() >= jsons.cases / 5);
@@ -1578,6 +1762,47 @@ fn deep_nesting_is_a_typed_json_error() {
     );
     let e = PaymentPayload::from_header(&STANDARD.encode(doc), cap).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Field, "{e}");
+}
+
+/// The exact boundary: 127 levels of arrays or objects decode (generic decoder and strict
+/// parser), 128 are a JSON error, inside a payment document too.
+#[test]
+fn nesting_boundary_is_127_levels() {
+    let arrays = |d: usize| format!("{}{}", "[".repeat(d), "]".repeat(d));
+    let objects = |d: usize| format!("{}1{}", "{\"a\":".repeat(d), "}".repeat(d));
+    for (shape, nest) in [
+        ("arrays", &arrays as &dyn Fn(usize) -> String),
+        ("objects", &objects),
+    ] {
+        let ok = nest(MAX_JSON_DEPTH);
+        let doc = codec::decode_header_json(&STANDARD.encode(&ok), usize::MAX)
+            .unwrap_or_else(|e| panic!("{shape}: {MAX_JSON_DEPTH} levels refused: {e}"));
+        assert_eq!(value_depth(&doc), MAX_JSON_DEPTH, "{shape}");
+        assert_eq!(text_depth(ok.as_bytes()), MAX_JSON_DEPTH, "{shape}");
+        assert!(_core::json::parse_strict(ok.as_bytes()).is_ok(), "{shape}");
+
+        let deep = nest(MAX_JSON_DEPTH + 1);
+        let e = codec::decode_header_json(&STANDARD.encode(&deep), usize::MAX).unwrap_err();
+        assert_eq!(
+            (e.kind, e.reason),
+            (ErrorKind::Json, reason::INVALID_PAYLOAD),
+            "{shape}"
+        );
+        assert!(
+            _core::json::parse_strict(deep.as_bytes()).is_err(),
+            "{shape}"
+        );
+
+        // Inside a payment, one level for the document: 126 more decode as JSON (and are
+        // refused by the schema), 127 more are a JSON error.
+        let within = |d: usize| format!("{{\"x402Version\":2,\"extensions\":{}}}", nest(d));
+        let e = PaymentPayload::from_header(&STANDARD.encode(within(MAX_JSON_DEPTH - 1)), 1 << 20)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Field, "{shape}: {e}");
+        let e = PaymentPayload::from_header(&STANDARD.encode(within(MAX_JSON_DEPTH)), 1 << 20)
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Json, "{shape}: {e}");
+    }
 }
 
 #[test]

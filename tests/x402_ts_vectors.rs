@@ -78,8 +78,6 @@ const TS_TO_OURS: &[(&str, &str)] = &[
 const VALID: &str = "valid";
 /// Well-formed, not locally decidable (is_valid false).
 const NEEDS_CHAIN: &str = "needs_chain";
-/// Any refusal (reason not pinned).
-const REJECTED: &str = "rejected";
 const VALUE_PATH: &str = "raises:invalid_payload@payload.authorization.value";
 
 /// TS accepts, fastx402 refuses on purpose (policy, not bugs).
@@ -109,8 +107,11 @@ const STRICTER_THAN_TS: &[(&str, &str)] = &[
     ("verify_eip3009_value_with_spaces_not_resigned", VALUE_PATH),
     ("verify_eip3009_value_hex_not_resigned", VALUE_PATH),
     ("verify_eip3009_value_json_number_not_resigned", VALUE_PATH),
-    // High-s (Permit2); reason not pinned while Permit2 is unimplemented.
-    ("verify_permit2_high_s_twin", REJECTED),
+    // High-s (Permit2): the Permit2 signature check refuses the twin.
+    (
+        "verify_permit2_high_s_twin",
+        "invalid:invalid_permit2_signature",
+    ),
 ];
 
 /// TS rejects; fastx402 rejects too, for another reason.
@@ -533,15 +534,12 @@ fn create_payment_matches_ts_client() {
         let (our_body, our_order, our_after) = split(ours);
         let (ts_body, ts_order, ts_after) = split(ts);
         // The one deliberate difference: validAfter = now - 600 (TS 2.27 v2: "0"; v1: now - 600).
-        // Permit2 is not implemented yet: "0" is tolerated there until its policy is settled.
+        // Permit2 follows the SDKs: validAfter "0".
         let backdated = Value::String((NOW - 600).to_string());
         if ts["payload"].get("authorization").is_some() {
             assert_eq!(our_after, backdated, "{n}");
         } else {
-            assert!(
-                our_after == backdated || our_after == "0",
-                "{n}: {our_after}"
-            );
+            assert_eq!(our_after, "0", "{n}: Permit2 validAfter");
         }
         let expected_ts_after = if ts["x402Version"] == 2 {
             Value::from("0")
@@ -785,14 +783,7 @@ fn verify_invariants() {
         let (ts_accepts, ts_reason) = ts_verdict(c);
         if ts_accepts {
             let expected = lookup(STRICTER_THAN_TS, n).unwrap_or(VALID);
-            let ok = if expected == REJECTED {
-                got != VALID
-            } else {
-                got == expected
-            };
-            checks.check(&format!("accepts/{n}"), ok, || {
-                format!("got {got}, expected {expected}")
-            });
+            checks.eq(&format!("accepts/{n}"), &got, expected);
             if got == VALID {
                 let ts_payer =
                     Address::parse(s(&c["output"]["facilitator"]["returned"]["payer"])).unwrap();
@@ -993,22 +984,25 @@ fn settlement() {
 }
 
 /// A TS client echoes `accepted` through JSON.parse/JSON.stringify: an offered `150.0` comes
-/// back as `150`. Either requirements refuse non-integer number text up front, or the echo must
-/// verify (extra numbers compare by exact decimal value: `150.0` is `150`).
+/// back as `150`. Requirements take the float as written, and the echo verifies (extra numbers
+/// compare by exact decimal value: `150.0` is `150`); `150.5` is another offer.
 #[test]
 fn float_in_offered_extra_survives_a_ts_client_echo() {
     let base = &case("verify_eip3009_valid")["input"];
     let mut offered = base["payment_requirements"].clone();
     offered["extra"]["ratio"] = parse_strict(b"150.0").unwrap();
-    let mut checks = Checks::default();
-    let refused_up_front = Requirements::from_json(&offered, 2).is_err();
-    let got = if refused_up_front {
-        VALID.to_owned()
-    } else {
-        let mut payment = base["payment_payload"].clone();
-        payment["accepted"]["extra"]["ratio"] = parse_strict(b"150").unwrap(); // JSON.stringify(150.0)
-        outcome(&payment, None, &offered)
-    };
-    checks.eq("float-echo/extra", &got, VALID);
-    checks.finish("float in offered extra");
+    let requirements = Requirements::from_json(&offered, 2).expect("a float in extra is taken");
+    assert_eq!(
+        serde_json::to_string(&requirements.raw["extra"]["ratio"]).unwrap(),
+        "150.0",
+        "kept as written"
+    );
+    let mut payment = base["payment_payload"].clone();
+    payment["accepted"]["extra"]["ratio"] = parse_strict(b"150").unwrap(); // JSON.stringify(150.0)
+    assert_eq!(outcome(&payment, None, &offered), VALID);
+    payment["accepted"]["extra"]["ratio"] = parse_strict(b"150.5").unwrap();
+    assert_eq!(
+        outcome(&payment, None, &offered),
+        format!("invalid:{INVALID_PAYMENT_REQUIREMENTS}")
+    );
 }

@@ -1,7 +1,10 @@
-//! The EVM chain layer. What is here is sans-I/O, pure functions of bytes:
-//! RLP ([`rlp`]), EIP-1559 transactions signed by the core signer ([`tx`]), and
-//! the token's call data, return data and logs ([`calls`]). The async JSON-RPC
-//! client and settlement engine (issue 4) build on these.
+//! The EVM chain layer. Pure functions of bytes: RLP ([`rlp`]), EIP-1559
+//! transactions signed by the core signer ([`tx`]), the token's call data,
+//! return data and logs ([`calls`]) and the fee computation ([`fees`]). Network
+//! I/O, async on tokio: the JSON-RPC client ([`rpc`]), the per-sender nonce
+//! manager that reads the starting nonce through it ([`nonce`]) and the fee
+//! estimate from the node ([`fees::FeePolicy::estimate`]). The settlement
+//! engine ([`crate::facilitator`]) builds on these.
 
 pub mod calls;
 pub mod fees;

@@ -8,8 +8,8 @@ the error must name. Shared by the Rust (tests/vectors.rs) and Python test suite
 
 Every case is one of the valid base documents below with a single edit. The Rust
 test also hashes every base document, so each rejection is caused by its edit.
-The rules are those of /work/shared/DESIGN.md "EIP-712 strict v4" and the module
-docs of src/crypto/eip712.rs. Standard library only.
+The rules are "strict v4" as the module docs of src/crypto/eip712.rs define it.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -745,7 +745,7 @@ assert len(names) == len(set(names)), "duplicate case names"
 doc = {
     "provenance": {
         "generator": "tests/vectors/gen/make_eip712_rejections.py",
-        "rules": "/work/shared/DESIGN.md section 'EIP-712 strict v4' and the module docs of src/crypto/eip712.rs",
+        "rules": "'strict v4' as the module docs of src/crypto/eip712.rs define it",
         "bases": "twa: the x402 v2 spec example payment (EIP-3009 TransferWithAuthorization, Base Sepolia USDC); "
         "mail: the EIP-712 spec 'Mail' example with `to` turned into Person[] and a second recipient; "
         "kinds: written here, one field of each atomic kind at its range limit. Every base is valid and hashes.",

@@ -95,7 +95,7 @@ def add(name: str, source: str, digest: bytes, sig: bytes, expect: dict, **extra
 
 
 # ---------------------------------------------------------------------------
-# 1. The x402 v2 spec's example payment (reference/protocol.md "Public vectors").
+# 1. The x402 v2 spec's example payment (https://github.com/coinbase/x402, specs/).
 
 X402_SOURCE = (
     "x402 specification v2, exact scheme on EVM, example PaymentPayload (EIP-3009 "
@@ -396,8 +396,8 @@ doc = {
         "libraries": {"eth-account": eth_account.__version__},
         "curve": "secp256k1; n = " + h32(N),
         "sources": {
-            "x402_v2_example*": "x402 specification v2 example payment (see /work/shared/reference/protocol.md "
-            "'Public vectors'): digest, signature and from address copied; digest recomputed from the typed data "
+            "x402_v2_example*": "x402 specification v2 example payment (https://github.com/coinbase/x402, specs/: "
+            "the exact scheme on EVM): digest, signature and from address copied; digest recomputed from the typed data "
             "with eth-account, recovery checked with eth-account",
             "*_high_s_twin*": "derived here: s' = n - s, v' = 55 - v; eth-keys' NativeECCBackend recovers the same "
             "address from the twin",
