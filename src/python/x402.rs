@@ -11,13 +11,14 @@ use super::convert::{to_json_parts, to_py};
 use super::PrivateKey;
 use crate::error::Error;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
+use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
-use crate::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::types::{
     PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
     SupportedResponse, VerifyResponse,
 };
+use crate::x402::verify::{self, Verdict, VerifyOptions};
 
 /// A Python value as an x402 message's JSON; anything unconvertible is `invalid_payload`.
 fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -465,7 +466,7 @@ fn create_payment(
 /// Verifies a payment locally (no chain) against its requirements: the official
 /// checks in the official order and reason strings, plus fastx402's stricter ones.
 #[pyfunction]
-#[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=exact::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
+#[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=verify::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
 fn verify_payment(
     py: Python<'_>,
     payment: &Bound<'_, PyAny>,

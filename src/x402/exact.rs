@@ -5,13 +5,15 @@
 use serde_json::{json, Value};
 
 use super::checks;
+use super::create::{self, CreateOptions};
 use super::error::ProtocolError;
 use super::networks;
 use super::reason;
 use super::types::{Authorization, PaymentPayload, PaymentRequired, Requirements, SchemePayload};
+use super::verify::{eoa_verdict, ReplayKey, Verification, VerifyOptions, MIN_VALIDITY_LEFT};
 use crate::cache::Memo;
 use crate::crypto::address::Address;
-use crate::crypto::ecdsa::{self, Policy, SecretKey, Signature};
+use crate::crypto::ecdsa::SecretKey;
 use crate::crypto::hexutil;
 use crate::crypto::keccak::{keccak256, keccak256_concat};
 use crate::num::U256;
@@ -145,13 +147,6 @@ pub fn authorization_typed_data(domain: &TokenDomain, auth: &Authorization) -> V
 /// How far back `validAfter` is set, absorbing clock skew between client and chain.
 pub const VALID_AFTER_BACKDATE: u64 = 600;
 
-/// Client choices; `nonce` is drawn from the OS CSPRNG unless given (tests).
-#[derive(Debug, Clone, Default)]
-pub struct CreateOptions {
-    pub now: u64,
-    pub nonce: Option<[u8; 32]>,
-}
-
 /// The first entry of `accepts` this client can pay: `exact` over EIP-3009.
 pub fn select_requirements(required: &PaymentRequired) -> Result<&Requirements, ProtocolError> {
     required
@@ -207,20 +202,7 @@ pub fn create_payment(
         ));
     }
     let domain = TokenDomain::from_requirements(requirements)?;
-    let nonce = match options.nonce {
-        Some(n) => n,
-        None => {
-            let mut n = [0u8; 32];
-            getrandom::fill(&mut n).map_err(|e| {
-                ProtocolError::field(
-                    reason::UNEXPECTED_VERIFY_ERROR,
-                    "nonce",
-                    format_args!("OS randomness failed: {e}"),
-                )
-            })?;
-            n
-        }
-    };
+    let nonce = create::nonce(options)?;
     let authorization = Authorization {
         from: signer.address(),
         to: requirements.pay_to,
@@ -230,180 +212,41 @@ pub fn create_payment(
         nonce,
     };
     let signature = signer.sign_digest(&authorization_digest(&domain, &authorization));
-    let payload = json!({
+    let payload_json = json!({
         "authorization": authorization.to_json(),
         "signature": hexutil::encode_0x(&signature.to_bytes()),
     });
-    let raw = if requirements.version == 1 {
-        json!({
+    let payload = SchemePayload::Eip3009 {
+        authorization,
+        signature: signature.to_bytes().to_vec(),
+    };
+    if requirements.version != 1 {
+        return Ok(create::v2_payment(
+            required,
+            requirements,
+            payload_json,
+            payload,
+        ));
+    }
+    Ok(PaymentPayload {
+        version: 1,
+        scheme: requirements.scheme.clone(),
+        network: requirements.network.clone(),
+        accepted: None,
+        raw: json!({
             "x402Version": 1,
             "scheme": requirements.scheme,
             "network": requirements.network,
-            "payload": payload,
-        })
-    } else {
-        // Key order as the official Python SDK serializes its model (the TypeScript
-        // client puts `resource` before `accepted`; both parse either).
-        let mut raw = json!({"x402Version": 2, "payload": payload, "accepted": requirements.raw});
-        if let Some(resource) = &required.resource {
-            raw["resource"] = resource.raw.clone();
-        }
-        raw
-    };
-    Ok(PaymentPayload {
-        version: requirements.version,
-        scheme: requirements.scheme.clone(),
-        network: requirements.network.clone(),
-        accepted: (requirements.version == 2).then(|| requirements.clone()),
-        payload: SchemePayload::Eip3009 {
-            authorization,
-            signature: signature.to_bytes().to_vec(),
-        },
+            "payload": payload_json,
+        }),
+        payload,
         resource: required.resource.clone(),
         extensions: None,
-        raw,
     })
 }
 
 // ---------------------------------------------------------------------------
 // Server / facilitator side.
-
-/// Seconds a `validBefore` must still have left (the official facilitators' 6 s).
-pub const MIN_VALIDITY_LEFT: u64 = 6;
-/// Default clock skew allowed on top of `maxTimeoutSeconds`.
-pub const DEFAULT_SKEW: u64 = 30;
-
-#[derive(Debug, Clone)]
-pub struct VerifyOptions {
-    /// The verifier's clock, Unix seconds.
-    pub now: u64,
-    /// Allowed `validBefore − now` beyond `maxTimeoutSeconds`.
-    pub skew_seconds: u64,
-    /// If set, the payment must be for exactly this resource URL (v2: the payment's
-    /// `resource.url`; v1: the requirements' `resource`). Advisory: `resource` is not
-    /// signed (see [`super::checks::bound_to_resource`]).
-    pub resource_url: Option<String>,
-}
-
-impl VerifyOptions {
-    pub fn at(now: u64) -> Self {
-        VerifyOptions {
-            now,
-            skew_seconds: DEFAULT_SKEW,
-            resource_url: None,
-        }
-    }
-}
-
-/// The canonical identity of one authorization: the same for every encoding of it
-/// (base64 alphabet, key order, address case), and what settles at most once on chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReplayKey {
-    pub chain_id: u64,
-    /// The contract whose nonce space holds `nonce` (the token for EIP-3009).
-    pub contract: Address,
-    pub from: Address,
-    pub nonce: [u8; 32],
-}
-
-impl std::fmt::Display for ReplayKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "eip155:{}:{}:{}:{}",
-            self.chain_id,
-            hexutil::encode_0x(&self.contract.0),
-            hexutil::encode_0x(&self.from.0),
-            hexutil::encode_0x(&self.nonce)
-        )
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Valid,
-    Invalid {
-        reason: &'static str,
-        message: String,
-    },
-    /// Well-formed, but the signature is not a plain EOA signature (ERC-6492 or
-    /// EIP-1271): only chain state can decide.
-    NeedsChain {
-        message: String,
-    },
-}
-
-impl Verdict {
-    /// The x402 reason of a verdict that is not `Valid`: every refusal carries one, and
-    /// `NeedsChain` is [`reason::NEEDS_ONCHAIN_VERIFICATION`] (not valid until the chain
-    /// has authenticated the signature).
-    pub fn reason(&self) -> Option<&'static str> {
-        match self {
-            Verdict::Valid => None,
-            Verdict::Invalid { reason, .. } => Some(reason),
-            Verdict::NeedsChain { .. } => Some(reason::NEEDS_ONCHAIN_VERIFICATION),
-        }
-    }
-
-    /// The human-readable message of a verdict that is not `Valid`.
-    pub fn message(&self) -> Option<&str> {
-        match self {
-            Verdict::Valid => None,
-            Verdict::Invalid { message, .. } | Verdict::NeedsChain { message } => Some(message),
-        }
-    }
-}
-
-/// The outcome of local verification.
-///
-/// `replay_key` and `digest` are set as soon as the authorization is well-formed, whatever
-/// the verdict on its signature (the facilitator needs them to authenticate smart-wallet
-/// signatures on chain): they identify what the payment *claims*. Only
-/// [`Verification::authenticated_replay_key`] may be reserved by a seller before a
-/// facilitator has verified the payment; reserving an unauthenticated key lets anyone who
-/// saw a victim's payment burn its nonce with a forged signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    pub verdict: Verdict,
-    pub payer: Option<Address>,
-    pub replay_key: Option<ReplayKey>,
-    /// The EIP-712 digest the payer signed (when the payload got that far).
-    pub digest: Option<[u8; 32]>,
-}
-
-impl Verification {
-    pub fn is_valid(&self) -> bool {
-        self.verdict == Verdict::Valid
-    }
-
-    /// The replay key, only when the signature authenticated (`Valid`).
-    pub fn authenticated_replay_key(&self) -> Option<ReplayKey> {
-        self.replay_key.filter(|_| self.is_valid())
-    }
-
-    /// The replay key of a payment only the chain can authenticate (`NeedsChain`): NOT
-    /// proof of anything; must not be reserved before a facilitator has verified it.
-    pub fn unauthenticated_replay_key(&self) -> Option<ReplayKey> {
-        self.replay_key
-            .filter(|_| matches!(self.verdict, Verdict::NeedsChain { .. }))
-    }
-
-    pub(crate) fn invalid(
-        reason: &'static str,
-        message: impl Into<String>,
-        payer: Option<Address>,
-    ) -> Self {
-        Verification {
-            verdict: Verdict::Invalid {
-                reason,
-                message: message.into(),
-            },
-            payer,
-            replay_key: None,
-            digest: None,
-        }
-    }
-}
 
 /// Verifies an `exact` EIP-3009 payment against the requirements it claims to meet,
 /// without chain access. Order and reasons follow the official facilitator; fastx402
@@ -525,57 +368,13 @@ pub fn verify_payment(
     }
 }
 
-/// The verdict on a signature over `digest` by `from`: `Valid` only for a strict
-/// 65-byte EOA signature (low s, v = 27/28) that recovers to `from`; failures carry
-/// `reason`; other shapes (ERC-6492, EIP-1271) need chain state.
-pub(crate) fn eoa_verdict(
-    digest: &[u8; 32],
-    signature: &[u8],
-    from: &Address,
-    reason: &'static str,
-) -> Verdict {
-    if signature.is_empty() {
-        return Verdict::Invalid {
-            reason,
-            message: "signature is empty".into(),
-        };
-    }
-    if signature.len() != 65 || super::smart_wallet::is_erc6492(signature) {
-        return Verdict::NeedsChain {
-            message: format!(
-                "{}-byte signature is not a plain EOA signature",
-                signature.len()
-            ),
-        };
-    }
-    let invalid = |message: String| Verdict::Invalid { reason, message };
-    let parsed = match Signature::from_bytes(signature) {
-        Ok(s) => s,
-        Err(e) => return invalid(e.to_string()),
-    };
-    if parsed.to_bytes()[64] != signature[64] {
-        // v = 0/1: ecrecover in USDC and Permit2 only takes 27/28.
-        return invalid("signature v must be 27 or 28".into());
-    }
-    match ecdsa::recover_public_key_with::<ecdsa::DefaultBackend>(
-        digest,
-        &parsed,
-        Policy::default(),
-    ) {
-        Ok(public) if Address::from_public_key(&public) == *from => Verdict::Valid,
-        Ok(public) => invalid(format!(
-            "signature recovers to {}, not the payer {from}",
-            Address::from_public_key(&public)
-        )),
-        Err(e) => invalid(e.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::ecdsa::Signature;
     use crate::crypto::eip712::{hash_typed_data, DomainTypes};
     use crate::x402::types::PaymentRequired;
+    use crate::x402::verify::{Verdict, DEFAULT_SKEW};
 
     const NOW: u64 = 1_740_672_100;
 

@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod codec;
+pub mod create;
 pub mod error;
 pub mod exact;
 pub mod fields;
@@ -14,3 +15,4 @@ pub mod permit2;
 pub mod reason;
 pub mod smart_wallet;
 pub mod types;
+pub mod verify;

@@ -2,11 +2,13 @@
 //! EIP-3009, `exact` over Permit2, and `upto` (Permit2). Callers never pick the
 //! module; the requirements do.
 
+use super::create::CreateOptions;
 use super::error::ProtocolError;
-use super::exact::{self, CreateOptions, Verification, VerifyOptions};
+use super::exact;
 use super::permit2::{self, Permit2Kind};
 use super::reason;
 use super::types::{PaymentPayload, PaymentRequired, Requirements};
+use super::verify::{Verification, VerifyOptions};
 use crate::crypto::ecdsa::SecretKey;
 
 /// The offer a client should pay: the first EIP-3009 `exact` entry (no allowance

@@ -22,14 +22,15 @@
 use serde_json::{json, Value};
 
 use super::checks;
+use super::create::{self, CreateOptions};
 use super::error::ProtocolError;
-use super::exact::{CreateOptions, ReplayKey, Verification, VerifyOptions};
 use super::fields::Obj;
 use super::networks;
 use super::reason;
 use super::types::{
     PaymentPayload, PaymentRequired, Requirements, SchemePayload, MAX_SIGNATURE_BYTES,
 };
+use super::verify::{eoa_verdict, ReplayKey, Verification, VerifyOptions, MIN_VALIDITY_LEFT};
 use crate::cache::Memo;
 use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
@@ -511,20 +512,7 @@ pub fn create_permit2_payment(
         Permit2Kind::Exact => None,
         Permit2Kind::Upto => Some(upto_facilitator(requirements)?),
     };
-    let nonce = match options.nonce {
-        Some(n) => n,
-        None => {
-            let mut n = [0u8; 32];
-            getrandom::fill(&mut n).map_err(|e| {
-                ProtocolError::field(
-                    reason::UNEXPECTED_VERIFY_ERROR,
-                    "nonce",
-                    format_args!("OS randomness failed: {e}"),
-                )
-            })?;
-            n
-        }
-    };
+    let nonce = create::nonce(options)?;
     let authorization = Permit2Authorization {
         from: signer.address(),
         permitted: TokenPermissions {
@@ -546,20 +534,12 @@ pub fn create_permit2_payment(
         signature: signature.to_bytes().to_vec(),
     }
     .to_json();
-    let mut raw = json!({"x402Version": 2, "payload": payload, "accepted": requirements.raw});
-    if let Some(resource) = &required.resource {
-        raw["resource"] = resource.raw.clone();
-    }
-    Ok(PaymentPayload {
-        version: 2,
-        scheme: requirements.scheme.clone(),
-        network: requirements.network.clone(),
-        accepted: Some(requirements.clone()),
-        payload: SchemePayload::Other(payload),
-        resource: required.resource.clone(),
-        extensions: None,
-        raw,
-    })
+    Ok(create::v2_payment(
+        required,
+        requirements,
+        payload.clone(),
+        SchemePayload::Other(payload),
+    ))
 }
 
 // ---------------------------------------------------------------------------
@@ -785,7 +765,7 @@ pub fn verify_permit2_payment_with(
     // 10. Signature.
     let digest = permit2_digest(chain_id, auth);
     Verification {
-        verdict: super::exact::eoa_verdict(
+        verdict: eoa_verdict(
             &digest,
             &parsed.signature,
             &auth.from,
@@ -824,16 +804,16 @@ pub fn settle_amount(
     Ok((!actual.is_zero()).then_some(actual))
 }
 
-const _: () = assert!(DEADLINE_BUFFER == super::exact::MIN_VALIDITY_LEFT);
+const _: () = assert!(DEADLINE_BUFFER == MIN_VALIDITY_LEFT);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::crypto::ecdsa::{self, Policy, Signature};
     use crate::crypto::eip712::{hash_typed_data, DomainTypes, Types};
-    use crate::x402::exact::Verdict;
-    use crate::x402::exact::DEFAULT_SKEW;
     use crate::x402::types::PaymentRequired;
+    use crate::x402::verify::Verdict;
+    use crate::x402::verify::DEFAULT_SKEW;
 
     const NOW: u64 = 1_740_672_100;
     const ANVIL0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
