@@ -15,8 +15,8 @@ use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
 use crate::x402::payment;
 use crate::x402::types::{
-    PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
-    SupportedResponse, VerifyResponse,
+    PaymentPayload, PaymentRequired, Requirements, SettleResponse, SupportedResponse,
+    VerifyResponse,
 };
 use crate::x402::verify::{self, Verdict, VerifyOptions};
 
@@ -240,13 +240,11 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.raw["payload"])
     }
-    /// The payer (`authorization.from`) for EIP-3009 payloads.
+    /// The payer, whatever the scheme: EIP-3009 `authorization.from`, Permit2 (`exact`
+    /// or `upto`) `permit2Authorization.from`; `None` for a payload no scheme can read.
     #[getter]
     fn payer(&self) -> Option<String> {
-        match &self.inner.payload {
-            SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from.to_checksum()),
-            SchemePayload::Other(_) => None,
-        }
+        self.inner.payer().map(|a| a.to_checksum())
     }
     #[getter]
     fn resource<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -10,6 +10,7 @@ pub mod exact;
 pub mod fields;
 pub mod money;
 pub mod networks;
+pub mod payload;
 pub mod payment;
 pub mod permit2;
 pub mod reason;

@@ -24,12 +24,12 @@ use serde_json::{json, Value};
 use super::checks;
 use super::create::{self, CreateOptions};
 use super::error::ProtocolError;
-use super::fields::Obj;
 use super::networks;
-use super::reason;
-use super::types::{
-    PaymentPayload, PaymentRequired, Requirements, SchemePayload, MAX_SIGNATURE_BYTES,
+pub use super::payload::{
+    Permit2Authorization, Permit2Kind, Permit2Payload, TokenPermissions, Witness,
 };
+use super::reason;
+use super::types::{PaymentPayload, PaymentRequired, Requirements, SchemePayload};
 use super::verify::{eoa_verdict, ReplayKey, Verification, VerifyOptions, MIN_VALIDITY_LEFT};
 use crate::cache::Memo;
 use crate::crypto::address::Address;
@@ -84,14 +84,6 @@ pub const EXACT_PERMIT_TYPEHASH: [u8; 32] =
 /// `keccak256(UPTO_PERMIT_TYPE)`
 pub const UPTO_PERMIT_TYPEHASH: [u8; 32] =
     hexutil::const_hex("51dff6974ad4388c499e7fcfe838d2bd767162553a144098ce20ea661d70c2ee");
-
-/// Which Permit2 payment: `exact` (witness `to, validAfter`) or `upto` (witness
-/// `to, facilitator, validAfter`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permit2Kind {
-    Exact,
-    Upto,
-}
 
 impl Permit2Kind {
     /// What requirements ask for: `exact` with `extra.assetTransferMethod == "permit2"`,
@@ -153,152 +145,6 @@ impl Permit2Kind {
 
 // ---------------------------------------------------------------------------
 // Payload.
-
-/// `permitted`: which token and how much (for `upto`, the maximum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TokenPermissions {
-    pub token: Address,
-    pub amount: U256,
-}
-
-/// The x402 witness: where the proxy may send the funds, and from when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Witness {
-    pub to: Address,
-    /// `upto` only: the one facilitator allowed to settle.
-    pub facilitator: Option<Address>,
-    pub valid_after: U256,
-}
-
-/// The `PermitWitnessTransferFrom` fields a payer signs, plus `from`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Permit2Authorization {
-    pub from: Address,
-    pub permitted: TokenPermissions,
-    pub spender: Address,
-    /// A Permit2 unordered nonce (word `nonce >> 8`, bit `nonce & 0xff` of the owner's
-    /// bitmap in the Permit2 contract).
-    pub nonce: U256,
-    pub deadline: U256,
-    pub witness: Witness,
-}
-
-impl Permit2Authorization {
-    /// Strict: exactly the official keys (`witness.facilitator` optional here; the
-    /// verifier requires it for `upto` and refuses it for `exact`).
-    pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
-        obj.only(&[
-            "from",
-            "permitted",
-            "spender",
-            "nonce",
-            "deadline",
-            "witness",
-        ])?;
-        let permitted = obj.object("permitted")?;
-        permitted.only(&["token", "amount"])?;
-        let witness = obj.object("witness")?;
-        witness.only(&["to", "facilitator", "validAfter"])?;
-        let facilitator = match witness.get("facilitator") {
-            None => None,
-            Some(_) => Some(witness.address("facilitator")?),
-        };
-        Ok(Permit2Authorization {
-            from: obj.address("from")?,
-            permitted: TokenPermissions {
-                token: permitted.address("token")?,
-                amount: permitted.uint("amount")?,
-            },
-            spender: obj.address("spender")?,
-            nonce: obj.uint("nonce")?,
-            deadline: obj.uint("deadline")?,
-            witness: Witness {
-                to: witness.address("to")?,
-                facilitator,
-                valid_after: witness.uint("validAfter")?,
-            },
-        })
-    }
-
-    /// `upto` when the witness names a facilitator (the SDK's `is_upto_permit2_payload`).
-    pub fn kind(&self) -> Permit2Kind {
-        if self.witness.facilitator.is_some() {
-            Permit2Kind::Upto
-        } else {
-            Permit2Kind::Exact
-        }
-    }
-
-    /// The wire JSON, in the official SDK's key order.
-    pub fn to_json(&self) -> Value {
-        let mut witness = json!({"to": self.witness.to.to_checksum()});
-        if let Some(f) = &self.witness.facilitator {
-            witness["facilitator"] = json!(f.to_checksum());
-        }
-        witness["validAfter"] = json!(self.witness.valid_after.to_string());
-        json!({
-            "from": self.from.to_checksum(),
-            "permitted": {
-                "token": self.permitted.token.to_checksum(),
-                "amount": self.permitted.amount.to_string(),
-            },
-            "spender": self.spender.to_checksum(),
-            "nonce": self.nonce.to_string(),
-            "deadline": self.deadline.to_string(),
-            "witness": witness,
-        })
-    }
-
-    /// The EIP-712 message (`message` of the typed data): uint256 values as decimal strings.
-    pub fn message_json(&self) -> Value {
-        let mut v = self.to_json();
-        v.as_object_mut().expect("object").shift_remove("from");
-        v
-    }
-}
-
-/// A Permit2 payment's `payload`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Permit2Payload {
-    pub authorization: Permit2Authorization,
-    pub signature: Vec<u8>,
-}
-
-impl Permit2Payload {
-    pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
-        obj.only(&["permit2Authorization", "signature"])?;
-        Ok(Permit2Payload {
-            authorization: Permit2Authorization::parse(&obj.object("permit2Authorization")?)?,
-            signature: obj.hex_bytes("signature", MAX_SIGNATURE_BYTES)?,
-        })
-    }
-
-    /// Parses the `payload` member of a payment; errors carry `invalid_payload` and
-    /// a path such as `payload.permit2Authorization.witness.to`.
-    pub fn from_json(value: &Value) -> Result<Self, ProtocolError> {
-        Self::parse(&Obj::new(value, "payload", reason::INVALID_PAYLOAD)?)
-    }
-
-    /// From a decoded payment (`SchemePayload::Other`).
-    pub fn from_payment(payment: &PaymentPayload) -> Result<Self, ProtocolError> {
-        match &payment.payload {
-            SchemePayload::Other(value) => Self::from_json(value),
-            SchemePayload::Eip3009 { .. } => Err(ProtocolError::field(
-                reason::INVALID_PAYLOAD,
-                "payload",
-                "an EIP-3009 {authorization, signature} payload, not {permit2Authorization, signature}",
-            )),
-        }
-    }
-
-    /// `{permit2Authorization, signature}`, the official key order.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "permit2Authorization": self.authorization.to_json(),
-            "signature": hexutil::encode_0x(&self.signature),
-        })
-    }
-}
 
 // ---------------------------------------------------------------------------
 // EIP-712.
@@ -532,13 +378,12 @@ pub fn create_permit2_payment(
     let payload = Permit2Payload {
         authorization,
         signature: signature.to_bytes().to_vec(),
-    }
-    .to_json();
+    };
     Ok(create::v2_payment(
         required,
         requirements,
-        payload.clone(),
-        SchemePayload::Other(payload),
+        payload.to_json(),
+        SchemePayload::from_permit2(payload),
     ))
 }
 
@@ -604,7 +449,7 @@ pub fn verify_permit2_payment_with(
             None,
         );
     };
-    let parsed = match Permit2Payload::from_payment(payload) {
+    let parsed = match Permit2Payload::from_payload(&payload.payload) {
         Ok(p) => p,
         Err(e) => {
             return Verification::invalid(e.reason, format!("{}: {}", e.path, e.message), None)
@@ -872,7 +717,9 @@ mod tests {
     }
 
     fn auth_of(p: &PaymentPayload) -> Permit2Authorization {
-        Permit2Payload::from_payment(p).unwrap().authorization
+        Permit2Payload::from_payload(&p.payload)
+            .unwrap()
+            .authorization
     }
 
     #[test]
@@ -1340,7 +1187,7 @@ mod tests {
         for kind in [Permit2Kind::Exact, Permit2Kind::Upto] {
             let req = requirements(kind);
             let good = create(kind);
-            let sig = Permit2Payload::from_payment(&good).unwrap().signature;
+            let sig = good.payload.permit2().unwrap().signature.clone();
             let twin = Signature::from_bytes(&sig).unwrap().flip_s();
             assert!(twin.is_high_s());
             let mut v01 = sig.clone();
@@ -1582,7 +1429,7 @@ mod tests {
             "0x857b06519E91e3A54538791bDbb0E22373e36b66"
         );
         assert_eq!(
-            hexutil::encode_0x(&Permit2Payload::from_payment(&payment).unwrap().signature),
+            hexutil::encode_0x(&Permit2Payload::from_payload(&payment.payload).unwrap().signature),
             "0x2d6a7588d6acca505cbf0d9a4a227e0c52c6c34008c8e8986a1283259764173608a2ce6496642e377d6da8dbbf5836e9bd15092f9ecab05ded3d6293af148b571c"
         );
         assert_eq!(reason_of(&v), reason::PERMIT2_INVALID_SIGNATURE);
