@@ -33,7 +33,7 @@ use _core::crypto::ecdsa::{SecretKey, Signature};
 use _core::crypto::hexutil;
 use _core::num::U256;
 use _core::x402::create::CreateOptions;
-use _core::x402::exact;
+use _core::x402::schemes::exact::eip3009 as exact;
 use _core::x402::types::{Authorization, PaymentRequired, Requirements, SchemePayload};
 use _core::x402::verify::VerifyOptions;
 use serde_json::{json, Map, Value};

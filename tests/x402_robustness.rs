@@ -32,8 +32,8 @@ use _core::num::U256;
 use _core::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use _core::x402::create::CreateOptions;
 use _core::x402::error::{ErrorKind, ProtocolError};
-use _core::x402::exact;
 use _core::x402::reason;
+use _core::x402::schemes::exact::eip3009 as exact;
 use _core::x402::types::{
     Authorization, PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
 };

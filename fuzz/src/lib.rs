@@ -9,7 +9,7 @@ use _core::crypto::ecdsa::SecretKey;
 use _core::num::U256;
 use _core::x402::error::{ErrorKind, ProtocolError};
 use _core::x402::create::CreateOptions;
-use _core::x402::exact;
+use _core::x402::schemes::exact::eip3009 as exact;
 use _core::x402::verify::{self, Verdict, VerifyOptions};
 use _core::x402::reason;
 use _core::x402::types::{PaymentPayload, PaymentRequired, Requirements, SchemePayload};

@@ -212,7 +212,7 @@ pub enum TransferMethod {
 
 impl TransferMethod {
     /// The wire spelling: `eip3009` or `permit2`.
-    pub fn as_str(&self) -> &'static str {
+    pub const fn as_str(&self) -> &'static str {
         match self {
             TransferMethod::Eip3009 => "eip3009",
             TransferMethod::Permit2 => "permit2",

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::codec;
 use super::error::ProtocolError;
 use super::fields::Obj;
+use super::networks::TransferMethod;
 use super::reason;
 // The scheme payloads live in `payload`; re-exported for the paths callers know.
 pub use super::payload::{Authorization, SchemePayload, MAX_SIGNATURE_BYTES};
@@ -148,6 +149,13 @@ impl Requirements {
     /// A string from `extra` (e.g. the EIP-712 `name` and `version`).
     pub fn extra_str(&self, key: &str) -> Option<&str> {
         self.extra.as_ref()?.get(key)?.as_str()
+    }
+
+    /// `extra.assetTransferMethod` (a string): `None` when absent, else the method, or
+    /// the text when it names none fastx402 knows.
+    pub fn transfer_method(&self) -> Option<Result<TransferMethod, &str>> {
+        let text = self.extra_str("assetTransferMethod")?;
+        Some(TransferMethod::parse(text).map_err(|_| text))
     }
 
     /// Same terms: every field equal, addresses compared as bytes, `extra` as JSON.
