@@ -36,11 +36,16 @@ UPTO: dict[str, Any] = {
 
 @pytest.mark.parametrize(
     ("offer", "payload_key"),
-    [(EIP3009, "authorization"), (PERMIT2_EXACT, "permit2Authorization"), (UPTO, "permit2Authorization")],
+    [
+        (EIP3009, "authorization"),
+        (PERMIT2_EXACT, "permit2Authorization"),
+        (UPTO, "permit2Authorization"),
+    ],
     ids=["eip3009", "permit2-exact", "upto"],
 )
 def test_payload_payer_is_the_verified_payer(offer: dict[str, Any], payload_key: str) -> None:
-    required = {"x402Version": 2, "resource": {"url": "https://api.example.test/r"}, "accepts": [offer]}
+    resource = {"url": "https://api.example.test/r"}
+    required = {"x402Version": 2, "resource": resource, "accepts": [offer]}
     payment = fastx402.create_payment(required, KEY, now=NOW)
     assert payload_key in payment.payload
     result = fastx402.verify_payment(payment.to_header(), offer, now=NOW + 1)
