@@ -112,7 +112,9 @@ impl SchemePayload {
     }
 }
 /// Which Permit2 payment: `exact` (witness `to, validAfter`) or `upto` (witness
-/// `to, facilitator, validAfter`).
+/// `to, facilitator, validAfter`). Defined here, beside the payload it tells apart;
+/// what it means for requirements (`Permit2Kind::of`, the proxy, the typehash, the
+/// reasons) is implemented in [`super::permit2`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permit2Kind {
     Exact,

@@ -87,6 +87,8 @@ pub const EXACT_PERMIT_TYPEHASH: [u8; 32] =
 pub const UPTO_PERMIT_TYPEHASH: [u8; 32] =
     hexutil::const_hex("51dff6974ad4388c499e7fcfe838d2bd767162553a144098ce20ea661d70c2ee");
 
+/// What a [`Permit2Kind`] (defined with the payloads, in `super::payload`) means for
+/// requirements, the spender and the reasons.
 impl Permit2Kind {
     /// What requirements ask for: `exact` with `extra.assetTransferMethod == "permit2"`,
     /// or `upto` (whose `assetTransferMethod`, if present, must be `"permit2"`).
@@ -433,7 +435,7 @@ pub fn verify_permit2_payment(
 /// equal to the requirements, no zero addresses, `deadline − now ≤
 /// maxTimeoutSeconds + skew` (`permit2_deadline_expired`), the bound resource URL.
 /// Last, the signature must be a plain 65-byte one with low s and v = 27/28; other
-/// lengths and ERC-6492 wrappers are [`Verdict::NeedsChain`] (smart wallets).
+/// lengths and ERC-6492 wrappers are [`Verdict::NeedsChain`](super::verify::Verdict::NeedsChain) (smart wallets).
 pub fn verify_permit2_payment_with(
     payload: &PaymentPayload,
     requirements: &Requirements,
@@ -457,7 +459,8 @@ pub fn verify_permit2_payment_with(
         }
     };
     let auth = &parsed.authorization;
-    let payer = Some(auth.from);
+    // The payload is Permit2: its payer is `permit2Authorization.from`.
+    let payer = payload.payer();
     let fail = |reason, message: String| Verification::invalid(reason, message, payer);
 
     if auth.kind() != kind {

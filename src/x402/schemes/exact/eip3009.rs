@@ -271,7 +271,8 @@ pub fn verify_payment(
             None,
         );
     };
-    let payer = Some(auth.from);
+    // The payload is EIP-3009: its payer is `authorization.from`.
+    let payer = payload.payer();
     let fail = |reason, message: String| Verification::invalid(reason, message, payer);
 
     if payload.version != requirements.version {
