@@ -1,4 +1,4 @@
-//! x402 wire types and the exact/EIP-3009 scheme for Python: frozen classes over
+//! x402 wire types and the payment schemes for Python: frozen classes over
 //! the Rust types (one parser, in Rust), and `create_payment` / `verify_payment`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
