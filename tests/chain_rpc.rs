@@ -32,8 +32,10 @@ use _core::crypto::address::Address;
 use _core::crypto::ecdsa::{SecretKey, Signature};
 use _core::crypto::hexutil;
 use _core::num::U256;
-use _core::x402::exact::{self, CreateOptions, VerifyOptions};
+use _core::x402::create::CreateOptions;
+use _core::x402::schemes::exact::eip3009 as exact;
 use _core::x402::types::{Authorization, PaymentRequired, Requirements, SchemePayload};
+use _core::x402::verify::VerifyOptions;
 use serde_json::{json, Map, Value};
 use tokio::io::AsyncWriteExt;
 
@@ -295,7 +297,7 @@ async fn balance(rpc: &RpcClient, token: Address, who: Address) -> U256 {
     calls::decode_balance_of(&ret).unwrap()
 }
 
-/// A payment signed by `payer` with fastx402's client (`x402::exact`) for
+/// A payment signed by `payer` with fastx402's client (`x402::schemes::exact::eip3009`) for
 /// `amount` of `token` to `pay_to`, at the chain's clock `now`: the
 /// authorization and its signature, after local verification.
 fn sign_payment(
@@ -383,7 +385,7 @@ fn settles_a_transfer_with_authorization_and_reports_a_reused_one() {
             U256::from_u64(5_000_000)
         );
 
-        // The payer signs with x402::exact; the facilitator settles with the v,r,s overload.
+        // The payer signs with x402::schemes::exact::eip3009; the facilitator settles with the v,r,s overload.
         let (auth, sig) = sign_payment(&payer, token, pay_to, 1_250_000, chain_now(&rpc).await);
         let data = calls::transfer_with_authorization_vrs(&auth, &sig);
         let simulated = rpc

@@ -14,7 +14,7 @@ use _core::crypto::ecdsa::SecretKey;
 use _core::facilitator::remote::{
     ErrorKind, RemoteConfig, RemoteError, RemoteFacilitator, SettleOutcome,
 };
-use _core::x402::exact::CreateOptions;
+use _core::x402::create::CreateOptions;
 use _core::x402::payment::create_payment;
 use _core::x402::types::{PaymentPayload, PaymentRequired, Requirements};
 use serde_json::{json, Value};

@@ -38,12 +38,14 @@ use _core::crypto::address::Address;
 use _core::crypto::ecdsa::{SecretKey, Signature};
 use _core::num::U256;
 use _core::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
+use _core::x402::create::CreateOptions;
 use _core::x402::error::{ErrorKind, ProtocolError};
-use _core::x402::exact::{self, CreateOptions, ReplayKey, Verdict, Verification, VerifyOptions};
 use _core::x402::reason;
+use _core::x402::schemes::exact::eip3009 as exact;
 use _core::x402::types::{
     Authorization, PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
 };
+use _core::x402::verify::{self, ReplayKey, Verdict, Verification, VerifyOptions};
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::{json, Map, Value};
@@ -459,6 +461,7 @@ fn check_error(e: &ProtocolError, header: &str, max_bytes: usize) -> Result<Clas
         ErrorKind::Base64 => Class::Base64,
         ErrorKind::Json => Class::Json,
         ErrorKind::Field => Class::Field,
+        ErrorKind::Create => return Err(format!("decoding reported a creation error: {e:?}")),
     })
 }
 
@@ -1563,7 +1566,7 @@ fn pay_and_verify(required: &PaymentRequired) -> bool {
     let mut verify = VerifyOptions::at(NOW);
     verify.resource_url = required.resource.as_ref().map(|r| r.url.clone());
     let v = exact::verify_payment(&decoded, req, &verify);
-    if req.max_timeout_seconds >= exact::MIN_VALIDITY_LEFT {
+    if req.max_timeout_seconds >= verify::MIN_VALIDITY_LEFT {
         assert_eq!(
             v.verdict,
             Verdict::Valid,

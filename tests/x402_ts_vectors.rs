@@ -19,9 +19,10 @@ use _core::crypto::eip712::{domain_separator, hash_typed_data, DomainTypes};
 use _core::crypto::hexutil;
 use _core::json::parse_strict;
 use _core::x402::codec::{decode_header_json, encode_header, DEFAULT_MAX_HEADER_BYTES};
-use _core::x402::exact::{CreateOptions, Verdict, VerifyOptions};
+use _core::x402::create::CreateOptions;
 use _core::x402::payment::{create_payment, verify_payment};
 use _core::x402::types::{PaymentPayload, PaymentRequired, Requirements, SettleResponse};
+use _core::x402::verify::{Verdict, VerifyOptions};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
@@ -251,7 +252,7 @@ fn requirements(v: &Value) -> Requirements {
     Requirements::from_json(v, version).expect("requirements")
 }
 
-fn verdict(v: &_core::x402::exact::Verification) -> String {
+fn verdict(v: &_core::x402::verify::Verification) -> String {
     match &v.verdict {
         Verdict::Valid => VALID.into(),
         Verdict::NeedsChain { .. } => NEEDS_CHAIN.into(),

@@ -8,7 +8,9 @@ use _core::crypto::address::Address;
 use _core::crypto::ecdsa::SecretKey;
 use _core::num::U256;
 use _core::x402::error::{ErrorKind, ProtocolError};
-use _core::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
+use _core::x402::create::CreateOptions;
+use _core::x402::schemes::exact::eip3009 as exact;
+use _core::x402::verify::{self, Verdict, VerifyOptions};
 use _core::x402::reason;
 use _core::x402::types::{PaymentPayload, PaymentRequired, Requirements, SchemePayload};
 use base64::engine::general_purpose::STANDARD;
@@ -169,7 +171,7 @@ pub fn pay_and_verify(required: &PaymentRequired) {
     let mut verify = VerifyOptions::at(NOW);
     verify.resource_url = required.resource.as_ref().map(|r| r.url.clone());
     let v = exact::verify_payment(&decoded, req, &verify);
-    if req.max_timeout_seconds >= exact::MIN_VALIDITY_LEFT {
+    if req.max_timeout_seconds >= verify::MIN_VALIDITY_LEFT {
         assert_eq!(v.verdict, Verdict::Valid, "own payment refused: {v:?}");
     } else {
         assert!(!v.is_valid());

@@ -30,11 +30,11 @@ use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
 use crate::crypto::hexutil;
 use crate::num::U256;
-use crate::x402::exact::{ReplayKey, VerifyOptions, DEFAULT_SKEW, MIN_VALIDITY_LEFT};
 use crate::x402::networks::Network;
 use crate::x402::reason;
 use crate::x402::smart_wallet::FactoryAllowList;
 use crate::x402::types::{Authorization, Requirements, SchemePayload};
+use crate::x402::verify::{ReplayKey, VerifyOptions, DEFAULT_SKEW, MIN_VALIDITY_LEFT};
 
 /// How a facilitator runs.
 #[derive(Clone, Debug)]

@@ -42,7 +42,7 @@ use tokio::sync::watch;
 use crate::crypto::address::Address;
 use crate::crypto::hexutil;
 use crate::num::U256;
-use crate::x402::exact::ReplayKey;
+use crate::x402::verify::ReplayKey;
 
 /// A settlement that is final: mined with status 1 and the expected transfer.
 #[derive(Clone, Debug, PartialEq, Eq)]

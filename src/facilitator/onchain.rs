@@ -12,12 +12,13 @@ use crate::crypto::address::Address;
 use crate::crypto::ecdsa::Signature;
 use crate::num::U256;
 use crate::text;
-use crate::x402::exact::{ReplayKey, TokenDomain, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::permit2::Permit2Kind;
 use crate::x402::reason;
+use crate::x402::schemes::exact::eip3009::TokenDomain;
 use crate::x402::smart_wallet::{self, FactoryAllowList, SignatureKind};
 use crate::x402::types::{Authorization, PaymentPayload, Requirements, SchemePayload};
+use crate::x402::verify::{ReplayKey, Verdict, VerifyOptions};
 
 /// How the token will be called for this signature.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -34,10 +34,9 @@ use serde_json::{json, Value};
 use crate::crypto::address::Address;
 use crate::http::{self, Failure, Transport};
 use crate::x402::networks::Registry;
-use crate::x402::permit2::Permit2Payload;
 use crate::x402::reason;
 use crate::x402::types::{
-    PaymentPayload, Requirements, SchemePayload, SettleResponse, SupportedResponse, VerifyResponse,
+    PaymentPayload, Requirements, SettleResponse, SupportedResponse, VerifyResponse,
 };
 
 /// Timeouts, limits and extra headers of a [`RemoteFacilitator`].
@@ -534,7 +533,7 @@ impl RemoteFacilitator {
             };
             return Ok(unknown(kind, Some(answer)));
         }
-        if let (Some(got), Some(expected)) = (answer.payer, payer(payload)) {
+        if let (Some(got), Some(expected)) = (answer.payer, payload.payer()) {
             if got != expected {
                 return Ok(unknown(
                     ErrorKind::WrongPayer { expected, got },
@@ -575,17 +574,6 @@ fn parse<T, E: fmt::Display>(
 ) -> Result<T, String> {
     let value = crate::json::parse_strict(body).map_err(|e| format!("not strict JSON: {e}"))?;
     from_json(&value).map_err(|e| e.to_string())
-}
-
-/// The payer a payment names: EIP-3009 `authorization.from`, Permit2
-/// `permit2Authorization.from`.
-fn payer(payload: &PaymentPayload) -> Option<Address> {
-    match &payload.payload {
-        SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from),
-        SchemePayload::Other(_) => Permit2Payload::from_payment(payload)
-            .ok()
-            .map(|p| p.authorization.from),
-    }
 }
 
 /// The same string, or two names of one chain (`base-sepolia`, `eip155:84532`).

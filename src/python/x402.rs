@@ -1,4 +1,4 @@
-//! x402 wire types and the exact/EIP-3009 scheme for Python: frozen classes over
+//! x402 wire types and the payment schemes for Python: frozen classes over
 //! the Rust types (one parser, in Rust), and `create_payment` / `verify_payment`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -11,13 +11,14 @@ use super::convert::{to_json_parts, to_py};
 use super::PrivateKey;
 use crate::error::Error;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
+use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
-use crate::x402::exact::{self, CreateOptions, Verdict, VerifyOptions};
 use crate::x402::payment;
 use crate::x402::types::{
-    PaymentPayload, PaymentRequired, Requirements, SchemePayload, SettleResponse,
-    SupportedResponse, VerifyResponse,
+    PaymentPayload, PaymentRequired, Requirements, SettleResponse, SupportedResponse,
+    VerifyResponse,
 };
+use crate::x402::verify::{self, Verdict, VerifyOptions};
 
 /// A Python value as an x402 message's JSON; anything unconvertible is `invalid_payload`.
 fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -239,13 +240,11 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.raw["payload"])
     }
-    /// The payer (`authorization.from`) for EIP-3009 payloads.
+    /// The payer, whatever the scheme: EIP-3009 `authorization.from`, Permit2 (`exact`
+    /// or `upto`) `permit2Authorization.from`; `None` for a payload no scheme can read.
     #[getter]
     fn payer(&self) -> Option<String> {
-        match &self.inner.payload {
-            SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from.to_checksum()),
-            SchemePayload::Other(_) => None,
-        }
+        self.inner.payer().map(|a| a.to_checksum())
     }
     #[getter]
     fn resource<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -465,7 +464,7 @@ fn create_payment(
 /// Verifies a payment locally (no chain) against its requirements: the official
 /// checks in the official order and reason strings, plus fastx402's stricter ones.
 #[pyfunction]
-#[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=exact::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
+#[pyo3(signature = (payment, requirements, *, now=None, skew_seconds=verify::DEFAULT_SKEW, resource_url=None, max_header_bytes=DEFAULT_MAX_HEADER_BYTES))]
 fn verify_payment(
     py: Python<'_>,
     payment: &Bound<'_, PyAny>,

@@ -2,9 +2,9 @@
 //! the reason and message of the first failure; the schemes decide where in their
 //! official order these run.
 
-use super::exact::VerifyOptions;
 use super::reason;
 use super::types::{PaymentPayload, Requirements};
+use super::verify::VerifyOptions;
 use crate::crypto::address::Address;
 use crate::num::U256;
 

@@ -14,6 +14,9 @@ pub enum ErrorKind {
     Json,
     /// JSON that breaks a field's grammar or the message's shape.
     Field,
+    /// Creating a payment failed for a reason other than the requirements (the OS
+    /// could not supply randomness); never a verification failure.
+    Create,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

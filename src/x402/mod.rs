@@ -4,13 +4,16 @@
 
 pub mod checks;
 pub mod codec;
+pub mod create;
 pub mod error;
-pub mod exact;
 pub mod fields;
 pub mod money;
 pub mod networks;
+pub mod payload;
 pub mod payment;
 pub mod permit2;
 pub mod reason;
+pub mod schemes;
 pub mod smart_wallet;
 pub mod types;
+pub mod verify;

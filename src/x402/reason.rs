@@ -42,6 +42,9 @@ pub const SETTLEMENT_PENDING: &str = "settlement_pending";
 /// wallet), so only chain state can authenticate it. The payment is NOT valid until a
 /// facilitator has verified it; no facilitator answers with this reason.
 pub const NEEDS_ONCHAIN_VERIFICATION: &str = "needs_onchain_verification";
+/// Client side only: a payment could not be created (the OS could not supply
+/// randomness for its nonce). Not a verification verdict.
+pub const PAYMENT_CREATION_FAILED: &str = "payment_creation_failed";
 
 // Permit2 (exact with assetTransferMethod = permit2) and upto.
 pub const PERMIT2_INVALID_SPENDER: &str = "invalid_permit2_spender";
@@ -91,6 +94,7 @@ pub const ALL: &[&str] = &[
     TRANSACTION_FAILED,
     SETTLEMENT_PENDING,
     NEEDS_ONCHAIN_VERIFICATION,
+    PAYMENT_CREATION_FAILED,
     PERMIT2_INVALID_SPENDER,
     PERMIT2_RECIPIENT_MISMATCH,
     PERMIT2_DEADLINE_EXPIRED,

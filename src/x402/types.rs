@@ -7,12 +7,12 @@ use serde_json::{json, Map, Value};
 use super::codec;
 use super::error::ProtocolError;
 use super::fields::Obj;
+use super::networks::TransferMethod;
 use super::reason;
+// The scheme payloads live in `payload`; re-exported for the paths callers know.
+pub use super::payload::{Authorization, SchemePayload, MAX_SIGNATURE_BYTES};
 use crate::crypto::address::Address;
 use crate::num::U256;
-
-/// Largest signature accepted in a payload (ERC-6492 wrappers carry deploy data).
-pub const MAX_SIGNATURE_BYTES: usize = 4096;
 
 fn version(obj: &Obj) -> Result<u8, ProtocolError> {
     match obj.get("x402Version") {
@@ -149,6 +149,13 @@ impl Requirements {
     /// A string from `extra` (e.g. the EIP-712 `name` and `version`).
     pub fn extra_str(&self, key: &str) -> Option<&str> {
         self.extra.as_ref()?.get(key)?.as_str()
+    }
+
+    /// `extra.assetTransferMethod` (a string): `None` when absent, else the method, or
+    /// the text when it names none fastx402 knows.
+    pub fn transfer_method(&self) -> Option<Result<TransferMethod, &str>> {
+        let text = self.extra_str("assetTransferMethod")?;
+        Some(TransferMethod::parse(text).map_err(|_| text))
     }
 
     /// Same terms: every field equal, addresses compared as bytes, `extra` as JSON.
@@ -355,67 +362,6 @@ impl PaymentRequired {
     }
 }
 
-/// The EIP-3009 `TransferWithAuthorization` fields a payer signs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
-    pub from: Address,
-    pub to: Address,
-    pub value: U256,
-    pub valid_after: U256,
-    pub valid_before: U256,
-    pub nonce: [u8; 32],
-}
-
-impl Authorization {
-    pub fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
-        obj.only(&["from", "to", "value", "validAfter", "validBefore", "nonce"])?;
-        Ok(Authorization {
-            from: obj.address("from")?,
-            to: obj.address("to")?,
-            value: obj.uint("value")?,
-            valid_after: obj.uint("validAfter")?,
-            valid_before: obj.uint("validBefore")?,
-            nonce: obj.bytes32("nonce")?,
-        })
-    }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "from": self.from.to_checksum(),
-            "to": self.to.to_checksum(),
-            "value": self.value.to_string(),
-            "validAfter": self.valid_after.to_string(),
-            "validBefore": self.valid_before.to_string(),
-            "nonce": crate::crypto::hexutil::encode_0x(&self.nonce),
-        })
-    }
-}
-
-/// The scheme-specific `payload` of a payment.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SchemePayload {
-    /// `exact` with EIP-3009: `{authorization, signature}`.
-    Eip3009 {
-        authorization: Authorization,
-        signature: Vec<u8>,
-    },
-    /// Anything else (Permit2, other schemes), kept as JSON for its scheme to read.
-    Other(Value),
-}
-
-impl SchemePayload {
-    fn parse(obj: &Obj) -> Result<Self, ProtocolError> {
-        if obj.get("authorization").is_some() {
-            obj.only(&["authorization", "signature"])?;
-            return Ok(SchemePayload::Eip3009 {
-                authorization: Authorization::parse(&obj.object("authorization")?)?,
-                signature: obj.hex_bytes("signature", MAX_SIGNATURE_BYTES)?,
-            });
-        }
-        Ok(SchemePayload::Other(Value::Object(obj.map.clone())))
-    }
-}
-
 /// What a client sends: `X-PAYMENT` (v1) or `PAYMENT-SIGNATURE` (v2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentPayload {
@@ -472,12 +418,11 @@ impl PaymentPayload {
         })
     }
 
-    /// The payer (`authorization.from`) of an EIP-3009 payload.
+    /// The payer the payment names, whatever its scheme: EIP-3009 `authorization.from`,
+    /// Permit2 (`exact` or `upto`) `permit2Authorization.from`; `None` for a payload
+    /// no scheme could read.
     pub fn payer(&self) -> Option<Address> {
-        match &self.payload {
-            SchemePayload::Eip3009 { authorization, .. } => Some(authorization.from),
-            SchemePayload::Other(_) => None,
-        }
+        self.payload.payer()
     }
 
     pub fn from_header(header: &str, max_bytes: usize) -> Result<Self, ProtocolError> {

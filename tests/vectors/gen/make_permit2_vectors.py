@@ -3,7 +3,7 @@
 """Writes tests/vectors/permit2.json: Permit2 payments (`exact` with
 `extra.assetTransferMethod == "permit2"`, and `upto`) made by the official x402
 Python SDK, and the official facilitators' local verdicts on them and on mutated
-copies. Read by `src/x402/permit2.rs` (Rust) and usable by the Python suite.
+copies. Read by `src/x402/permit2/tests.rs` (Rust) and usable by the Python suite.
 
 Run from the repository root with the project's virtualenv (x402 2.25.0):
 
