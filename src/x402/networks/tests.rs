@@ -27,7 +27,7 @@ fn defaults_load() {
 
 #[test]
 fn protocol_table() {
-    // The default-asset table of shared/reference/protocol.md.
+    // The default assets of the x402 specification's EVM networks (USDC, FiatToken v2 domains).
     let table: &[(u64, &str, &str, &str, u8)] = &[
         (
             8453,
