@@ -147,6 +147,8 @@ class Store(abc.ABC):
         """Add ``amount`` only if the total stays ``<= limit``; returns ``(added, total)``.
 
         When refused nothing changes (not even the expiry) and ``total`` is the current total.
+        The rule holds for decreases too (over a lowered limit): return reservations with
+        :meth:`add`.
         """
 
     @abc.abstractmethod
