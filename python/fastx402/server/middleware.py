@@ -1,0 +1,721 @@
+"""``PaymentMiddleware``: a pure ASGI middleware that charges per request.
+
+One flow, in this order: header size cap (431) → decode and local verification in Rust (a bad
+payload never reaches the facilitator) → atomic reservation of the replay key → facilitator
+verify → the route's settlement mode → ``PAYMENT-RESPONSE``.
+
+- ``after`` (default): the handler runs; when it starts a 2xx response, the payment is settled
+  and only then is the response released, with ``PAYMENT-RESPONSE``; the body is streamed through
+  (an SSE route keeps streaming). A non-2xx answer, or a handler that raises, settles nothing and
+  frees the key. (Redirects and other 3xx serve no content: they are not charged either.)
+- ``before``: settle first, then run the handler; a handler that then fails still returns its
+  error with the receipt, and a ``served_error_after_settlement`` event is reported for refunds.
+
+An outcome that is not known (facilitator timeout, 5xx, garbage, success without a transaction)
+serves nothing: 503 with ``Retry-After``; the record is kept and a retry with the same header
+asks the facilitator again (fastx402 facilitators answer a settled authorization with its first
+result), then gets the kept response, a 402 "not charged", or 503 again. The handler never runs
+twice for one replay key, whatever the number of workers or hosts sharing the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fastx402._core import (
+    DEFAULT_MAX_HEADER_BYTES,
+    Facilitator,
+    PaymentPayload,
+    PaymentRequirements,
+    RemoteFacilitator,
+    SettleResponse,
+    verify_payment,
+)
+from fastx402.errors import (
+    FacilitatorError,
+    FacilitatorUnavailable,
+    HeaderTooLarge,
+    SettlementOutcomeUnknown,
+    X402Error,
+)
+from fastx402.server import paywall, responses
+from fastx402.server.pricing import Route, requirements_for
+from fastx402.server.records import IN_FLIGHT, KeptResponse, Record
+from fastx402.server.routes import RouteTable
+from fastx402.store import AsyncStore, async_from_url
+
+EventKind = Literal[
+    "paid",
+    "refused",
+    "unknown",
+    "settle_failed",
+    "served_error_after_settlement",
+    "paid_unserved",
+]
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Who paid and what, on ``request.state.payment`` while the handler runs."""
+
+    payer: str
+    amount: int
+    network: str
+    asset: str
+    pay_to: str
+    replay_key: str
+    route: str
+    # Known in the handler in ``before`` mode; ``after`` settles once the handler has answered.
+    transaction: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    kind: EventKind
+    route: str
+    reason: str | None = None
+    payer: str | None = None
+    amount: int | None = None
+    network: str | None = None
+    transaction: str | None = None
+
+
+AnyFacilitator = Facilitator | RemoteFacilitator
+
+
+class _Refused(Exception):
+    """A payment refused before anything was settled (answered 402)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+async def _maybe_await(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    found = None
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            if found is not None:
+                return b"\x00duplicate"  # two payment headers: refused below
+            found = value
+    return found
+
+
+class PaymentMiddleware:
+    """Charges for the priced routes of an ASGI app (FastAPI, Starlette, any ASGI app).
+
+    ``routes`` maps patterns (``"GET /weather/{city}"``) to :class:`Route`; endpoints decorated
+    with :func:`fastx402.server.priced` are added from the app's router. ``facilitator`` is an
+    in-process :class:`~fastx402.Facilitator`, a :class:`~fastx402.RemoteFacilitator`, or its URL.
+    ``store`` holds the replay records (``memory://`` by default; ``sqlite:///path`` for the
+    workers of one host; ``redis://…`` for a fleet).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        facilitator: AnyFacilitator | str,
+        routes: Mapping[str, Route] | None = None,
+        store: AsyncStore | str = "memory://",
+        max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+        keep_response_bytes: int = 64 * 1024,
+        in_flight_retry_after: int = 1,
+        unknown_retry_after: int = 5,
+        paywall_html: bool = True,
+        on_event: Callable[[PaymentEvent], Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.facilitator: AnyFacilitator = (
+            RemoteFacilitator(facilitator) if isinstance(facilitator, str) else facilitator
+        )
+        self._declared = dict(routes or {})
+        self._table: RouteTable[Route] = RouteTable.build(self._declared)
+        self.store: AsyncStore = async_from_url(store) if isinstance(store, str) else store
+        self.max_header_bytes = max_header_bytes
+        self.keep_response_bytes = keep_response_bytes
+        self.in_flight_retry_after = in_flight_retry_after
+        self.unknown_retry_after = unknown_retry_after
+        self.paywall_html = paywall_html
+        self.on_event = on_event
+        self.clock = clock
+        self._ready: asyncio.Task[None] | None = None
+
+    # --- start-up ----------------------------------------------------------------------------
+
+    async def startup(self, app: Any = None) -> None:
+        """Collects :func:`priced` endpoints and checks that the facilitator serves every route's
+        options (raises :class:`ValueError` naming the route otherwise). Runs once, at lifespan
+        start-up or on the first request; never blocks the event loop."""
+        if app is not None:
+            from fastx402.server.dependencies import collect_priced
+
+            found = collect_priced(app)
+            if found:
+                self._declared.update(found)
+                self._table = RouteTable.build(self._declared)
+        supported = await _maybe_await(self.facilitator.supported())
+        kinds = {(k.get("x402Version"), k.get("scheme"), k.get("network")) for k in supported.kinds}
+        for pattern, route in self._declared.items():
+            for option in route.accepts:
+                if (2, option.scheme, option.network) not in kinds:
+                    raise ValueError(
+                        f"route {pattern!r}: the facilitator does not settle "
+                        f"{option.scheme} on {option.network} (it offers "
+                        f"{sorted(str(k[2]) for k in kinds if k[0] == 2)})"
+                    )
+
+    async def _ensure_ready(self, scope: Scope) -> None:
+        if self._ready is None:
+            self._ready = asyncio.ensure_future(self.startup(scope.get("app")))
+        await asyncio.shield(self._ready)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        failure: list[str] = []
+
+        async def receive_startup() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self._ensure_ready(scope)
+                except Exception as e:
+                    failure.append(str(e))
+            return message
+
+        async def send_startup(message: Message) -> None:
+            if message["type"] == "lifespan.startup.complete" and failure:
+                message = {"type": "lifespan.startup.failed", "message": failure[0]}
+            await send(message)
+
+        await self.app(scope, receive_startup, send_startup)
+
+    # --- requests ----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        if scope["type"] != "http" or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        await self._ensure_ready(scope)
+        matched = self._table.match(scope["method"], scope["path"])
+        if matched is None:
+            await self.app(scope, receive, send)
+            return
+        pattern, route = matched
+        await self._charge(pattern, route, scope, receive, send)
+
+    def _emit(self, event: PaymentEvent) -> None:
+        if self.on_event is not None:
+            # An observer's bug never breaks a payment.
+            with contextlib.suppress(Exception):
+                self.on_event(event)
+
+    async def _charge(
+        self, pattern: str, route: Route, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        request = Request(scope, receive)
+        head = scope["method"] == "HEAD"
+        v2_header = _header(scope, responses.PAYMENT_SIGNATURE.encode())
+        v1_header = _header(scope, responses.X_PAYMENT.encode())
+        raw = v2_header if v2_header is not None else v1_header
+        version = 2 if v2_header is not None or v1_header is None else 1
+        resource_url = route.resource or str(request.url.replace(query=""))
+        offers = await requirements_for(route, request, resource_url)
+        resource = {"url": resource_url, "description": route.description}
+        resource["mimeType"] = route.mime_type
+
+        async def refuse(error: str, *, status: int = 402, reason: str | None = None) -> None:
+            if reason is not None:
+                self._emit(PaymentEvent("refused", pattern, reason=reason))
+            if version == 1:
+                accepts = [v1.to_dict() for _, v1 in offers if v1 is not None]
+            else:
+                accepts = [v2.to_dict() for v2, _ in offers]
+            required = responses.payment_required(
+                version, error, resource, accepts, dict(route.extensions or {}) or None
+            )
+            html = None
+            if (
+                raw is None
+                and self.paywall_html
+                and paywall.wants_html(
+                    request.headers.get("accept", ""), request.headers.get("user-agent", "")
+                )
+            ):
+                html = paywall.render(required)
+            await responses.send_402(send, required, html=html, head=head)
+
+        if raw is None:
+            await refuse("no payment")
+            return
+        if (v2_header is not None and v1_header is not None) or raw == b"\x00duplicate":
+            await refuse("invalid payment: send one payment header", reason="invalid_payload")
+            return
+        if len(raw) > self.max_header_bytes:
+            self._emit(PaymentEvent("refused", pattern, reason="header_too_large"))
+            await responses.send_json(
+                send,
+                431,
+                {"error": "payment header too large", "maxBytes": self.max_header_bytes},
+                head=head,
+            )
+            return
+        try:
+            header = raw.decode("ascii")
+            payload = PaymentPayload.from_header(header, max_bytes=self.max_header_bytes)
+        except HeaderTooLarge:
+            await responses.send_json(send, 431, {"error": "payment header too large"}, head=head)
+            return
+        except (UnicodeDecodeError, ValueError) as e:
+            reason = getattr(e, "reason", "invalid_payload")
+            await refuse(f"invalid payment: {reason}", reason=reason)
+            return
+        if payload.x402_version != version:
+            await refuse("invalid payment: invalid_x402_version", reason="invalid_x402_version")
+            return
+        now = int(self.clock())
+        checked = self._verify_locally(payload, offers, version, now, resource_url)
+        if isinstance(checked, str):
+            await refuse(f"invalid payment: {checked}", reason=checked)
+            return
+        requirements, result = checked
+        try:
+            if result.is_valid:
+                key, digest = result.replay_key, result.digest
+            else:
+                # A smart wallet: only the chain can authenticate it; the facilitator verifies
+                # it before its key is reserved (an unauthenticated key is never reserved).
+                await self._facilitator_verify(payload, requirements)
+                key, digest = result.unauthenticated_replay_key, result.unauthenticated_digest
+        except _Refused as r:
+            await refuse(f"invalid payment: {r.reason}", reason=r.reason)
+            return
+        except (FacilitatorUnavailable, FacilitatorError, SettlementOutcomeUnknown) as e:
+            await self._unavailable(send, pattern, e, head=head)
+            return
+        assert key is not None and digest is not None
+        valid_before = int(payload.payload["authorization"]["validBefore"])
+        record = Record("reserved", header, version, requirements.to_dict(), valid_before)
+        owner = digest.hex()
+        existing = await self.store.claim(
+            key, owner, record.encode(), expires_at=record.expires_at(), now=now
+        )
+        if existing is not None:
+            await self._duplicate(existing.owner == owner, existing.value, key, owner, send, head)
+            return
+        payment = Payment(
+            payer=str(result.payer),
+            amount=int(requirements.amount),
+            network=requirements.network,
+            asset=requirements.asset,
+            pay_to=requirements.pay_to,
+            replay_key=key,
+            route=pattern,
+        )
+        try:
+            if result.is_valid:
+                await self._facilitator_verify(payload, requirements)
+        except _Refused as r:
+            await self.store.release(key, owner)
+            await refuse(f"invalid payment: {r.reason}", reason=r.reason)
+            return
+        except (FacilitatorUnavailable, FacilitatorError, SettlementOutcomeUnknown) as e:
+            await self.store.release(key, owner)
+            await self._unavailable(send, pattern, e, head=head)
+            return
+        record.state = "verified"
+        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+        if route.mode == "before":
+            await self._settle_before(
+                pattern,
+                route,
+                payload,
+                requirements,
+                record,
+                payment,
+                key,
+                owner,
+                scope,
+                receive,
+                send,
+                refuse,
+            )
+        else:
+            await self._settle_after(
+                pattern,
+                payload,
+                requirements,
+                record,
+                payment,
+                key,
+                owner,
+                scope,
+                receive,
+                send,
+                refuse,
+            )
+
+    def _verify_locally(
+        self,
+        payload: PaymentPayload,
+        offers: Sequence[tuple[PaymentRequirements, PaymentRequirements | None]],
+        version: int,
+        now: int,
+        resource_url: str,
+    ) -> tuple[PaymentRequirements, Any] | str:
+        """The offer this payment meets and the core's verdict, or the reason it meets none."""
+        reason = "invalid_payment_requirements"
+        for v2, v1 in offers:
+            candidate = v2 if version == 2 else v1
+            if candidate is None or candidate.network != payload.network:
+                continue
+            if candidate.scheme != payload.scheme:
+                reason = "unsupported_scheme"
+                continue
+            result = verify_payment(payload, candidate, now=now, resource_url=resource_url)
+            if result.is_valid or result.needs_chain:
+                return candidate, result
+            reason = str(result.reason)
+        return reason
+
+    async def _facilitator_verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> None:
+        verdict = await self.facilitator.verify(payload, requirements)
+        if not verdict.is_valid:
+            raise _Refused(str(verdict.invalid_reason or "invalid_payload"), "")
+
+    async def _unavailable(self, send: Send, pattern: str, error: Exception, *, head: bool) -> None:
+        self._emit(PaymentEvent("refused", pattern, reason="facilitator_unavailable"))
+        await responses.send_json(
+            send,
+            503,
+            {"error": "facilitator unavailable: nothing was charged", "detail": str(error)[:200]},
+            responses.retry_after(self.unknown_retry_after),
+            head=head,
+        )
+
+    # --- duplicates --------------------------------------------------------------------------
+
+    async def _duplicate(
+        self, same: bool, raw: bytes, key: str, owner: str, send: Send, head: bool
+    ) -> None:
+        if not same:
+            await responses.send_json(
+                send,
+                402,
+                {"error": "invalid payment: invalid_exact_evm_nonce_already_used"},
+                head=head,
+            )
+            return
+        record = Record.decode(raw)
+        if record.state in IN_FLIGHT:
+            await responses.send_json(
+                send,
+                409,
+                {"error": "this payment is already being processed"},
+                responses.retry_after(self.in_flight_retry_after),
+                head=head,
+            )
+            return
+        if record.state == "unknown":
+            resolved = await self._reconcile(record, key, owner)
+            if resolved is None:
+                await responses.send_json(
+                    send,
+                    402,
+                    {"error": "settlement failed: the payment was not charged; pay again"},
+                    head=head,
+                )
+                return
+            record = resolved
+            if record.state == "unknown":
+                await responses.send_json(
+                    send,
+                    503,
+                    {"error": "settlement outcome unknown: nothing served, nothing lost"},
+                    responses.retry_after(self.unknown_retry_after),
+                    head=head,
+                )
+                return
+        await self._replay_settled(record, send, head)
+
+    async def _replay_settled(self, record: Record, send: Send, head: bool) -> None:
+        receipt = SettleResponse.from_dict(record.receipt or {})
+        name = responses.PAYMENT_RESPONSE if record.version == 2 else responses.X_PAYMENT_RESPONSE
+        receipt_header = (name.encode(), receipt.to_header().encode())
+        kept = record.response
+        if kept is not None:
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]
+            await responses.send_answer(send, kept.status, kept.body, [*headers, receipt_header])
+            return
+        await responses.send_json(
+            send,
+            402,
+            {"error": "payment already used: it settled, see PAYMENT-RESPONSE"},
+            [receipt_header],
+            head=head,
+        )
+
+    async def _reconcile(self, record: Record, key: str, owner: str) -> Record | None:
+        """Asks the facilitator again about an unknown settlement (idempotent on fastx402
+        facilitators): the record settled, released (None: not charged), or still unknown."""
+        payload = PaymentPayload.from_header(record.header, max_bytes=self.max_header_bytes)
+        requirements = PaymentRequirements.from_dict(
+            record.requirements, x402_version=record.version
+        )
+        outcome = await self._settle(payload, requirements)
+        if isinstance(outcome, SettleResponse) and outcome.success:
+            record.state, record.receipt = "settled", outcome.to_dict()
+            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            if record.response is None:
+                self._emit(
+                    PaymentEvent(
+                        "paid_unserved",
+                        "",
+                        payer=outcome.payer,
+                        transaction=outcome.transaction,
+                        network=outcome.network,
+                    )
+                )
+            return record
+        if isinstance(outcome, SettleResponse):
+            await self.store.release(key, owner)
+            return None
+        return record
+
+    # --- settlement --------------------------------------------------------------------------
+
+    async def _settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> SettleResponse | str:
+        """The facilitator's definitive answer, or why the outcome is unknown."""
+        try:
+            return await self.facilitator.settle(payload, requirements)
+        except FacilitatorUnavailable as e:
+            # Certainly not sent: a definitive "not settled".
+            return SettleResponse.from_dict(
+                {
+                    "success": False,
+                    "errorReason": "unexpected_settle_error",
+                    "errorMessage": f"facilitator unavailable: {e.code}",
+                    "transaction": "",
+                    "network": requirements.network,
+                }
+            )
+        except (SettlementOutcomeUnknown, FacilitatorError) as e:
+            return f"settlement outcome unknown: {getattr(e, 'code', 'error')}"
+
+    async def _record_settled(
+        self, record: Record, receipt: SettleResponse, key: str, owner: str
+    ) -> None:
+        record.state, record.receipt = "settled", receipt.to_dict()
+        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+
+    async def _record_unknown(self, record: Record, key: str, owner: str) -> None:
+        record.state = "unknown"
+        await self.store.update(key, owner, record.encode(), expires_at=None)
+
+    def _receipt_header(self, version: int, receipt: SettleResponse) -> tuple[bytes, bytes]:
+        name = responses.PAYMENT_RESPONSE if version == 2 else responses.X_PAYMENT_RESPONSE
+        return name.encode(), receipt.to_header().encode()
+
+    async def _settle_before(
+        self,
+        pattern: str,
+        route: Route,
+        payload: PaymentPayload,
+        requirements: PaymentRequirements,
+        record: Record,
+        payment: Payment,
+        key: str,
+        owner: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        refuse: Callable[..., Any],
+    ) -> None:
+        record.state = "settling"
+        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+        outcome = await self._settle(payload, requirements)
+        if isinstance(outcome, str):
+            await self._record_unknown(record, key, owner)
+            self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
+            await responses.send_json(
+                send,
+                503,
+                {"error": outcome},
+                responses.retry_after(self.unknown_retry_after),
+            )
+            return
+        if not outcome.success:
+            await self.store.release(key, owner)
+            self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
+            await refuse(f"settlement failed: {outcome.error_reason}")
+            return
+        await self._record_settled(record, outcome, key, owner)
+        self._emit(self._paid(pattern, payment, outcome))
+        paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
+        scope.setdefault("state", {})["payment"] = paid
+        receipt_header = self._receipt_header(record.version, outcome)
+        failed_status: list[int] = []
+
+        async def send_with_receipt(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if message["status"] >= 400:
+                    failed_status.append(message["status"])
+                message = {**message, "headers": [*message.get("headers", []), receipt_header]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_receipt)
+        except Exception:
+            self._emit(self._after_error(pattern, payment, outcome))
+            raise
+        if failed_status:
+            self._emit(self._after_error(pattern, payment, outcome))
+
+    async def _settle_after(
+        self,
+        pattern: str,
+        payload: PaymentPayload,
+        requirements: PaymentRequirements,
+        record: Record,
+        payment: Payment,
+        key: str,
+        owner: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        refuse: Callable[..., Any],
+    ) -> None:
+        scope.setdefault("state", {})["payment"] = payment
+        # What happened to the handler's response: "pass" (not charged, released), "paid"
+        # (released with the receipt), "drop" (replaced by our own answer).
+        verdict: list[str] = []
+        kept: KeptResponse | None = None
+        kept_size = 0
+
+        async def send_settled(message: Message) -> None:
+            nonlocal kept, kept_size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if not 200 <= status < 300:
+                    verdict.append("pass")
+                    await self.store.release(key, owner)
+                    await send(message)
+                    return
+                record.state = "settling"
+                await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+                outcome = await self._settle(payload, requirements)
+                if isinstance(outcome, str):
+                    # Not served now; the response is kept with the record (if small enough)
+                    # so that a retry can serve it once the settlement turns out made.
+                    verdict.append("hold")
+                    kept = _kept_start(message)
+                    await self._record_unknown(record, key, owner)
+                    self._emit(
+                        PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer)
+                    )
+                    await responses.send_json(
+                        send,
+                        503,
+                        {"error": outcome + ": nothing served, nothing lost; retry"},
+                        responses.retry_after(self.unknown_retry_after),
+                    )
+                    return
+                if not outcome.success:
+                    verdict.append("drop")
+                    await self.store.release(key, owner)
+                    self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
+                    await refuse(f"settlement failed: {outcome.error_reason}")
+                    return
+                verdict.append("paid")
+                await self._record_settled(record, outcome, key, owner)
+                self._emit(self._paid(pattern, payment, outcome))
+                headers = list(message.get("headers", []))
+                kept = _kept_start(message)
+                headers.append(self._receipt_header(record.version, outcome))
+                await send({**message, "headers": headers})
+                return
+            if message["type"] == "http.response.body":
+                if verdict and verdict[0] == "drop":
+                    return  # the handler's body is not served: it was not paid for
+                if verdict and verdict[0] in ("paid", "hold") and kept is not None:
+                    body = message.get("body", b"")
+                    kept_size += len(body)
+                    if kept_size <= self.keep_response_bytes:
+                        kept.body += body
+                    if verdict[0] == "paid":
+                        await send(message)
+                    if (
+                        not message.get("more_body", False)
+                        and kept_size <= self.keep_response_bytes
+                    ):
+                        record.response = kept
+                        await self.store.update(
+                            key, owner, record.encode(), expires_at=record.expires_at()
+                        )
+                    return
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_settled)
+        except Exception:
+            if not verdict:
+                await self.store.release(key, owner)
+            raise
+
+    def _paid(self, pattern: str, payment: Payment, receipt: SettleResponse) -> PaymentEvent:
+        return PaymentEvent(
+            "paid",
+            pattern,
+            payer=payment.payer,
+            amount=payment.amount,
+            network=payment.network,
+            transaction=receipt.transaction,
+        )
+
+    def _after_error(self, pattern: str, payment: Payment, receipt: SettleResponse) -> PaymentEvent:
+        return PaymentEvent(
+            "served_error_after_settlement",
+            pattern,
+            payer=payment.payer,
+            amount=payment.amount,
+            network=payment.network,
+            transaction=receipt.transaction,
+        )
+
+
+def _kept_start(start: Message) -> KeptResponse:
+    headers = start.get("headers", [])
+    return KeptResponse(
+        start["status"], [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers], b""
+    )
+
+
+def payment_of(request: Request) -> Payment:
+    """The payment of the request being handled (raises ``LookupError`` on an unpriced route)."""
+    payment = getattr(request.state, "payment", None)
+    if not isinstance(payment, Payment):
+        raise LookupError("this request carries no payment (not a priced route)")
+    return payment
+
+
+__all__ = ["Payment", "PaymentEvent", "PaymentMiddleware", "X402Error", "payment_of"]

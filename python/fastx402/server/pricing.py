@@ -1,0 +1,141 @@
+"""What a route costs: payment options and how they become x402 ``PaymentRequirements``.
+
+A price is a money string (``"$0.001"``, ``"0.001 USDC"``), a :class:`~decimal.Decimal` of token
+units, or :class:`Atomic` (an amount in the token's smallest unit); more precision than the token
+has is an error, never a silent truncation (the Rust core decides). Price and ``pay_to`` may be
+plain values or callables of the request, sync or async (priced by the work asked for).
+Requirements are assembled here and validated and encoded by the core.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal, TypeAlias
+
+from starlette.requests import Request
+
+from fastx402._core import PaymentRequirements, find_asset, parse_network, resolve_price
+
+SettlementMode = Literal["after", "before"]
+
+
+class Atomic(int):
+    """An amount in the asset's smallest unit (``Atomic(1000)`` is 0.001 of a 6-decimal token)."""
+
+    def __repr__(self) -> str:
+        return f"Atomic({int(self)})"
+
+
+Price: TypeAlias = str | Decimal | Atomic
+PriceSource: TypeAlias = Price | Callable[[Request], Price | Awaitable[Price]]
+PayToSource: TypeAlias = str | Callable[[Request], str | Awaitable[str]]
+
+DEFAULT_MAX_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class PaymentOption:
+    """One way to pay for a route: a price on a network (and asset) to ``pay_to``."""
+
+    price: PriceSource
+    network: str
+    pay_to: PayToSource
+    asset: str | None = None
+    scheme: Literal["exact"] = "exact"
+    max_timeout_seconds: int = DEFAULT_MAX_TIMEOUT_SECONDS
+    extra: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.price, int) and not isinstance(self.price, Atomic):
+            raise TypeError(
+                "price: a bare int is ambiguous; use Atomic(n) for smallest units, "
+                "or a money string / Decimal for token units"
+            )
+        if isinstance(self.price, float):
+            raise TypeError("price: floats are never money; use a string or Decimal")
+        parse_network(self.network)  # raises InvalidNetwork naming it
+
+
+@dataclass(frozen=True)
+class Route:
+    """A priced route: its options (the first one is preferred) and what is sold."""
+
+    accepts: Sequence[PaymentOption]
+    description: str = ""
+    mime_type: str = "application/json"
+    output_schema: Mapping[str, Any] | None = None
+    mode: SettlementMode = "after"
+    resource: str | None = None
+    extensions: Mapping[str, Any] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.accepts, PaymentOption):
+            object.__setattr__(self, "accepts", (self.accepts,))
+        if not self.accepts:
+            raise ValueError("a priced route needs at least one payment option")
+        if self.mode not in ("after", "before"):
+            raise ValueError(f"unknown settlement mode {self.mode!r} (after, before)")
+
+
+async def _value(source: Any, request: Request) -> Any:
+    if callable(source) and not isinstance(source, (str, Decimal, int)):
+        out = source(request)
+        return await out if inspect.isawaitable(out) else out
+    return source
+
+
+async def requirements_for(
+    route: Route, request: Request, resource_url: str
+) -> list[tuple[PaymentRequirements, PaymentRequirements | None]]:
+    """The v2 requirements of each option, with its v1 twin when the network has a v1 name."""
+    out: list[tuple[PaymentRequirements, PaymentRequirements | None]] = []
+    for option in route.accepts:
+        price = await _value(option.price, request)
+        pay_to = await _value(option.pay_to, request)
+        if isinstance(price, Atomic):
+            amount = str(int(price))
+            asset = (
+                find_asset(option.network, option.asset)
+                if option.asset
+                else resolve_price("0", option.network)[1]
+            )
+        elif isinstance(price, (str, Decimal)):
+            amount, asset = resolve_price(price, option.network, asset=option.asset)
+        else:
+            raise TypeError(f"price must be a money string, Decimal or Atomic, not {price!r}")
+        extra: dict[str, Any] = {"name": asset["name"], "version": asset["version"]}
+        if option.extra:
+            extra.update(option.extra)
+        v2 = {
+            "scheme": option.scheme,
+            "network": option.network,
+            "amount": amount,
+            "asset": asset["address"],
+            "payTo": pay_to,
+            "maxTimeoutSeconds": option.max_timeout_seconds,
+            "extra": extra,
+        }
+        v1_name = parse_network(option.network)[2]
+        v1 = None
+        if v1_name is not None:
+            v1 = PaymentRequirements.from_dict(
+                {
+                    "scheme": option.scheme,
+                    "network": v1_name,
+                    "maxAmountRequired": amount,
+                    "resource": resource_url,
+                    "description": route.description,
+                    "mimeType": route.mime_type,
+                    "payTo": pay_to,
+                    "maxTimeoutSeconds": option.max_timeout_seconds,
+                    "asset": asset["address"],
+                    "extra": extra,
+                    **({"outputSchema": dict(route.output_schema)} if route.output_schema else {}),
+                },
+                x402_version=1,
+            )
+        out.append((PaymentRequirements.from_dict(v2), v1))
+    return out

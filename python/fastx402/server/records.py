@@ -1,0 +1,82 @@
+"""Payment records of the seller, one per replay key, in a store (memory, SQLite, Redis).
+
+A key belongs to the authorization that first reserved it (its EIP-712 digest is the record's
+owner): the same authorization again is a duplicate (409 while in flight, the kept outcome once
+settled), another authorization with the same key is refused as "nonce already used" and never
+handed the stored outcome.
+
+| state     | entered when                                     |
+|-----------|--------------------------------------------------|
+| reserved  | local verification passed (signature authenticated) |
+| verified  | the facilitator verified it; the handler may run |
+| settling  | settlement sent                                  |
+| settled   | success with a transaction: kept with the receipt (and the response, if small) |
+| unknown   | the facilitator's answer was lost: kept, never expires, reconciled on retry |
+
+A record refused before settlement, whose handler failed, or whose settlement definitively
+failed is released (deleted): the payer was not charged and may retry.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+State = Literal["reserved", "verified", "settling", "settled", "unknown"]
+IN_FLIGHT: frozenset[str] = frozenset({"reserved", "verified", "settling"})
+# Records outlive the authorization's validity by this much (late duplicates still find them).
+KEEP_AFTER_EXPIRY = 600
+
+
+@dataclass
+class KeptResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "headers": [list(h) for h in self.headers],
+            "body": base64.b64encode(self.body).decode(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> KeptResponse:
+        return cls(
+            int(data["status"]),
+            [(str(k), str(v)) for k, v in data["headers"]],
+            base64.b64decode(data["body"]),
+        )
+
+
+@dataclass
+class Record:
+    state: State
+    # What is needed to ask the facilitator again about an unknown outcome.
+    header: str
+    version: int
+    requirements: dict[str, Any]
+    valid_before: int
+    receipt: dict[str, Any] | None = None
+    response: KeptResponse | None = field(default=None)
+
+    def encode(self) -> bytes:
+        data = asdict(self)
+        data["response"] = self.response.to_json() if self.response else None
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Record:
+        data = json.loads(raw)
+        response = data.pop("response", None)
+        record = cls(**data)
+        record.response = KeptResponse.from_json(response) if response else None
+        return record
+
+    def expires_at(self) -> int | None:
+        if self.state == "unknown":
+            return None  # reconciled, never expired blindly
+        return self.valid_before + KEEP_AFTER_EXPIRY

@@ -1,0 +1,524 @@
+"""The seller middleware under a real uvicorn on 127.0.0.1, settling on the session anvil through
+fastx402's in-process facilitator; payments made with ``fastx402.create_payment`` from the 402
+answer, and by the official SDK's httpx client. Balances are read on chain after each paid test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+import fastx402
+from asgi_server import running
+from chain import NETWORK, Anvil, Token
+from fastx402 import Facilitator, PaymentRequired, PrivateKey, SettleResponse
+from fastx402.server import (
+    Atomic,
+    PaymentEvent,
+    PaymentMiddleware,
+    PaymentOption,
+    Route,
+    payment_of,
+    priced,
+)
+from test_facilitator import fund_eth
+
+PRICE = 10_000
+
+
+@pytest.fixture(scope="module")
+def token(usdc: Token) -> Token:
+    fastx402.register_asset(NETWORK, usdc.address, usdc.name, usdc.version, 6, symbol="tUSDC")
+    return usdc
+
+
+@pytest.fixture(scope="module")
+def facilitator(anvil: Anvil) -> Facilitator:
+    key = PrivateKey.generate()
+    fund_eth(anvil, key.address)
+    return Facilitator(anvil.url, NETWORK, key, poll_interval=0.02, receipt_timeout=10.0)
+
+
+class Shop:
+    """A priced FastAPI app: counts handler runs, records payment events."""
+
+    def __init__(self, token: Token, facilitator: Any, **options: Any) -> None:
+        self.seller = PrivateKey.generate().address
+        self.runs: dict[str, int] = {}
+        self.events: list[PaymentEvent] = []
+        self.lock = threading.Lock()
+        app = FastAPI()
+        option = PaymentOption(Atomic(PRICE), NETWORK, self.seller, asset=token.address)
+        pricey = PaymentOption(Atomic(3 * PRICE), NETWORK, self.seller, asset=token.address)
+        app.add_middleware(
+            PaymentMiddleware,
+            facilitator=facilitator,
+            routes={
+                "GET /weather/{city}": Route([option], description="Weather report"),
+                "GET /premium": Route([pricey], description="Premium report"),
+                "GET /fail": Route([option]),
+                "GET /stream": Route([option], mime_type="text/event-stream"),
+                "POST /job": Route([option], mode="before"),
+            },
+            on_event=self.events.append,
+            **options,
+        )
+
+        def ran(name: str) -> None:
+            with self.lock:
+                self.runs[name] = self.runs.get(name, 0) + 1
+
+        @app.get("/weather/{city}")
+        def weather(city: str, request: Request) -> dict[str, Any]:
+            ran("weather")
+            p = payment_of(request)
+            return {"city": city, "payer": p.payer, "amount": p.amount}
+
+        @app.get("/premium")
+        def premium() -> dict[str, str]:
+            ran("premium")
+            return {"tier": "premium"}
+
+        @app.get("/fail")
+        def fail() -> Any:
+            ran("fail")
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse({"error": "broken"}, status_code=500)
+
+        @app.post("/job")
+        def job(request: Request) -> dict[str, Any]:
+            ran("job")
+            return {"transaction": payment_of(request).transaction}
+
+        @app.get("/stream")
+        async def stream() -> StreamingResponse:
+            async def events() -> AsyncIterator[bytes]:
+                for i in range(3):
+                    yield f"data: {i}\n\n".encode()
+                    await asyncio.sleep(0.3)
+                ran("stream")
+
+            return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.get("/free")
+        def free() -> dict[str, bool]:
+            return {"free": True}
+
+        @app.get("/declared")
+        @priced(Route([option], description="Declared where it is served"))
+        def declared() -> dict[str, bool]:
+            ran("declared")
+            return {"declared": True}
+
+        self.app = app
+
+
+@pytest.fixture
+def shop(token: Token, facilitator: Facilitator) -> Iterator[tuple[Shop, str]]:
+    s = Shop(token, facilitator)
+    with running(s.app) as url:
+        yield s, url
+
+
+def pay(client: httpx.Client, url: str, payer: PrivateKey, **kw: Any) -> httpx.Response:
+    """Reads the 402, pays it with fastx402.create_payment, sends the payment."""
+    first = client.get(url)
+    assert first.status_code == 402, first.text
+    required = PaymentRequired.from_header(first.headers["payment-required"])
+    payment = fastx402.create_payment(required, payer, **kw)
+    return client.get(url, headers={"PAYMENT-SIGNATURE": payment.to_header()})
+
+
+def funded(token: Token, amount: int = PRICE) -> PrivateKey:
+    payer = PrivateKey.generate()
+    token.mint(payer.address, amount)
+    return payer
+
+
+def receipt_of(response: httpx.Response) -> SettleResponse:
+    return SettleResponse.from_header(response.headers["payment-response"])
+
+
+def test_unpaid_request_gets_a_402_every_client_understands(shop: tuple[Shop, str]) -> None:
+    s, url = shop
+    r = httpx.get(f"{url}/weather/paris")
+    assert r.status_code == 402
+    header = PaymentRequired.from_header(r.headers["payment-required"])
+    assert r.json() == header.to_dict()
+    assert header.error == "no payment"
+    assert header.resource is not None and header.resource["url"] == f"{url}/weather/paris"
+    (offer,) = header.accepts
+    assert (offer.amount, offer.pay_to, offer.network) == (str(PRICE), s.seller, NETWORK)
+    assert r.headers["cache-control"] == "no-store"
+    assert "PAYMENT-REQUIRED" in r.headers["access-control-expose-headers"]
+    assert s.runs == {}
+    # Unpriced routes and CORS preflight pass through untouched.
+    assert httpx.get(f"{url}/free").json() == {"free": True}
+    assert httpx.options(f"{url}/weather/paris").status_code != 402
+
+
+def test_browser_gets_a_small_self_contained_paywall(shop: tuple[Shop, str]) -> None:
+    _, url = shop
+    r = httpx.get(
+        f"{url}/weather/paris",
+        headers={"accept": "text/html,application/xhtml+xml", "user-agent": "Mozilla/5.0"},
+    )
+    assert r.status_code == 402 and r.headers["content-type"].startswith("text/html")
+    assert "payment-required" in r.headers
+    page = r.text
+    assert len(r.content) < 8192 and "<script" not in page.lower()
+    assert "Weather report" in page and "0.01 tUSDC" in page and f"{url}/weather/paris" in page
+
+
+def test_paid_request_is_served_once_and_settled_on_chain(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        r = pay(client, f"{url}/weather/paris", payer)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"city": "paris", "payer": payer.address, "amount": PRICE}
+        receipt = receipt_of(r)
+        assert receipt.success and receipt.payer == payer.address
+        assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+        # The same header again (a client that lost the answer): the kept response, no second
+        # handler run, no second charge.
+        again = client.get(
+            f"{url}/weather/paris",
+            headers={"PAYMENT-SIGNATURE": r.request.headers["payment-signature"]},
+        )
+        assert again.status_code == 200 and again.json() == r.json()
+        assert receipt_of(again).transaction == receipt.transaction
+    assert s.runs == {"weather": 1}
+    assert [e.kind for e in s.events] == ["paid"]
+    assert token.balance_of(s.seller) == PRICE
+
+
+def test_another_authorization_with_the_same_nonce_is_refused(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token, 4 * PRICE)
+    nonce = bytes(range(32))
+    with httpx.Client() as client:
+        first = pay(client, f"{url}/weather/paris", payer, nonce=nonce)
+        assert first.status_code == 200
+        other = pay(client, f"{url}/premium", payer, nonce=nonce)
+        assert other.status_code == 402
+        assert "nonce_already_used" in other.json()["error"]
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE
+
+
+def test_sixty_four_concurrent_copies_run_the_handler_once(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        first = client.get(f"{url}/weather/rome")
+        payment = fastx402.create_payment(
+            PaymentRequired.from_header(first.headers["payment-required"]), payer
+        )
+
+    async def copies() -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.get(
+                        f"{url}/weather/rome", headers={"PAYMENT-SIGNATURE": payment.to_header()}
+                    )
+                    for _ in range(64)
+                )
+            )
+
+    answers = asyncio.run(copies())
+    statuses = sorted({r.status_code for r in answers})
+    assert set(statuses) <= {200, 409}, statuses
+    served = [r for r in answers if r.status_code == 200]
+    assert served and all(r.json()["city"] == "rome" for r in served)
+    assert len({receipt_of(r).transaction for r in served}) == 1
+    assert all(r.headers.get("retry-after") for r in answers if r.status_code == 409)
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE
+
+
+def test_handler_error_settles_nothing_and_frees_the_key(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        r = pay(client, f"{url}/fail", payer)
+        assert r.status_code == 500 and "payment-response" not in r.headers
+        again = client.get(
+            f"{url}/fail", headers={"PAYMENT-SIGNATURE": r.request.headers["payment-signature"]}
+        )
+        assert again.status_code == 500
+    assert s.runs == {"fail": 2}
+    assert token.balance_of(payer.address) == PRICE and token.balance_of(s.seller) == 0
+
+
+def test_before_mode_settles_first_and_the_handler_sees_the_transaction(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        first = client.post(f"{url}/job")
+        assert first.status_code == 402
+        payment = fastx402.create_payment(
+            PaymentRequired.from_header(first.headers["payment-required"]), payer
+        )
+        r = client.post(f"{url}/job", headers={"PAYMENT-SIGNATURE": payment.to_header()})
+    assert r.status_code == 200
+    assert r.json()["transaction"] == receipt_of(r).transaction
+    assert token.balance_of(s.seller) == PRICE
+
+
+def test_streaming_route_keeps_streaming_and_settles_once(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client(timeout=30) as client:
+        first = client.get(f"{url}/stream")
+        payment = fastx402.create_payment(
+            PaymentRequired.from_header(first.headers["payment-required"]), payer
+        )
+        with client.stream(
+            "GET", f"{url}/stream", headers={"PAYMENT-SIGNATURE": payment.to_header()}
+        ) as r:
+            assert r.status_code == 200 and receipt_of(r).success
+            chunks = r.iter_raw()
+            assert next(chunks).startswith(b"data: 0")
+            assert s.runs.get("stream") is None  # the handler has not produced its last event
+            rest = b"".join(chunks)
+    assert b"data: 2" in rest
+    assert s.runs == {"stream": 1}
+    assert token.balance_of(s.seller) == PRICE
+
+
+def test_endpoint_priced_where_declared_and_documented(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    assert httpx.get(f"{url}/declared").status_code == 402
+    payer = funded(token)
+    with httpx.Client() as client:
+        assert pay(client, f"{url}/declared", payer).json() == {"declared": True}
+    schema = httpx.get(f"{url}/openapi.json").json()
+    assert "402" in schema["paths"]["/declared"]["get"]["responses"]
+    assert token.balance_of(s.seller) == PRICE
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "A" * 20_000,  # too large
+        "!!!not base64!!!",
+        base64.b64encode(b'{"x402Version":2,"x402Version":2}').decode(),
+        base64.b64encode(json.dumps({"x402Version": "2"}).encode()).decode(),
+        base64.b64encode(b"[" * 1_000 + b"]" * 1_000).decode(),  # nesting past the JSON limit
+        base64.b64encode(
+            json.dumps({"x402Version": 2, "accepted": 1, "payload": 2}).encode()
+        ).decode(),
+    ],
+)
+def test_hostile_headers_get_a_typed_4xx(shop: tuple[Shop, str], header: str) -> None:
+    s, url = shop
+    r = httpx.get(f"{url}/weather/paris", headers={"PAYMENT-SIGNATURE": header})
+    assert r.status_code in (402, 431), r.text
+    assert "error" in r.json()
+    assert s.runs == {}
+
+
+def test_facilitator_that_cannot_serve_a_route_fails_start_up(token: Token, anvil: Anvil) -> None:
+    key = PrivateKey.generate()
+    other_chain = Facilitator(anvil.url, "eip155:84532", key)
+    app = FastAPI()
+    app.add_middleware(
+        PaymentMiddleware,
+        facilitator=other_chain,
+        routes={
+            "GET /x": Route([PaymentOption(Atomic(1), NETWORK, key.address, asset=token.address)])
+        },
+    )
+    middleware = PaymentMiddleware(
+        app,
+        facilitator=other_chain,
+        routes={
+            "GET /x": Route([PaymentOption(Atomic(1), NETWORK, key.address, asset=token.address)])
+        },
+    )
+    with pytest.raises(ValueError, match="route 'GET /x'"):
+        asyncio.run(middleware.startup())
+
+
+def test_one_mebibyte_header_is_refused_before_decoding(
+    token: Token, facilitator: Facilitator
+) -> None:
+    """uvicorn itself refuses headers past 64 KiB; an ASGI server that does not still gets a 431
+    from the middleware, without decoding anything (timed over many calls, not asserted as a
+    deadline: the benchmark measures speed)."""
+    shop = Shop(token, facilitator)
+    sent: list[dict[str, Any]] = []
+
+    async def call() -> None:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/weather/paris",
+            "raw_path": b"/weather/paris",
+            "query_string": b"",
+            "headers": [(b"host", b"shop"), (b"payment-signature", b"A" * (1 << 20))],
+            "scheme": "http",
+            "server": ("shop", 80),
+            "app": shop.app,
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await shop.app(scope, receive, send)
+
+    asyncio.run(call())
+    assert sent[0]["status"] == 431
+    assert json.loads(sent[1]["body"])["error"] == "payment header too large"
+    assert shop.runs == {}
+
+
+def test_the_official_sdk_httpx_client_pays_a_route(shop: tuple[Shop, str], token: Token) -> None:
+    """The official Python SDK's ``x402HttpxClient`` reads our 402, pays it, and is served."""
+    from eth_account import Account
+    from x402 import x402Client
+    from x402.http.clients import x402HttpxClient
+    from x402.mechanisms.evm.exact import register_exact_evm_client
+    from x402.mechanisms.evm.signers import EthAccountSigner
+
+    s, url = shop
+    account = Account.create()
+    token.mint(account.address, PRICE)
+    client = register_exact_evm_client(x402Client(), EthAccountSigner(account))
+    client.set_spend_controls({"allowed_assets": [{"network": NETWORK, "asset": token.address}]})
+
+    async def get() -> httpx.Response:
+        async with x402HttpxClient(client, timeout=30) as http:
+            return await http.get(f"{url}/weather/oslo")
+
+    r = asyncio.run(get())
+    assert r.status_code == 200, r.text
+    assert r.json()["payer"] == account.address
+    assert receipt_of(r).success
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(account.address) == 0
+
+
+class FaultyFront:
+    """A facilitator front on 127.0.0.1 that forwards to fastx402's real facilitator service but
+    misbehaves on ``/settle`` as told (a fake is allowed only for faults: a real facilitator
+    cannot be made to hang, lie or lose its answer on demand)."""
+
+    def __init__(self, facilitator: Facilitator) -> None:
+        from starlette.applications import Starlette
+        from starlette.responses import Response
+        from starlette.routing import Route as StarletteRoute
+
+        from fastx402.facilitator import create_app
+
+        self.mode = "ok"
+        self.settles = 0
+        real = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(facilitator, reconcile_interval=0)),
+            base_url="http://facilitator",
+        )
+
+        async def forward(request: Any) -> Response:
+            body = await request.body()
+            mode = self.mode if request.url.path == "/settle" else "ok"
+            if request.url.path == "/settle":
+                self.settles += 1
+            if mode == "hang":
+                await asyncio.sleep(5)
+                return Response(status_code=504)
+            if mode == "500":
+                return Response(b"upstream exploded", status_code=500)
+            if mode == "garbage":
+                return Response(b"<html>surprise</html>", media_type="text/html")
+            answer = await real.request(
+                request.method,
+                request.url.path,
+                content=body,
+                headers={"content-type": "application/json"},
+            )
+            if mode == "truncated":
+                return Response(
+                    answer.content[: len(answer.content) // 2], media_type="application/json"
+                )
+            if mode == "no_tx":
+                data = answer.json()
+                data["transaction"] = ""
+                return Response(json.dumps(data), media_type="application/json")
+            if mode == "late":
+                await asyncio.sleep(2)  # settled, but past the seller's timeout
+            return Response(answer.content, answer.status_code, media_type="application/json")
+
+        self.app = Starlette(
+            routes=[
+                StarletteRoute("/verify", forward, methods=["POST"]),
+                StarletteRoute("/settle", forward, methods=["POST"]),
+                StarletteRoute("/supported", forward, methods=["GET"]),
+            ]
+        )
+
+
+@pytest.mark.parametrize("fault", ["hang", "500", "garbage", "truncated", "no_tx", "late"])
+def test_facilitator_faults_serve_nothing_unpaid_and_lose_nothing(
+    token: Token, facilitator: Facilitator, fault: str
+) -> None:
+    """While the settlement's outcome is unknown nothing is served (503 + Retry-After); the retry
+    with the same header, once the facilitator answers again, gets the response the handler
+    produced, charged once; the handler never runs twice."""
+    front = FaultyFront(facilitator)
+    with running(front.app) as facilitator_url:
+        remote = fastx402.RemoteFacilitator(
+            facilitator_url, timeout=1.0, settle_timeout=1.0, connect_timeout=0.5
+        )
+        s = Shop(token, remote)
+        payer = funded(token)
+        with running(s.app) as url, httpx.Client(timeout=30) as client:
+            first = client.get(f"{url}/weather/lima")
+            payment = fastx402.create_payment(
+                PaymentRequired.from_header(first.headers["payment-required"]), payer
+            )
+            header = {"PAYMENT-SIGNATURE": payment.to_header()}
+            front.mode = fault
+            r = client.get(f"{url}/weather/lima", headers=header)
+            assert r.status_code == 503, (fault, r.status_code, r.text)
+            assert int(r.headers["retry-after"]) > 0 and "lima" not in r.text
+            assert s.runs == {"weather": 1}
+            front.mode = "ok"
+            again = client.get(f"{url}/weather/lima", headers=header)
+            assert again.status_code == 200, (fault, again.text)
+            assert again.json() == {"city": "lima", "payer": payer.address, "amount": PRICE}
+            assert receipt_of(again).success
+            third = client.get(f"{url}/weather/lima", headers=header)
+            assert third.status_code == 200 and third.json() == again.json()
+    assert s.runs == {"weather": 1}
+    assert [e.kind for e in s.events] == ["unknown"]
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
