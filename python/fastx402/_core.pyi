@@ -432,8 +432,8 @@ class Facilitator:
         content_length: list[bytes] = ...,
         now: int | None = None,
     ) -> Awaitable[tuple[int, bytes]]:
-        """One HTTP request to ``/verify``, ``/settle`` or ``/supported``: ``(status, json)``,
-        refusals included."""
+        """One HTTP request to ``/verify``, ``/settle``, ``/supported`` or ``/health``:
+        ``(status, json)``, refusals included."""
     def reconcile(self, *, now: int | None = None) -> Awaitable[_ReconcileReport]: ...
     def reconcile_blocking(self, *, now: int | None = None) -> _ReconcileReport: ...
     def pending(self) -> list[_PendingSettlement]: ...

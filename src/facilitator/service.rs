@@ -13,6 +13,8 @@
 //!   settlement whose outcome is unknown is `success:false`,
 //!   `errorReason:"settlement_pending"` *with* its transaction hash: ask again.
 //! - `GET /supported` (and `HEAD`): 200 and a `SupportedResponse`.
+//! - `GET /health` (and `HEAD`): 200 and `{network, address, pending}` (the
+//!   number of settlements whose outcome is unknown).
 //!
 //! # Refusals
 //!
@@ -55,6 +57,7 @@ pub enum Route {
     Verify,
     Settle,
     Supported,
+    Health,
 }
 
 impl Route {
@@ -64,6 +67,7 @@ impl Route {
             "verify" => Some(Route::Verify),
             "settle" => Some(Route::Settle),
             "supported" => Some(Route::Supported),
+            "health" => Some(Route::Health),
             _ => None,
         }
     }
@@ -72,14 +76,14 @@ impl Route {
     pub fn allow(self) -> &'static str {
         match self {
             Route::Verify | Route::Settle => "POST",
-            Route::Supported => "GET, HEAD",
+            Route::Supported | Route::Health => "GET, HEAD",
         }
     }
 
     fn accepts(self, method: &str) -> bool {
         match self {
             Route::Verify | Route::Settle => method == "POST",
-            Route::Supported => method == "GET" || method == "HEAD",
+            Route::Supported | Route::Health => method == "GET" || method == "HEAD",
         }
     }
 
@@ -129,7 +133,7 @@ fn refusal(status: u16, typed: Option<(Route, &str)>, message: &str, network: &s
                 .to_json()
                 .clone()
         }
-        Some((Route::Supported, _)) | None => json!({}),
+        Some((Route::Supported | Route::Health, _)) | None => json!({}),
     };
     if let Value::Object(o) = &mut body {
         o.insert("error".into(), json!(message));
@@ -234,8 +238,10 @@ pub async fn handle(engine: &Facilitator, request: &Request<'_>, now: u64) -> Re
     if route.payment() && request.body.len() > MAX_BODY_BYTES {
         return too_large(route, &network);
     }
-    if route == Route::Supported {
-        return Response::json(200, engine.supported().to_json());
+    match route {
+        Route::Supported => return Response::json(200, engine.supported().to_json()),
+        Route::Health => return Response::json(200, &health(engine)),
+        Route::Verify | Route::Settle => {}
     }
     let req = match FacilitatorRequest::from_slice(request.body) {
         Ok(req) => req,
@@ -247,6 +253,14 @@ pub async fn handle(engine: &Facilitator, request: &Request<'_>, now: u64) -> Re
     }
     let result = engine.settle(&req, now).await;
     Response::json(result.http_status(), result.response().to_json())
+}
+
+fn health(engine: &Facilitator) -> Value {
+    json!({
+        "network": engine.network().caip2(),
+        "address": engine.address().to_checksum(),
+        "pending": engine.ledger().pending().len(),
+    })
 }
 
 #[cfg(test)]

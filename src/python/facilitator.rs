@@ -263,7 +263,7 @@ impl Facilitator {
         }
     }
 
-    /// One HTTP request (`route`: "verify", "settle", "supported", with or
+    /// One HTTP request (`route`: "verify", "settle", "supported", "health", with or
     /// without a leading "/"; `body`: the raw JSON; `content_length`: the raw
     /// values of its `Content-Length` headers): an awaitable of
     /// `(status, json_bytes)`, refusals included. Every answer is made in Rust.

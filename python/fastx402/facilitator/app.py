@@ -1,11 +1,11 @@
 """The facilitator HTTP service (FastAPI), per the x402 v2 facilitator API; v1 bodies too.
 
-Every answer of ``/verify``, ``/settle`` and ``/supported`` is made in Rust
+Every answer of ``/verify``, ``/settle``, ``/supported`` and ``/health`` is made in Rust
 (:meth:`Facilitator.handle`), refusals included (400, 404, 405, 413, in one shape): parsing,
 checks, reason codes and the exactly-once ledger live in the core. This module only moves
 bytes — it asks the core whether a request is refused before reading its body, reads the body
-no further than the core's cap, and returns the core's status and body — serves ``/health``,
-and reconciles pending settlements in the background.
+no further than the core's cap, and returns the core's status and body — and reconciles
+pending settlements in the background.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from fastx402._core import Facilitator
 
@@ -80,16 +80,6 @@ def create_app(facilitator: Facilitator, *, reconcile_interval: float = 5.0) -> 
         # bodies (clients such as the official SDK's follow redirects with the body).
         redirect_slashes=False,
     )
-
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        return JSONResponse(
-            {
-                "network": facilitator.network,
-                "address": facilitator.address,
-                "pending": len(facilitator.pending()),
-            }
-        )
 
     @app.api_route("/{route:path}", methods=_METHODS)
     async def answer(request: Request) -> Response:

@@ -17,6 +17,7 @@ fn routes_and_methods() {
     assert_eq!(head_of("POST", "settle", &[]), Ok(Route::Settle));
     assert_eq!(head_of("GET", "/supported", &[]), Ok(Route::Supported));
     assert_eq!(head_of("HEAD", "/supported", &[]), Ok(Route::Supported));
+    assert_eq!(head_of("GET", "/health", &[]), Ok(Route::Health));
     for (method, path, status) in [
         ("GET", "/nope", 404),
         ("POST", "/verify/", 404),
@@ -24,6 +25,7 @@ fn routes_and_methods() {
         ("GET", "/verify", 405),
         ("PUT", "/settle", 405),
         ("POST", "/supported", 405),
+        ("POST", "/health", 405),
     ] {
         let refused = head_of(method, path, &[]).unwrap_err();
         assert_eq!(refused.status, status, "{method} {path}");
