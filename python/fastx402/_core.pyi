@@ -3,7 +3,7 @@
 from collections.abc import Awaitable
 from decimal import Decimal
 from os import PathLike
-from typing import Any, Literal, TypeAlias, TypedDict, final
+from typing import Any, ClassVar, Literal, TypeAlias, TypedDict, final
 
 _TypedDataInput: TypeAlias = dict[str, Any] | str | bytes
 _Signature: TypeAlias = bytes | str
@@ -413,9 +413,27 @@ class Facilitator:
     def settle_blocking(
         self, payload: PaymentPayload, requirements: PaymentRequirements, *, now: int | None = None
     ) -> SettleResponse: ...
+    MAX_BODY_BYTES: ClassVar[int]
+    """Largest request body (bytes) ``handle`` reads; a longer one is a 413."""
+    @staticmethod
+    def allow(route: str) -> str | None:
+        """The methods ``route`` answers (the ``Allow`` header of a 405); None if no such route."""
+    def refuse_head(
+        self, route: str, *, method: str = "POST", content_length: list[bytes] = ...
+    ) -> tuple[int, bytes] | None:
+        """The answer due before the body is read (404, 405, 400/413 for ``Content-Length``),
+        or None: read the body, no further than ``MAX_BODY_BYTES + 1`` bytes, and ``handle`` it."""
     def handle(
-        self, route: str, body: bytes, *, now: int | None = None
-    ) -> Awaitable[tuple[int, bytes]]: ...
+        self,
+        route: str,
+        body: bytes,
+        *,
+        method: str = "POST",
+        content_length: list[bytes] = ...,
+        now: int | None = None,
+    ) -> Awaitable[tuple[int, bytes]]:
+        """One HTTP request to ``/verify``, ``/settle``, ``/supported`` or ``/health``:
+        ``(status, json)``, refusals included."""
     def reconcile(self, *, now: int | None = None) -> Awaitable[_ReconcileReport]: ...
     def reconcile_blocking(self, *, now: int | None = None) -> _ReconcileReport: ...
     def pending(self) -> list[_PendingSettlement]: ...

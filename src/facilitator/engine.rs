@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Map, Value};
 use tokio::sync::OnceCell;
 
 use super::ledger::{Claim, ClaimGuard, Held, Ledger, Outcome, PendingTx, SentTx, Settled};
@@ -30,10 +29,14 @@ use crate::crypto::address::Address;
 use crate::crypto::ecdsa::SecretKey;
 use crate::crypto::hexutil;
 use crate::num::U256;
+use crate::text::{self, MESSAGE_MAX_BYTES};
 use crate::x402::networks::Network;
 use crate::x402::reason;
 use crate::x402::smart_wallet::FactoryAllowList;
-use crate::x402::types::{Authorization, Requirements, SchemePayload};
+use crate::x402::types::{
+    Authorization, Requirements, SchemePayload, SettleResponse, SupportedKind, SupportedResponse,
+    VerifyResponse,
+};
 use crate::x402::verify::{ReplayKey, VerifyOptions, DEFAULT_SKEW, MIN_VALIDITY_LEFT};
 
 /// How a facilitator runs.
@@ -97,42 +100,21 @@ impl SettleResult {
     /// The wire `SettleResponse`. A pending settlement answers `success:false`
     /// *with* its transaction hash and `settlement_pending` (the official
     /// SDK's word for it; its servers ask again): not a failure, an outcome
-    /// still unknown.
-    pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        let payer = self.payer.map(|p| p.to_checksum());
+    /// still unknown. Messages are bounded ([`bounded`]).
+    pub fn response(&self) -> SettleResponse {
         match &self.outcome {
-            Outcome::Settled(s) => {
-                o.insert("success".into(), json!(true));
-                o.insert("payer".into(), json!(s.payer.to_checksum()));
-                o.insert(
-                    "transaction".into(),
-                    json!(hexutil::encode_0x(&s.transaction)),
-                );
-                o.insert("network".into(), json!(self.network));
-                return Value::Object(o);
-            }
+            Outcome::Settled(s) => SettleResponse::settled(s.payer, &s.transaction, &self.network),
             Outcome::Failed { reason, message } => {
-                o.insert("success".into(), json!(false));
-                o.insert("errorReason".into(), json!(reason));
-                o.insert("errorMessage".into(), json!(message));
-                o.insert("transaction".into(), json!(""));
+                SettleResponse::failed(reason, bounded(message), None, self.payer, &self.network)
             }
-            Outcome::Pending { tx, message } => {
-                o.insert("success".into(), json!(false));
-                o.insert("errorReason".into(), json!(reason::SETTLEMENT_PENDING));
-                o.insert(
-                    "errorMessage".into(),
-                    json!(format!("outcome unknown, settlement pending: {message}")),
-                );
-                o.insert("transaction".into(), json!(hexutil::encode_0x(&tx.tx_hash)));
-            }
+            Outcome::Pending { tx, message } => SettleResponse::failed(
+                reason::SETTLEMENT_PENDING,
+                bounded(&format!("outcome unknown, settlement pending: {message}")),
+                Some(&tx.tx_hash),
+                self.payer,
+                &self.network,
+            ),
         }
-        if let Some(p) = payer {
-            o.insert("payer".into(), json!(p));
-        }
-        o.insert("network".into(), json!(self.network));
-        Value::Object(o)
     }
 
     /// The HTTP status of the answer: 200, pending included (the official
@@ -142,20 +124,22 @@ impl SettleResult {
     }
 }
 
-/// The wire `VerifyResponse` of a check.
-pub fn verify_json(result: &Result<Checked, Refusal>) -> Value {
+/// The wire `VerifyResponse` of a check (its message bounded, [`bounded`]).
+pub fn verify_response(result: &Result<Checked, Refusal>) -> VerifyResponse {
     match result {
-        Ok(c) => json!({"isValid": true, "payer": c.auth.from.to_checksum()}),
-        Err(r) => {
-            let mut o = Map::new();
-            o.insert("isValid".into(), json!(false));
-            o.insert("invalidReason".into(), json!(r.reason));
-            o.insert("invalidMessage".into(), json!(r.message));
-            if let Some(p) = r.payer {
-                o.insert("payer".into(), json!(p.to_checksum()));
-            }
-            Value::Object(o)
-        }
+        Ok(c) => VerifyResponse::valid(c.auth.from),
+        Err(r) => VerifyResponse::invalid(r.reason, bounded(&r.message), r.payer),
+    }
+}
+
+/// A message as it leaves the engine: within [`MESSAGE_MAX_BYTES`] (it may
+/// quote a contract's revert string or a node's error), so that answers and
+/// exceptions stay small.
+pub fn bounded(message: &str) -> String {
+    if text::is_bounded(message, MESSAGE_MAX_BYTES) {
+        message.to_owned()
+    } else {
+        text::clamp(message, MESSAGE_MAX_BYTES)
     }
 }
 
@@ -252,18 +236,16 @@ impl Facilitator {
     }
 
     /// `GET /supported`.
-    pub fn supported(&self) -> Value {
-        let mut kinds = vec![json!({
-            "x402Version": 2, "scheme": "exact", "network": self.cfg.network.caip2(),
-        })];
+    pub fn supported(&self) -> SupportedResponse {
+        let mut kinds = vec![SupportedKind::new(2, "exact", self.cfg.network.caip2())];
         if let Some(name) = self.cfg.network.v1_name() {
-            kinds.push(json!({"x402Version": 1, "scheme": "exact", "network": name}));
+            kinds.push(SupportedKind::new(1, "exact", name));
         }
-        json!({
-            "kinds": kinds,
-            "extensions": [],
-            "signers": {"eip155:*": [self.address.to_checksum()]},
-        })
+        SupportedResponse::new(
+            kinds,
+            Vec::new(),
+            vec![("eip155:*".to_owned(), vec![self.address])],
+        )
     }
 
     fn options(&self, now: u64) -> VerifyOptions {

@@ -16,15 +16,14 @@ use super::x402::{
     SupportedResponseMessage, VerifyResponseMessage,
 };
 use super::PrivateKey;
-use crate::facilitator::engine::{self, verify_json, FacilitatorError, ReconcileReport};
+use crate::facilitator::engine::{self, verify_response, FacilitatorError, ReconcileReport};
 use crate::facilitator::ledger::JournalError;
+use crate::facilitator::service;
 use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
 use crate::num::U256;
 use crate::text::{self, MESSAGE_MAX_BYTES};
-use crate::x402::error::ProtocolError;
 use crate::x402::networks::Network;
 use crate::x402::smart_wallet::FactoryAllowList;
-use crate::x402::types::{SettleResponse, SupportedResponse, VerifyResponse};
 
 fn now_or_clock(now: Option<u64>) -> u64 {
     now.unwrap_or_else(wall_clock)
@@ -34,42 +33,9 @@ fn config_error(e: impl std::fmt::Display) -> PyErr {
     PyFacilitatorError::new_err((e.to_string(), "config"))
 }
 
-/// An engine answer as it leaves the core: its message (`invalidMessage`,
-/// `errorMessage`) within [`MESSAGE_MAX_BYTES`] (it may quote a contract's
-/// revert string or a node's error), so that answers and exceptions stay small.
-fn bounded_answer(mut answer: Value) -> Value {
-    if let Value::Object(o) = &mut answer {
-        for key in ["invalidMessage", "errorMessage"] {
-            if let Some(Value::String(m)) = o.get_mut(key) {
-                if !text::is_bounded(m, MESSAGE_MAX_BYTES) {
-                    *m = text::clamp(m, MESSAGE_MAX_BYTES);
-                }
-            }
-        }
-    }
-    answer
-}
-
-/// The engine's answer did not parse as the typed response (a bug, reported).
-fn internal(what: &str, e: ProtocolError) -> PyErr {
-    PyFacilitatorError::new_err((
-        format!("the engine's {what} answer does not parse: {e}"),
-        "internal",
-    ))
-}
-
-fn verify_response(
-    result: &Result<crate::facilitator::onchain::Checked, crate::facilitator::onchain::Refusal>,
-) -> PyResult<VerifyResponseMessage> {
-    let inner = VerifyResponse::from_json(&bounded_answer(verify_json(result)))
-        .map_err(|e| internal("verify", e))?;
-    Ok(VerifyResponseMessage { inner })
-}
-
 /// A `SettleResponse`, or `SettlementOutcomeUnknown` while the outcome is unknown.
 fn settle_response(result: &SettleResult) -> PyResult<SettleResponseMessage> {
-    let inner = SettleResponse::from_json(&bounded_answer(result.to_json()))
-        .map_err(|e| internal("settle", e))?;
+    let inner = result.response();
     if let Outcome::Pending { message, .. } = &result.outcome {
         return Python::attach(|py| {
             let response = Py::new(py, SettleResponseMessage { inner })?;
@@ -104,31 +70,8 @@ fn request(
     }
 }
 
-/// What one HTTP request gets: status and JSON body.
-async fn handle(inner: &engine::Facilitator, route: &str, body: &[u8], now: u64) -> (u16, Vec<u8>) {
-    let parsed = FacilitatorRequest::from_slice(body);
-    let (status, answer) = match (route, parsed) {
-        ("verify", Ok(req)) => (200, verify_json(&inner.verify(&req, now).await)),
-        ("settle", Ok(req)) => {
-            let result = inner.settle(&req, now).await;
-            (result.http_status(), result.to_json())
-        }
-        ("verify", Err(e)) => (400, bad_verify(&e)),
-        (_, Err(e)) => (400, bad_settle(&e, inner)),
-        _ => (404, serde_json::json!({"error": "unknown route"})),
-    };
-    (status, bounded_answer(answer).to_string().into_bytes())
-}
-
-fn bad_verify(e: &ProtocolError) -> Value {
-    serde_json::json!({"isValid": false, "invalidReason": e.reason, "invalidMessage": e.to_string()})
-}
-
-fn bad_settle(e: &ProtocolError, inner: &engine::Facilitator) -> Value {
-    serde_json::json!({
-        "success": false, "errorReason": e.reason, "errorMessage": e.to_string(),
-        "transaction": "", "network": inner.network().caip2(),
-    })
+fn answer(py: Python<'_>, r: &service::Response) -> (u16, Py<PyBytes>) {
+    (r.status, PyBytes::new(py, &r.body).unbind())
 }
 
 /// A facilitator that verifies and settles `exact` EIP-3009 payments on one
@@ -218,10 +161,10 @@ impl Facilitator {
     }
 
     /// `GET /supported`.
-    fn supported(&self) -> PyResult<SupportedResponseMessage> {
-        let inner = SupportedResponse::from_json(&self.inner.supported())
-            .map_err(|e| internal("supported", e))?;
-        Ok(SupportedResponseMessage { inner })
+    fn supported(&self) -> SupportedResponseMessage {
+        SupportedResponseMessage {
+            inner: self.inner.supported(),
+        }
     }
 
     /// Local and on-chain verification (nothing is sent).
@@ -239,7 +182,8 @@ impl Facilitator {
             now_or_clock(now),
         );
         runtime::awaitable(py, async move {
-            verify_response(&inner.verify(&req, now).await)
+            let inner = verify_response(&inner.verify(&req, now).await);
+            Ok(VerifyResponseMessage { inner })
         })
     }
 
@@ -253,7 +197,8 @@ impl Facilitator {
     ) -> PyResult<VerifyResponseMessage> {
         let (req, now) = (request(payload, requirements), now_or_clock(now));
         runtime::block_on(py, async {
-            verify_response(&self.inner.verify(&req, now).await)
+            let inner = verify_response(&self.inner.verify(&req, now).await);
+            Ok(VerifyResponseMessage { inner })
         })
     }
 
@@ -290,20 +235,58 @@ impl Facilitator {
         })
     }
 
-    /// One HTTP request (`route` is "verify" or "settle", `body` the raw JSON):
-    /// an awaitable of `(status, json_bytes)`. Parsing and answers stay in Rust.
-    #[pyo3(signature = (route, body, *, now=None))]
+    /// Largest request body (bytes) `handle` reads; a longer one is a 413.
+    #[classattr]
+    const MAX_BODY_BYTES: usize = service::MAX_BODY_BYTES;
+
+    /// The methods `route` answers (the `Allow` header of a 405); None if no such route.
+    #[staticmethod]
+    fn allow(route: &str) -> Option<&'static str> {
+        service::Route::parse(route).map(service::Route::allow)
+    }
+
+    /// The answer due before a request's body is read, `(status, json_bytes)`
+    /// (404, 405, or 400/413 for its `Content-Length` values), or None: read the
+    /// body, no further than `MAX_BODY_BYTES + 1` bytes, and `handle` it.
+    #[pyo3(signature = (route, *, method="POST", content_length=Vec::new()))]
+    fn refuse_head(
+        &self,
+        py: Python<'_>,
+        route: &str,
+        method: &str,
+        content_length: Vec<Vec<u8>>,
+    ) -> Option<(u16, Py<PyBytes>)> {
+        let network = self.inner.network().caip2();
+        match service::head(method, route, &content_length, &network) {
+            Ok(_) => None,
+            Err(refused) => Some(answer(py, &refused)),
+        }
+    }
+
+    /// One HTTP request (`route`: "verify", "settle", "supported", "health", with or
+    /// without a leading "/"; `body`: the raw JSON; `content_length`: the raw
+    /// values of its `Content-Length` headers): an awaitable of
+    /// `(status, json_bytes)`, refusals included. Every answer is made in Rust.
+    #[pyo3(signature = (route, body, *, method="POST", content_length=Vec::new(), now=None))]
     fn handle<'py>(
         &self,
         py: Python<'py>,
         route: String,
         body: Vec<u8>,
+        method: &str,
+        content_length: Vec<Vec<u8>>,
         now: Option<u64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, now) = (self.inner.clone(), now_or_clock(now));
+        let (inner, now, method) = (self.inner.clone(), now_or_clock(now), method.to_owned());
         runtime::awaitable(py, async move {
-            let (status, body) = handle(&inner, &route, &body, now).await;
-            Python::attach(|py| Ok((status, PyBytes::new(py, &body).unbind())))
+            let request = service::Request {
+                method: &method,
+                path: &route,
+                content_length: &content_length,
+                body: &body,
+            };
+            let response = service::handle(&inner, &request, now).await;
+            Python::attach(|py| Ok(answer(py, &response)))
         })
     }
 

@@ -590,6 +590,202 @@ impl SupportedResponse {
     }
 }
 
+// Built answers: a facilitator's own `/verify`, `/settle` and `/supported`
+// answers, typed, serialized from their fields (`raw` is what they serialize
+// to, so a built answer and a parsed one read alike).
+
+impl VerifyResponse {
+    /// `isValid: true` for `payer`.
+    pub fn valid(payer: Address) -> Self {
+        Self::built(true, None, None, Some(payer))
+    }
+
+    /// `isValid: false`, with an x402 reason code and a message.
+    pub fn invalid(reason: &str, message: impl Into<String>, payer: Option<Address>) -> Self {
+        Self::built(false, Some(reason.to_owned()), Some(message.into()), payer)
+    }
+
+    fn built(
+        is_valid: bool,
+        invalid_reason: Option<String>,
+        invalid_message: Option<String>,
+        payer: Option<Address>,
+    ) -> Self {
+        let mut response = VerifyResponse {
+            is_valid,
+            invalid_reason,
+            invalid_message,
+            payer,
+            raw: Value::Null,
+        };
+        response.raw = response.serialize();
+        response
+    }
+
+    /// The wire JSON of the typed fields, in wire order; absent fields omitted.
+    pub fn serialize(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("isValid".into(), json!(self.is_valid));
+        if let Some(r) = &self.invalid_reason {
+            o.insert("invalidReason".into(), json!(r));
+        }
+        if let Some(m) = &self.invalid_message {
+            o.insert("invalidMessage".into(), json!(m));
+        }
+        if let Some(p) = &self.payer {
+            o.insert("payer".into(), json!(p.to_checksum()));
+        }
+        Value::Object(o)
+    }
+
+    /// The JSON it was parsed from, or built as.
+    pub fn to_json(&self) -> &Value {
+        &self.raw
+    }
+}
+
+impl SettleResponse {
+    /// `success: true`: `transaction` moved the payment from `payer`.
+    pub fn settled(payer: Address, transaction: &[u8; 32], network: impl Into<String>) -> Self {
+        Self::built(SettleResponse {
+            success: true,
+            error_reason: None,
+            error_message: None,
+            payer: Some(payer),
+            transaction: crate::crypto::hexutil::encode_0x(transaction),
+            network: network.into(),
+            amount: None,
+            raw: Value::Null,
+        })
+    }
+
+    /// `success: false`, with an x402 reason code, a message and the
+    /// transaction hash if there is one (`settlement_pending`), else `""`.
+    pub fn failed(
+        reason: &str,
+        message: impl Into<String>,
+        transaction: Option<&[u8; 32]>,
+        payer: Option<Address>,
+        network: impl Into<String>,
+    ) -> Self {
+        Self::built(SettleResponse {
+            success: false,
+            error_reason: Some(reason.to_owned()),
+            error_message: Some(message.into()),
+            payer,
+            transaction: transaction
+                .map_or_else(String::new, |t| crate::crypto::hexutil::encode_0x(t)),
+            network: network.into(),
+            amount: None,
+            raw: Value::Null,
+        })
+    }
+
+    fn built(mut response: SettleResponse) -> Self {
+        response.raw = response.serialize();
+        response
+    }
+
+    /// The wire JSON of the typed fields, in wire order; absent fields omitted.
+    pub fn serialize(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("success".into(), json!(self.success));
+        if let Some(r) = &self.error_reason {
+            o.insert("errorReason".into(), json!(r));
+        }
+        if let Some(m) = &self.error_message {
+            o.insert("errorMessage".into(), json!(m));
+        }
+        // Where the facilitator has always put them: payer before the hash on
+        // success, after it on failure.
+        let payer = self.payer.map(|p| json!(p.to_checksum()));
+        if self.success {
+            if let Some(p) = payer.clone() {
+                o.insert("payer".into(), p);
+            }
+        }
+        o.insert("transaction".into(), json!(self.transaction));
+        if !self.success {
+            if let Some(p) = payer {
+                o.insert("payer".into(), p);
+            }
+        }
+        o.insert("network".into(), json!(self.network));
+        if let Some(a) = &self.amount {
+            o.insert("amount".into(), json!(a.to_string()));
+        }
+        Value::Object(o)
+    }
+
+    /// The JSON it was parsed from, or built as.
+    pub fn to_json(&self) -> &Value {
+        &self.raw
+    }
+}
+
+impl SupportedKind {
+    /// A kind with no `extra`.
+    pub fn new(version: u8, scheme: impl Into<String>, network: impl Into<String>) -> Self {
+        SupportedKind {
+            version,
+            scheme: scheme.into(),
+            network: network.into(),
+            extra: None,
+        }
+    }
+
+    fn serialize(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("x402Version".into(), json!(self.version));
+        o.insert("scheme".into(), json!(self.scheme));
+        o.insert("network".into(), json!(self.network));
+        if let Some(extra) = &self.extra {
+            o.insert("extra".into(), extra.clone());
+        }
+        Value::Object(o)
+    }
+}
+
+impl SupportedResponse {
+    /// `signers` maps a CAIP-2 family (`eip155:*`) to its signing addresses.
+    pub fn new(
+        kinds: Vec<SupportedKind>,
+        extensions: Vec<String>,
+        signers: Vec<(String, Vec<Address>)>,
+    ) -> Self {
+        let signers = signers
+            .into_iter()
+            .map(|(family, addrs)| {
+                let list = addrs.iter().map(|a| json!(a.to_checksum())).collect();
+                (family, Value::Array(list))
+            })
+            .collect();
+        let mut response = SupportedResponse {
+            kinds,
+            extensions,
+            signers,
+            raw: Value::Null,
+        };
+        response.raw = response.serialize();
+        response
+    }
+
+    /// The wire JSON of the typed fields, in wire order.
+    pub fn serialize(&self) -> Value {
+        let kinds = self.kinds.iter().map(SupportedKind::serialize).collect();
+        json!({
+            "kinds": Value::Array(kinds),
+            "extensions": self.extensions,
+            "signers": Value::Object(self.signers.clone()),
+        })
+    }
+
+    /// The JSON it was parsed from, or built as.
+    pub fn to_json(&self) -> &Value {
+        &self.raw
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
