@@ -527,3 +527,31 @@ def test_one_winner_among_4_processes(backend: str, url_for: Callable[[str], str
         for k in range(keys):
             entry = s.get(f"k{k}", now=T0)
             assert entry is not None and k in dict((r[0], r[1]) for r in reports)[entry.owner]
+
+
+def test_async_sqlite_never_blocks_the_loop(tmp_path: Path) -> None:
+    """A claim waiting on another process's write lock leaves the event loop free."""
+    import sqlite3
+
+    from fastx402.store.sqlite import AsyncSqliteStore
+
+    path = tmp_path / "locked.db"
+
+    async def main() -> None:
+        async with AsyncSqliteStore(path, timeout=10) as s:
+            assert await s.claim("warm", "o", b"", expires_at=None, now=T0) is None
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # holds the write lock, as another worker would
+            try:
+                claim = asyncio.ensure_future(s.claim("k", "o", b"v", expires_at=None, now=T0))
+                ticks = 0
+                for _ in range(20):
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+                assert ticks == 20 and not claim.done()  # the loop ran while the claim waited
+            finally:
+                other.execute("COMMIT")
+                other.close()
+            assert await asyncio.wait_for(claim, timeout=10) is None
+
+    asyncio.run(main())
