@@ -475,9 +475,9 @@ def test_one_winner_among_16_threads(backend: str, url_for: Callable[[str], str]
 
 
 def _process_worker(
-    url: str, name: str, keys: int, tries: int, barrier: Any, out: Any
+    url: str, name: str, keys: int, tries: int, limit: int, barrier: Any, out: Any
 ) -> None:  # pragma: no cover - runs in a spawned process
-    """Claims keys 0..keys-1 and tries add_within(1, limit 150) `tries` times, after the barrier."""
+    """After the barrier: claims keys 0..keys-1, then tries add_within(1, limit) `tries` times."""
     try:
         with from_url(url) as s:
             barrier.wait(timeout=60)
@@ -487,7 +487,7 @@ def _process_worker(
                 if s.claim(f"k{k}", name, b"", expires_at=None, now=T0) is None
             ]
             added = sum(
-                s.add_within("budget", 1, 150, expires_at=None, now=T0)[0] for _ in range(tries)
+                s.add_within("budget", 1, limit, expires_at=None, now=T0)[0] for _ in range(tries)
             )
         out.put((name, won, added, None))
     except BaseException as exc:
@@ -497,14 +497,15 @@ def _process_worker(
 @pytest.mark.parametrize("backend", SHARED)
 def test_one_winner_among_4_processes(backend: str, url_for: Callable[[str], str]) -> None:
     url = url_for(backend)
-    with from_url(url):  # creates the SQLite file and schema up front (the workers race anyway)
-        pass
+    # No set-up: the workers also race to create the SQLite file, its schema and WAL mode.
     ctx = multiprocessing.get_context("spawn")
-    n, keys, tries = 4, 50, 100
+    n, keys, tries, limit = 4, 1000, 1000, 2500
     barrier = ctx.Barrier(n)
     out = ctx.Queue()
     procs = [
-        ctx.Process(target=_process_worker, args=(url, f"proc{i}", keys, tries, barrier, out))
+        ctx.Process(
+            target=_process_worker, args=(url, f"proc{i}", keys, tries, limit, barrier, out)
+        )
         for i in range(n)
     ]
     for p in procs:
@@ -520,9 +521,37 @@ def test_one_winner_among_4_processes(backend: str, url_for: Callable[[str], str
     assert [r[3] for r in reports] == [None] * n, reports
     wins = Counter(k for _, won, _, _ in reports for k in won)
     assert wins == Counter(range(keys))  # every key won exactly once
-    assert sum(r[2] for r in reports) == 150
+    assert sum(r[2] for r in reports) == limit
     with from_url(url) as s:
-        assert s.add("budget", 0, expires_at=None, now=T0) == 150
+        assert s.add("budget", 0, expires_at=None, now=T0) == limit
         for k in range(keys):
             entry = s.get(f"k{k}", now=T0)
             assert entry is not None and k in dict((r[0], r[1]) for r in reports)[entry.owner]
+
+
+def test_async_sqlite_never_blocks_the_loop(tmp_path: Path) -> None:
+    """A claim waiting on another process's write lock leaves the event loop free."""
+    import sqlite3
+
+    from fastx402.store.sqlite import AsyncSqliteStore
+
+    path = tmp_path / "locked.db"
+
+    async def main() -> None:
+        async with AsyncSqliteStore(path, timeout=10) as s:
+            assert await s.claim("warm", "o", b"", expires_at=None, now=T0) is None
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # holds the write lock, as another worker would
+            try:
+                claim = asyncio.ensure_future(s.claim("k", "o", b"v", expires_at=None, now=T0))
+                ticks = 0
+                for _ in range(20):
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+                assert ticks == 20 and not claim.done()  # the loop ran while the claim waited
+            finally:
+                other.execute("COMMIT")
+                other.close()
+            assert await asyncio.wait_for(claim, timeout=10) is None
+
+    asyncio.run(main())

@@ -255,8 +255,14 @@ def _parse(url: str) -> tuple[str, str, str | None]:
 
 
 def from_url(url: str) -> Store:
-    """A sync store for ``memory://``, ``sqlite:///path.db`` (``sqlite://:memory:``) or
-    ``redis://host:port/db`` / ``rediss://...`` (``?prefix=app:`` sets the Redis key prefix)."""
+    """A sync store for one of:
+
+    * ``memory://``: a new :class:`MemoryStore`;
+    * ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (SQLAlchemy's convention)
+      or ``sqlite://:memory:``: a :class:`SqliteStore`;
+    * ``redis://host:port/db``, ``rediss://...`` (TLS), ``unix:///path.sock``: a
+      :class:`RedisStore`; ``?prefix=app:`` sets its key prefix (default ``fastx402:``).
+    """
     scheme, target, prefix = _parse(url)
     if scheme == "memory":
         from fastx402.store.memory import MemoryStore
