@@ -522,3 +522,24 @@ def test_facilitator_faults_serve_nothing_unpaid_and_lose_nothing(
     assert s.runs == {"weather": 1}
     assert [e.kind for e in s.events] == ["unknown"]
     assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+
+
+def test_rate_card_lists_every_route_with_a_version_that_follows_the_terms(
+    shop: tuple[Shop, str], token: Token, facilitator: Facilitator
+) -> None:
+    s, url = shop
+    card = httpx.get(f"{url}/.well-known/x402").json()
+    routes = {r["route"]: r for r in card["routes"]}
+    assert set(routes) >= {"GET /weather/{city}", "POST /job", "GET /declared"}
+    (weather,) = routes["GET /weather/{city}"]["accepts"]
+    assert (weather["amount"], weather["asset"], weather["payTo"], weather["network"]) == (
+        str(PRICE),
+        token.address,
+        s.seller,
+        NETWORK,
+    )
+    assert routes["POST /job"]["mode"] == "before"
+    assert httpx.get(f"{url}/.well-known/x402").json()["version"] == card["version"]
+    other = Shop(token, facilitator)  # another seller: another payTo, another version
+    with running(other.app) as other_url:
+        assert httpx.get(f"{other_url}/.well-known/x402").json()["version"] != card["version"]

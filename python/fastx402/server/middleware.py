@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from fastx402.errors import (
 )
 from fastx402.server import paywall, responses
 from fastx402.server.pricing import Route, requirements_for
+from fastx402.server.ratecard import rate_card
 from fastx402.server.records import IN_FLIGHT, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, async_from_url
@@ -136,6 +138,7 @@ class PaymentMiddleware:
         in_flight_retry_after: int = 1,
         unknown_retry_after: int = 5,
         paywall_html: bool = True,
+        rate_card_path: str | None = "/.well-known/x402",
         on_event: Callable[[PaymentEvent], Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -151,6 +154,8 @@ class PaymentMiddleware:
         self.in_flight_retry_after = in_flight_retry_after
         self.unknown_retry_after = unknown_retry_after
         self.paywall_html = paywall_html
+        self.rate_card_path = rate_card_path
+        self._rate_card: bytes | None = None
         self.on_event = on_event
         self.clock = clock
         self._ready: asyncio.Task[None] | None = None
@@ -168,6 +173,7 @@ class PaymentMiddleware:
             if found:
                 self._declared.update(found)
                 self._table = RouteTable.build(self._declared)
+        self._rate_card = json.dumps(rate_card(self._declared), separators=(",", ":")).encode()
         supported = await _maybe_await(self.facilitator.supported())
         kinds = {(k.get("x402Version"), k.get("scheme"), k.get("network")) for k in supported.kinds}
         for pattern, route in self._declared.items():
@@ -213,6 +219,16 @@ class PaymentMiddleware:
             await self.app(scope, receive, send)
             return
         await self._ensure_ready(scope)
+        if scope["path"] == self.rate_card_path and scope["method"] in ("GET", "HEAD"):
+            body = self._rate_card or b"{}"
+            await responses.send_answer(
+                send,
+                200,
+                body,
+                [(b"content-type", b"application/json"), (b"cache-control", b"max-age=60")],
+                head=scope["method"] == "HEAD",
+            )
+            return
         matched = self._table.match(scope["method"], scope["path"])
         if matched is None:
             await self.app(scope, receive, send)
