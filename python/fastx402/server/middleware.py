@@ -25,9 +25,9 @@ import contextlib
 import inspect
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,6 +39,8 @@ from fastx402._core import (
     PaymentRequirements,
     RemoteFacilitator,
     SettleResponse,
+    SupportedResponse,
+    VerifyResponse,
     verify_payment,
 )
 from fastx402.errors import (
@@ -91,7 +93,22 @@ class PaymentEvent:
     transaction: str | None = None
 
 
-AnyFacilitator = Facilitator | RemoteFacilitator
+class FacilitatorLike(Protocol):
+    """What the middleware needs of a facilitator: :class:`~fastx402.Facilitator` (in-process),
+    :class:`~fastx402.RemoteFacilitator`, or :class:`fastx402.testing.FakeFacilitator`."""
+
+    def verify(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[VerifyResponse]: ...
+
+    def settle(
+        self, payload: PaymentPayload, requirements: PaymentRequirements
+    ) -> Awaitable[SettleResponse]: ...
+
+    def supported(self) -> SupportedResponse | Awaitable[SupportedResponse]: ...
+
+
+AnyFacilitator = Facilitator | RemoteFacilitator | FacilitatorLike
 
 
 class _Refused(Exception):
