@@ -9,6 +9,7 @@ import asyncio
 import base64
 import json
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -23,6 +24,7 @@ from chain import NETWORK, Anvil, Token
 from fastx402 import Facilitator, PaymentRequired, PrivateKey, SettleResponse
 from fastx402.server import (
     Atomic,
+    Exposure,
     PaymentEvent,
     PaymentMiddleware,
     PaymentOption,
@@ -68,6 +70,10 @@ class Shop:
                 "GET /fail": Route([option]),
                 "GET /stream": Route([option], mime_type="text/event-stream"),
                 "POST /job": Route([option], mode="before"),
+                "GET /fast": Route([option], mode="optimistic"),
+                "GET /capped": Route(
+                    [option], mode="optimistic", exposure=Exposure(max_amount=PRICE - 1)
+                ),
             },
             on_event=self.events.append,
             **options,
@@ -109,6 +115,12 @@ class Shop:
                 ran("stream")
 
             return StreamingResponse(events(), media_type="text/event-stream")
+
+        @app.get("/fast")
+        @app.get("/capped")
+        def fast(request: Request) -> dict[str, Any]:
+            ran("fast")
+            return {"payer": payment_of(request).payer}
 
         @app.get("/free")
         def free() -> dict[str, bool]:
@@ -543,3 +555,37 @@ def test_rate_card_lists_every_route_with_a_version_that_follows_the_terms(
     other = Shop(token, facilitator)  # another seller: another payTo, another version
     with running(other.app) as other_url:
         assert httpx.get(f"{other_url}/.well-known/x402").json()["version"] != card["version"]
+
+
+def test_optimistic_route_serves_first_and_settles_in_the_background(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        r = pay(client, f"{url}/fast", payer)
+        assert r.status_code == 200 and r.json() == {"payer": payer.address}
+        assert "payment-response" not in r.headers  # served before settlement
+        for _ in range(200):  # bounded: the background settlement lands
+            if token.balance_of(s.seller) == PRICE:
+                break
+            time.sleep(0.05)
+        assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+        assert [e.kind for e in s.events] == ["paid"]
+        # A retry of the same header now gets the kept answer and the receipt; nothing runs again.
+        again = client.get(
+            f"{url}/fast", headers={"PAYMENT-SIGNATURE": r.request.headers["payment-signature"]}
+        )
+        assert again.status_code == 200 and receipt_of(again).success
+    assert s.runs == {"fast": 1}
+
+
+def test_optimistic_route_beyond_the_exposure_cap_falls_back_to_after(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    with httpx.Client() as client:
+        r = pay(client, f"{url}/capped", payer)
+    assert r.status_code == 200 and receipt_of(r).success  # settled before it was released
+    assert token.balance_of(s.seller) == PRICE

@@ -70,3 +70,34 @@ def test_faults_exercise_the_sellers_error_paths() -> None:
         assert down.json()["error"] == "settlement failed: unexpected_settle_error"
     assert runs == ["oslo", "rome", "lima"]
     assert fake.received[SELLER] == 1000
+
+
+def test_optimistic_loss_is_reported() -> None:
+    """Served on verification; the background settlement then fails: the loss is reported."""
+    import time
+
+    from fastx402.server import PaymentEvent
+
+    fake = FakeFacilitator([NETWORK])
+    events: list[PaymentEvent] = []
+    app = FastAPI()
+    app.add_middleware(
+        PaymentMiddleware,
+        facilitator=fake,
+        routes={"GET /fast": Route([PaymentOption("$0.001", NETWORK, SELLER)], mode="optimistic")},
+        on_event=events.append,
+    )
+
+    @app.get("/fast")
+    def fast() -> dict[str, bool]:
+        return {"served": True}
+
+    fake.fail_next("failed")
+    with PayingClient(app) as client:
+        assert client.get("/fast").json() == {"served": True}
+        for _ in range(100):  # bounded wait for the background settlement
+            if events:
+                break
+            time.sleep(0.02)
+    assert [(e.kind, e.reason) for e in events] == [("optimistic_loss", "transaction_failed")]
+    assert fake.received[SELLER] == 0

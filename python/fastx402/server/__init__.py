@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from fastx402.server.dependencies import priced
 from fastx402.server.middleware import Payment, PaymentEvent, PaymentMiddleware, payment_of
-from fastx402.server.pricing import Atomic, PaymentOption, Route, SettlementMode
+from fastx402.server.pricing import Atomic, Exposure, PaymentOption, Route, SettlementMode
 from fastx402.server.routes import RoutePatternError
 
 __all__ = [
     "Atomic",
+    "Exposure",
     "Payment",
     "PaymentEvent",
     "PaymentMiddleware",

@@ -64,6 +64,7 @@ EventKind = Literal[
     "settle_failed",
     "served_error_after_settlement",
     "paid_unserved",
+    "optimistic_loss",
 ]
 
 
@@ -176,6 +177,7 @@ class PaymentMiddleware:
         self.on_event = on_event
         self.clock = clock
         self._ready: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Future[None]] = set()
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -222,6 +224,8 @@ class PaymentMiddleware:
         async def send_startup(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete" and failure:
                 message = {"type": "lifespan.startup.failed", "message": failure[0]}
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.drain()
             await send(message)
 
         await self.app(scope, receive_startup, send_startup)
@@ -374,7 +378,21 @@ class PaymentMiddleware:
             return
         record.state = "verified"
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-        if route.mode == "before":
+        if route.mode == "optimistic" and await self._expose(route, payment, valid_before, now):
+            await self._settle_optimistic(
+                pattern,
+                payload,
+                requirements,
+                record,
+                payment,
+                key,
+                owner,
+                scope,
+                receive,
+                send,
+                valid_before,
+            )
+        elif route.mode == "before":
             await self._settle_before(
                 pattern,
                 route,
@@ -714,6 +732,127 @@ class PaymentMiddleware:
             if not verdict:
                 await self.store.release(key, owner)
             raise
+
+    # --- optimistic ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _exposure_keys(payment: Payment) -> tuple[str, str]:
+        base = f"x402:exposure:{payment.network}:{payment.asset}:{payment.payer}".lower()
+        return base + ":amount", base + ":count"
+
+    async def _expose(self, route: Route, payment: Payment, valid_before: int, now: int) -> bool:
+        """Takes this payment into the payer's unsettled exposure, if the cap allows."""
+        amount_key, count_key = self._exposure_keys(payment)
+        expires = valid_before + 600
+        ok, _ = await self.store.add_within(
+            amount_key, payment.amount, route.exposure.max_amount, expires_at=expires, now=now
+        )
+        if not ok:
+            return False
+        ok, _ = await self.store.add_within(
+            count_key, 1, route.exposure.max_count, expires_at=expires, now=now
+        )
+        if not ok:
+            await self.store.add(amount_key, -payment.amount, expires_at=expires, now=now)
+        return ok
+
+    async def _unexpose(self, payment: Payment, valid_before: int) -> None:
+        amount_key, count_key = self._exposure_keys(payment)
+        now, expires = int(self.clock()), valid_before + 600
+        await self.store.add(amount_key, -payment.amount, expires_at=expires, now=now)
+        await self.store.add(count_key, -1, expires_at=expires, now=now)
+
+    async def _settle_optimistic(
+        self,
+        pattern: str,
+        payload: PaymentPayload,
+        requirements: PaymentRequirements,
+        record: Record,
+        payment: Payment,
+        key: str,
+        owner: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        valid_before: int,
+    ) -> None:
+        """Serves right after verification and settles in the background; the payer's
+        unsettled exposure is capped (see :class:`~fastx402.server.Exposure`)."""
+        scope.setdefault("state", {})["payment"] = payment
+        served: list[KeptResponse] = []
+        size = 0
+
+        async def send_served(message: Message) -> None:
+            nonlocal size
+            if message["type"] == "http.response.start":
+                if 200 <= message["status"] < 300:
+                    served.append(_kept_start(message))
+            elif message["type"] == "http.response.body" and served:
+                body = message.get("body", b"")
+                size += len(body)
+                if size <= self.keep_response_bytes:
+                    served[0].body += body
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_served)
+        finally:
+            if not served:  # an error or a non-2xx answer: nothing owed, nothing settled
+                await self.store.release(key, owner)
+                await self._unexpose(payment, valid_before)
+        if not served:
+            return
+        kept = served[0] if size <= self.keep_response_bytes else None
+        task = asyncio.ensure_future(
+            self._settle_in_background(
+                pattern, payload, requirements, record, payment, key, owner, kept, valid_before
+            )
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _settle_in_background(
+        self,
+        pattern: str,
+        payload: PaymentPayload,
+        requirements: PaymentRequirements,
+        record: Record,
+        payment: Payment,
+        key: str,
+        owner: str,
+        kept: KeptResponse | None,
+        valid_before: int,
+    ) -> None:
+        try:
+            record.state, record.response = "settling", kept
+            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            outcome = await self._settle(payload, requirements)
+            if isinstance(outcome, str):
+                await self._record_unknown(record, key, owner)
+                self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
+            elif outcome.success:
+                await self._record_settled(record, outcome, key, owner)
+                self._emit(self._paid(pattern, payment, outcome))
+            else:
+                # Served and not paid: the loss optimistic mode accepts, reported.
+                await self.store.release(key, owner)
+                self._emit(
+                    PaymentEvent(
+                        "optimistic_loss",
+                        pattern,
+                        reason=outcome.error_reason,
+                        payer=payment.payer,
+                        amount=payment.amount,
+                        network=payment.network,
+                    )
+                )
+        finally:
+            await self._unexpose(payment, valid_before)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Waits (bounded) for background settlements of ``optimistic`` routes to finish."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
 
     def _paid(self, pattern: str, payment: Payment, receipt: SettleResponse) -> PaymentEvent:
         return PaymentEvent(

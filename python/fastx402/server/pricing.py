@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from fastx402._core import PaymentRequirements, find_asset, parse_network, resolve_price
 
-SettlementMode = Literal["after", "before"]
+SettlementMode = Literal["after", "before", "optimistic"]
 
 
 class Atomic(int):
@@ -60,6 +60,15 @@ class PaymentOption:
 
 
 @dataclass(frozen=True)
+class Exposure:
+    """The most a payer may owe in unsettled ``optimistic`` payments at once (in the asset's
+    smallest units, and in count); beyond it the route falls back to ``after``."""
+
+    max_amount: int = 1_000_000
+    max_count: int = 10
+
+
+@dataclass(frozen=True)
 class Route:
     """A priced route: its options (the first one is preferred) and what is sold."""
 
@@ -68,6 +77,8 @@ class Route:
     mime_type: str = "application/json"
     output_schema: Mapping[str, Any] | None = None
     mode: SettlementMode = "after"
+    # ``optimistic`` only: the per-payer cap on unsettled exposure.
+    exposure: Exposure = field(default_factory=Exposure)
     resource: str | None = None
     extensions: Mapping[str, Any] | None = field(default=None)
 
@@ -76,8 +87,8 @@ class Route:
             object.__setattr__(self, "accepts", (self.accepts,))
         if not self.accepts:
             raise ValueError("a priced route needs at least one payment option")
-        if self.mode not in ("after", "before"):
-            raise ValueError(f"unknown settlement mode {self.mode!r} (after, before)")
+        if self.mode not in ("after", "before", "optimistic"):
+            raise ValueError(f"unknown settlement mode {self.mode!r} (after, before, optimistic)")
 
 
 async def _value(source: Any, request: Request) -> Any:
