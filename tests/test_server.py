@@ -589,3 +589,44 @@ def test_optimistic_route_beyond_the_exposure_cap_falls_back_to_after(
         r = pay(client, f"{url}/capped", payer)
     assert r.status_code == 200 and receipt_of(r).success  # settled before it was released
     assert token.balance_of(s.seller) == PRICE
+
+
+def test_the_official_typescript_fetch_client_pays_a_route(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    """``@x402/fetch`` (npm, run by node) reads our 402, signs with viem, and is served."""
+    import subprocess
+    from pathlib import Path
+
+    from eth_account import Account
+
+    s, url = shop
+    account = Account.create()
+    token.mint(account.address, PRICE)
+    # Beside tests/contracts/node_modules, where make chain-tools installs the npm packages.
+    script = Path(__file__).parent / "contracts" / "pay_with_x402_fetch.mjs"
+    done = subprocess.run(
+        [
+            "node",
+            str(script),
+            f"{url}/weather/tokyo",
+            "0x" + account.key.hex().removeprefix("0x"),
+            NETWORK,
+            token.address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["status"] == 200, answer
+    assert json.loads(answer["body"]) == {
+        "city": "tokyo",
+        "payer": account.address,
+        "amount": PRICE,
+    }
+    assert SettleResponse.from_header(answer["paymentResponse"]).success
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(account.address) == 0
