@@ -630,3 +630,50 @@ def test_the_official_typescript_fetch_client_pays_a_route(
     assert SettleResponse.from_header(answer["paymentResponse"]).success
     assert s.runs == {"weather": 1}
     assert token.balance_of(s.seller) == PRICE and token.balance_of(account.address) == 0
+
+
+class OfficialFacilitator:
+    """The official Python SDK's facilitator (x402FacilitatorSync, web3 signer on the same
+    anvil), behind the small verify/settle/supported surface the middleware calls."""
+
+    def __init__(self, anvil: Anvil) -> None:
+        from eth_account import Account
+
+        from official_facilitator import build_official_facilitator
+
+        account = Account.create()
+        fund_eth(anvil, account.address)
+        self.sdk = build_official_facilitator(
+            anvil.url, "0x" + account.key.hex().removeprefix("0x"), NETWORK
+        )
+
+    def supported(self) -> fastx402.SupportedResponse:
+        from official_facilitator import wire
+
+        return fastx402.SupportedResponse.from_dict(wire(self.sdk.get_supported()))
+
+    async def verify(self, payload: Any, requirements: Any) -> fastx402.VerifyResponse:
+        from official_facilitator import official_verify, wire
+
+        answer = await asyncio.to_thread(official_verify, self.sdk, payload, requirements)
+        return fastx402.VerifyResponse.from_dict(wire(answer))
+
+    async def settle(self, payload: Any, requirements: Any) -> SettleResponse:
+        from official_facilitator import official_settle, wire
+
+        answer = await asyncio.to_thread(official_settle, self.sdk, payload, requirements)
+        return SettleResponse.from_dict(wire(answer))
+
+
+def test_settlement_through_the_official_python_facilitator(token: Token, anvil: Anvil) -> None:
+    s = Shop(token, OfficialFacilitator(anvil))
+    payer = funded(token)
+    with running(s.app) as url, httpx.Client(timeout=60) as client:
+        r = pay(client, f"{url}/weather/cairo", payer)
+    assert r.status_code == 200, r.text
+    receipt = receipt_of(r)
+    assert receipt.success and receipt.payer == payer.address
+    tx = anvil.rpc.call("eth_getTransactionReceipt", receipt.transaction)
+    assert int(tx["status"], 16) == 1
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
