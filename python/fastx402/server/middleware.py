@@ -347,7 +347,7 @@ class PaymentMiddleware:
             await self._unavailable(send, pattern, e, head=head)
             return
         assert key is not None and digest is not None
-        valid_before = int(payload.payload["authorization"]["validBefore"])
+        valid_before = _valid_until(payload, now + requirements.max_timeout_seconds)
         record = Record("reserved", header, version, requirements.to_dict(), valid_before)
         owner = digest.hex()
         existing = await self.store.claim(
@@ -873,6 +873,17 @@ class PaymentMiddleware:
             network=payment.network,
             transaction=receipt.transaction,
         )
+
+
+def _valid_until(payload: PaymentPayload, fallback: int) -> int:
+    """When the authorization stops being settleable (EIP-3009 ``validBefore``, Permit2
+    ``deadline``); the record is kept until then (and a margin)."""
+    body = payload.payload
+    for name, field in (("authorization", "validBefore"), ("permit2Authorization", "deadline")):
+        value = body.get(name, {}).get(field) if isinstance(body.get(name), dict) else None
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return fallback
 
 
 def _kept_start(start: Message) -> KeptResponse:
