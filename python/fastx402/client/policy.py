@@ -1,0 +1,140 @@
+"""What an agent may pay: the operator's spend policy, checked before anything is signed.
+
+Fail-closed defaults: a small per-call cap (``$0.10`` worth of a known stablecoin), only assets the
+registry knows (or that are listed), any network the registry knows. Hosts are matched on the exact
+origin or a label-boundary wildcard (``*.example.com`` admits ``api.example.com``, never
+``example.com.evil.io``), never by raw prefix. A tool argument or the model may only *lower* the
+per-call cap (:meth:`SpendPolicy.with_cap`), never raise it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastx402._core import atomic_to_price, find_asset, to_checksum_address
+
+DEFAULT_MAX_PER_CALL = Decimal("0.10")
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be built (names the field)."""
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` in lower case, default ports dropped."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    netloc = host if port is None or port == default else f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{netloc}"
+
+
+def host_allowed(url: str, patterns: Iterable[str]) -> bool:
+    """Exact origin (``https://api.example.com``), or ``*.example.com`` on a label boundary
+    (scheme-less patterns match https only)."""
+    origin = origin_of(url)
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    for pattern in patterns:
+        p = pattern.strip().lower().rstrip("/")
+        if "://" in p:
+            if origin == origin_of(p):
+                return True
+            continue
+        if parts.scheme.lower() != "https":
+            continue
+        if p.startswith("*."):
+            suffix = p[1:]  # ".example.com"
+            if host.endswith(suffix) and len(host) > len(suffix):
+                return True
+        elif host == p:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class SpendPolicy:
+    """The operator's limits (see the module docs). Amounts are token units (``Decimal``)."""
+
+    max_per_call: Decimal = DEFAULT_MAX_PER_CALL
+    # Networks (CAIP-2) allowed; empty: any the registry knows.
+    networks: frozenset[str] = frozenset()
+    # Assets allowed as (network, address); empty: the registry's known assets only.
+    assets: frozenset[tuple[str, str]] = frozenset()
+    # Hosts allowed (exact origins or *.domain); empty: any https host.
+    hosts: frozenset[str] = frozenset()
+    deny_hosts: frozenset[str] = frozenset()
+    pay_to: frozenset[str] = frozenset()
+    deny_pay_to: frozenset[str] = frozenset()
+    # Preferred networks, in order (ties broken by the cheapest offer).
+    prefer_networks: tuple[str, ...] = ()
+    allow_http: bool = False  # paying plain-http origins (tests, localhost)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_per_call, Decimal) or self.max_per_call < 0:
+            raise PolicyError("max_per_call: a non-negative Decimal of token units")
+        norm = frozenset(to_checksum_address(a) for a in self.pay_to)
+        object.__setattr__(self, "pay_to", norm)
+        object.__setattr__(
+            self, "deny_pay_to", frozenset(to_checksum_address(a) for a in self.deny_pay_to)
+        )
+        object.__setattr__(
+            self, "assets", frozenset((n, to_checksum_address(a)) for n, a in self.assets)
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SpendPolicy:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise PolicyError(f"unknown policy fields: {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name == "max_per_call":
+                if isinstance(value, float):
+                    raise PolicyError("max_per_call: a string or Decimal, never a float")
+                values[name] = Decimal(str(value).lstrip("$"))
+            elif name == "assets":
+                values[name] = frozenset((a["network"], a["address"]) for a in value)
+            elif name in ("prefer_networks",):
+                values[name] = tuple(value)
+            elif name == "allow_http":
+                values[name] = bool(value)
+            else:
+                values[name] = frozenset(value)
+        return cls(**values)
+
+    def with_cap(self, max_per_call: Decimal) -> SpendPolicy:
+        """This policy with a per-call cap no higher than the operator's."""
+        return dataclasses.replace(self, max_per_call=min(self.max_per_call, max_per_call))
+
+    def refusal(self, url: str, network: str, asset: str, pay_to: str, amount: int) -> str | None:
+        """Why this offer may not be paid, or None."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme != "https" and not (scheme == "http" and self.allow_http):
+            return f"host_not_allowed: {origin_of(url)} is not https"
+        if self.deny_hosts and host_allowed(url, self.deny_hosts):
+            return f"host_not_allowed: {origin_of(url)} is denied"
+        if self.hosts and not host_allowed(url, self.hosts):
+            return f"host_not_allowed: {origin_of(url)} is not allowed"
+        if self.networks and network not in self.networks:
+            return f"network_not_allowed: {network}"
+        try:
+            info = find_asset(network, asset)
+        except ValueError:
+            return f"asset_not_allowed: {asset} on {network} is not a known asset"
+        if self.assets and (network, to_checksum_address(asset)) not in self.assets:
+            return f"asset_not_allowed: {asset} on {network}"
+        payee = to_checksum_address(pay_to)
+        if payee in self.deny_pay_to or (self.pay_to and payee not in self.pay_to):
+            return f"pay_to_not_allowed: {payee}"
+        price = Decimal(atomic_to_price(amount, info["decimals"]))
+        if price > self.max_per_call:
+            return f"over_cap: {price} {info.get('symbol') or ''} > {self.max_per_call}".rstrip()
+        return None

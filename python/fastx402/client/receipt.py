@@ -1,0 +1,64 @@
+"""What a paid call cost: a typed receipt, checked against the quote.
+
+``paid``: the settle header says success, with a 32-byte transaction, on the quoted network, for
+this payer (and the quoted amount when the server states one). ``not_charged``: the seller says it
+did not settle (a 402 after payment, a failure receipt). ``unknown``: no usable answer (lost, 5xx,
+a receipt that does not match the quote): the payment may have settled; it is never re-signed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from fastx402._core import SettleResponse
+from fastx402.client.quote import Quote
+
+Outcome = Literal["paid", "not_charged", "unknown"]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    outcome: Outcome
+    quote: Quote
+    payer: str
+    transaction: str | None = None
+    reason: str | None = None
+    payment_id: str | None = None
+
+    @property
+    def amount(self) -> int:
+        return self.quote.amount if self.outcome == "paid" else 0
+
+
+def read_receipt(
+    response: httpx.Response | None, quote: Quote, payer: str, payment_id: str | None
+) -> Receipt:
+    def unknown(reason: str) -> Receipt:
+        return Receipt("unknown", quote, payer, reason=reason, payment_id=payment_id)
+
+    if response is None:
+        return unknown("no answer")
+    header = response.headers.get("payment-response") or response.headers.get("x-payment-response")
+    settle = None
+    if header:
+        try:
+            settle = SettleResponse.from_header(header)
+        except ValueError as e:
+            return unknown(f"unreadable PAYMENT-RESPONSE: {e}")
+    if settle is not None and settle.success:
+        if settle.network != quote.network:
+            return unknown(f"receipt on {settle.network}, quoted {quote.network}")
+        if settle.payer is not None and settle.payer.lower() != payer.lower():
+            return unknown("receipt names another payer")
+        if settle.amount is not None and int(settle.amount) != quote.amount:
+            return unknown(f"receipt amount {settle.amount}, quoted {quote.amount}")
+        return Receipt("paid", quote, payer, settle.transaction, payment_id=payment_id)
+    if response.status_code == 402 or (settle is not None and not settle.success):
+        reason = settle.error_reason if settle is not None else "refused"
+        return Receipt("not_charged", quote, payer, reason=reason, payment_id=payment_id)
+    if response.status_code >= 500 or response.status_code == 409:
+        return unknown(f"HTTP {response.status_code}")
+    return unknown(f"HTTP {response.status_code} without a settlement receipt")
