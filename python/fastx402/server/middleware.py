@@ -49,7 +49,7 @@ from fastx402.errors import (
 )
 from fastx402.server import paywall, responses
 from fastx402.server.pricing import Route, requirements_for
-from fastx402.server.records import IN_FLIGHT, KeptResponse, Record
+from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, async_from_url
 
@@ -425,7 +425,7 @@ class PaymentMiddleware:
             )
             return
         record = Record.decode(raw)
-        if record.state in IN_FLIGHT:
+        if record.in_flight(int(self.clock())):
             await responses.send_json(
                 send,
                 409,
@@ -647,6 +647,7 @@ class PaymentMiddleware:
                     await refuse(f"settlement failed: {outcome.error_reason}")
                     return
                 verdict.append("paid")
+                record.serving_until = int(self.clock()) + SERVING_WINDOW
                 await self._record_settled(record, outcome, key, owner)
                 self._emit(self._paid(pattern, payment, outcome))
                 headers = list(message.get("headers", []))
@@ -664,11 +665,10 @@ class PaymentMiddleware:
                         kept.body += body
                     if verdict[0] == "paid":
                         await send(message)
-                    if (
-                        not message.get("more_body", False)
-                        and kept_size <= self.keep_response_bytes
-                    ):
-                        record.response = kept
+                    if not message.get("more_body", False):
+                        record.serving_until = None
+                        if kept_size <= self.keep_response_bytes:
+                            record.response = kept
                         await self.store.update(
                             key, owner, record.encode(), expires_at=record.expires_at()
                         )
