@@ -283,7 +283,10 @@ class PaymentMiddleware:
             await responses.send_json(send, 431, {"error": "payment header too large"}, head=head)
             return
         except (UnicodeDecodeError, ValueError) as e:
-            reason = getattr(e, "reason", "invalid_payload")
+            # UnicodeDecodeError has a `reason` too ("ordinal not in range(128)"): not a code.
+            reason = "invalid_payload"
+            if not isinstance(e, UnicodeError):
+                reason = getattr(e, "reason", reason)
             await refuse(f"invalid payment: {reason}", reason=reason)
             return
         if payload.x402_version != version:
