@@ -180,3 +180,30 @@ def test_c_two_processes_share_a_redis(
         assert set(report["answered_by"]) == one.pids | two.pids and len(one.pids | two.pids) == 2
         assert ran_in() <= one.pids | two.pids
     print(f"redis, 2 processes: {ROUNDS} rounds in {report['elapsed']:.1f} s")
+
+
+def test_a_copy_during_the_paid_response_is_in_flight_then_served(
+    token: Token, anvil: Anvil
+) -> None:
+    """Deterministic form of the window (a) to (c) hit at random: the payment is settled and the
+    response is still streaming when a copy arrives; it is in flight (409), not "already used",
+    and once the body is complete the copy gets the kept response."""
+    shop = Shop(token, _facilitator(anvil))
+    payer = PrivateKey.generate()
+    token.mint(payer.address, PRICE)
+    with running(shop.app) as url, httpx.Client(timeout=30, trust_env=False) as client:
+        first = client.get(f"{url}/stream")
+        required = PaymentRequired.from_header(first.headers["payment-required"])
+        header = {"PAYMENT-SIGNATURE": fastx402.create_payment(required, payer).to_header()}
+        with client.stream("GET", f"{url}/stream", headers=header) as r:
+            assert r.status_code == 200
+            chunks = r.iter_raw()
+            assert next(chunks).startswith(b"data: 0")  # settled, body under way
+            copy = httpx.get(f"{url}/stream", headers=header, trust_env=False, timeout=30)
+            assert copy.status_code == 409, copy.text
+            assert int(copy.headers["retry-after"]) > 0
+            body = b"data: 0\n\n" + b"".join(chunks)
+        again = client.get(f"{url}/stream", headers=header)
+        assert again.status_code == 200 and again.content == body
+    assert shop.runs == {"stream": 1}
+    assert token.balance_of(shop.seller) == PRICE
