@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean chain-tools redis-server
+.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean chain-tools redis-server chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,12 +38,16 @@ rust-test: chain-tools
 	# The pure-Rust backend alone, as a build without libsecp256k1 ships it.
 	cargo test --quiet --no-default-features --lib --test vectors --test wycheproof
 
-py-test: dev chain-tools redis-server
+py-test: dev chain-tools redis-server chromium
 	$(PY) -m pytest -q
 
 # tests/test_store.py starts a throwaway redis-server (Debian package) on a free local port.
 redis-server:
 	command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+
+# tests/test_server_paywall_browser.py renders the paywall in headless Chromium (Debian package).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 # Test chain (tests/contracts): anvil and solc-js from npm, then the contracts compiled offline.
 # npm ci runs only when node_modules is missing or older than package.json / package-lock.json.

@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,82 +32,11 @@ from fastx402.store import (
     from_url,
 )
 from fastx402.store.memory import MemoryStore
+from processes import RedisServer
 
 BACKENDS = ["memory", "sqlite", "redis"]
 SHARED = ["sqlite", "redis"]  # backends shared by processes
 T0 = 1_700_000_000  # the frozen clock
-
-
-# --- redis-server ---------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-class RedisServer:
-    """A throwaway redis-server on 127.0.0.1, no persistence, stopped by PID."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is missing: run `make redis-server` (Debian redis-server)")
-        self.binary = binary
-        self.port = 0
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RedisServer:
-        for _attempt in range(3):  # the probed port may be taken before redis binds it
-            self.port = _free_port()
-            self.proc = subprocess.Popen(
-                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--daemonize", "no",
-                 "--loglevel", "warning"],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            deadline = time.monotonic() + 10
-            while self.proc.poll() is None and time.monotonic() < deadline:
-                if _ping(self.port):
-                    return self
-                time.sleep(0.05)
-            self.stop()
-        pytest.fail("redis-server did not start within 10 s after 3 attempts")
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        if proc is not None and proc.stdout is not None:
-            proc.stdout.close()
-
-    def url(self) -> str:
-        """A URL with a key prefix of its own: tests never see each other's keys."""
-        return f"redis://127.0.0.1:{self.port}/0?prefix=t{uuid.uuid4().hex}:"
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # --- one suite for every backend, sync and async ------------------------------------------------

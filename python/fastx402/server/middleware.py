@@ -53,7 +53,7 @@ from fastx402.errors import (
 from fastx402.server import paywall, responses
 from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
-from fastx402.server.records import IN_FLIGHT, KeptResponse, Record
+from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, async_from_url
 
@@ -320,7 +320,10 @@ class PaymentMiddleware:
             await responses.send_json(send, 431, {"error": "payment header too large"}, head=head)
             return
         except (UnicodeDecodeError, ValueError) as e:
-            reason = getattr(e, "reason", "invalid_payload")
+            # UnicodeDecodeError has a `reason` too ("ordinal not in range(128)"): not a code.
+            reason = "invalid_payload"
+            if not isinstance(e, UnicodeError):
+                reason = getattr(e, "reason", reason)
             await refuse(f"invalid payment: {reason}", reason=reason)
             return
         if payload.x402_version != version:
@@ -476,7 +479,7 @@ class PaymentMiddleware:
             )
             return
         record = Record.decode(raw)
-        if record.state in IN_FLIGHT:
+        if record.in_flight(int(self.clock())):
             await responses.send_json(
                 send,
                 409,
@@ -698,6 +701,7 @@ class PaymentMiddleware:
                     await refuse(f"settlement failed: {outcome.error_reason}")
                     return
                 verdict.append("paid")
+                record.serving_until = int(self.clock()) + SERVING_WINDOW
                 await self._record_settled(record, outcome, key, owner)
                 self._emit(self._paid(pattern, payment, outcome))
                 headers = list(message.get("headers", []))
@@ -715,11 +719,10 @@ class PaymentMiddleware:
                         kept.body += body
                     if verdict[0] == "paid":
                         await send(message)
-                    if (
-                        not message.get("more_body", False)
-                        and kept_size <= self.keep_response_bytes
-                    ):
-                        record.response = kept
+                    if not message.get("more_body", False):
+                        record.serving_until = None
+                        if kept_size <= self.keep_response_bytes:
+                            record.response = kept
                         await self.store.update(
                             key, owner, record.encode(), expires_at=record.expires_at()
                         )

@@ -11,6 +11,10 @@ handed the stored outcome.
 | verified  | the facilitator verified it; the handler may run |
 | settling  | settlement sent                                  |
 | settled   | success with a transaction: kept with the receipt (and the response, if small) |
+
+In ``after`` mode a record is settled before the handler's body has gone out; until the body is
+complete (at most ``SERVING_WINDOW`` seconds, ``serving_until``) a duplicate is still in flight
+(409, retry), not "already used": the kept response is about to be stored.
 | unknown   | the facilitator's answer was lost: kept, never expires, reconciled on retry |
 
 A record refused before settlement, whose handler failed, or whose settlement definitively
@@ -28,6 +32,8 @@ State = Literal["reserved", "verified", "settling", "settled", "unknown"]
 IN_FLIGHT: frozenset[str] = frozenset({"reserved", "verified", "settling"})
 # Records outlive the authorization's validity by this much (late duplicates still find them).
 KEEP_AFTER_EXPIRY = 600
+# How long a settled record whose response is still being sent counts as in flight.
+SERVING_WINDOW = 60
 
 
 @dataclass
@@ -62,6 +68,14 @@ class Record:
     valid_before: int
     receipt: dict[str, Any] | None = None
     response: KeptResponse | None = field(default=None)
+    # Set while the settled response is being sent (``after`` mode): duplicates are in flight.
+    serving_until: int | None = None
+
+    def in_flight(self, now: int) -> bool:
+        if self.state in IN_FLIGHT:
+            return True
+        serving = self.serving_until is not None and now < self.serving_until
+        return self.state == "settled" and self.response is None and serving
 
     def encode(self) -> bytes:
         data = asdict(self)
