@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::convert::to_py;
 use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
-use super::runtime::{self, seconds};
+use super::runtime::{self, pymethods_with_twins, seconds};
 use super::x402::{
     wall_clock, PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage,
     SupportedResponseMessage, VerifyResponseMessage,
@@ -81,8 +81,47 @@ pub struct Facilitator {
     inner: Arc<engine::Facilitator>,
 }
 
-#[pymethods]
+pymethods_with_twins! {
 impl Facilitator {
+    /// Local and on-chain verification (nothing is sent).
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    async fn verify / verify_blocking(
+        &self,
+        py,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> VerifyResponseMessage {
+        let (inner, req, now) = (self.inner.clone(), request(payload, requirements), now_or_clock(now));
+        async move {
+            let inner = verify_response(&inner.verify(&req, now).await);
+            Ok(VerifyResponseMessage { inner })
+        }
+    }
+
+    /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    async fn settle / settle_blocking(
+        &self,
+        py,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> SettleResponseMessage {
+        let (inner, req, now) = (self.inner.clone(), request(payload, requirements), now_or_clock(now));
+        async move { settle_response(&inner.settle(&req, now).await) }
+    }
+
+    /// Reconciles every pending settlement once: `{settled, failed, still_pending}`.
+    #[pyo3(signature = (*, now=None))]
+    async fn reconcile / reconcile_blocking(&self, py, now: Option<u64>) -> Py<PyAny> {
+        let (inner, now) = (self.inner.clone(), now_or_clock(now));
+        async move {
+            let report = inner.reconcile(now).await;
+            Python::attach(|py| report_dict(py, &report))
+        }
+    }
+    ;
     #[new]
     #[pyo3(signature = (
         rpc_url, network, private_key, *, journal=None, allowed_factories=Vec::new(),
@@ -167,74 +206,6 @@ impl Facilitator {
         }
     }
 
-    /// Local and on-chain verification (nothing is sent).
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn verify<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, req, now) = (
-            self.inner.clone(),
-            request(payload, requirements),
-            now_or_clock(now),
-        );
-        runtime::awaitable(py, async move {
-            let inner = verify_response(&inner.verify(&req, now).await);
-            Ok(VerifyResponseMessage { inner })
-        })
-    }
-
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn verify_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<VerifyResponseMessage> {
-        let (req, now) = (request(payload, requirements), now_or_clock(now));
-        runtime::block_on(py, async {
-            let inner = verify_response(&self.inner.verify(&req, now).await);
-            Ok(VerifyResponseMessage { inner })
-        })
-    }
-
-    /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn settle<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, req, now) = (
-            self.inner.clone(),
-            request(payload, requirements),
-            now_or_clock(now),
-        );
-        runtime::awaitable(py, async move {
-            settle_response(&inner.settle(&req, now).await)
-        })
-    }
-
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn settle_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<SettleResponseMessage> {
-        let (req, now) = (request(payload, requirements), now_or_clock(now));
-        runtime::block_on(py, async {
-            settle_response(&self.inner.settle(&req, now).await)
-        })
-    }
-
     /// Largest request body (bytes) `handle` reads; a longer one is a 413.
     #[classattr]
     const MAX_BODY_BYTES: usize = service::MAX_BODY_BYTES;
@@ -290,25 +261,6 @@ impl Facilitator {
         })
     }
 
-    /// Reconciles every pending settlement once: `{settled, failed, still_pending}`.
-    #[pyo3(signature = (*, now=None))]
-    fn reconcile<'py>(&self, py: Python<'py>, now: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, now) = (self.inner.clone(), now_or_clock(now));
-        runtime::awaitable(py, async move {
-            let report = inner.reconcile(now).await;
-            Python::attach(|py| report_dict(py, &report))
-        })
-    }
-
-    #[pyo3(signature = (*, now=None))]
-    fn reconcile_blocking(&self, py: Python<'_>, now: Option<u64>) -> PyResult<Py<PyAny>> {
-        let now = now_or_clock(now);
-        runtime::block_on(py, async {
-            let report = self.inner.reconcile(now).await;
-            Python::attach(|py| report_dict(py, &report))
-        })
-    }
-
     /// Settlements whose outcome is unknown: `[{transaction, payer, pay_to, amount, nonce, network}]`.
     fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let list: Vec<Value> = self
@@ -337,6 +289,7 @@ impl Facilitator {
             self.inner.address().to_checksum()
         )
     }
+}
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::errors::{remote_error, SettlementOutcomeUnknown};
-use super::runtime::{awaitable, block_on, seconds};
+use super::runtime::{pymethods_with_twins, seconds};
 use super::x402::{
     PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
     VerifyResponseMessage,
@@ -64,8 +64,40 @@ impl RemoteFacilitator {
     }
 }
 
-#[pymethods]
+pymethods_with_twins! {
 impl RemoteFacilitator {
+    /// `POST /verify`: the facilitator's verdict.
+    #[pyo3(signature = (payload, requirements))]
+    async fn verify / verify_blocking(
+        &self,
+        py,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> VerifyResponseMessage {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        async move { verify_result(client.verify(&payload, &requirements).await) }
+    }
+
+    /// `POST /settle`: settled and failed answers are returned; an unknown outcome
+    /// raises `SettlementOutcomeUnknown`.
+    #[pyo3(signature = (payload, requirements))]
+    async fn settle / settle_blocking(
+        &self,
+        py,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> SettleResponseMessage {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        async move { settle_result(client.settle(&payload, &requirements).await) }
+    }
+
+    /// `GET /supported`.
+    #[pyo3(signature = ())]
+    async fn supported / supported_blocking(&self, py) -> SupportedResponseMessage {
+        let client = self.inner.clone();
+        async move { supported_result(client.supported().await) }
+    }
+    ;
     #[new]
     #[pyo3(signature = (url, *, headers=None, timeout=10.0, settle_timeout=60.0, connect_timeout=3.0, max_response_bytes=65536))]
     fn new(
@@ -92,70 +124,10 @@ impl RemoteFacilitator {
         Ok(RemoteFacilitator { inner })
     }
 
-    fn verify<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &Bound<'py, PaymentPayloadMessage>,
-        requirements: &Bound<'py, PaymentRequirements>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        awaitable(py, async move {
-            verify_result(client.verify(&payload, &requirements).await)
-        })
-    }
-
-    fn verify_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &Bound<'_, PaymentPayloadMessage>,
-        requirements: &Bound<'_, PaymentRequirements>,
-    ) -> PyResult<VerifyResponseMessage> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        block_on(py, async {
-            verify_result(client.verify(&payload, &requirements).await)
-        })
-    }
-
-    fn settle<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &Bound<'py, PaymentPayloadMessage>,
-        requirements: &Bound<'py, PaymentRequirements>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        awaitable(py, async move {
-            settle_result(client.settle(&payload, &requirements).await)
-        })
-    }
-
-    fn settle_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &Bound<'_, PaymentPayloadMessage>,
-        requirements: &Bound<'_, PaymentRequirements>,
-    ) -> PyResult<SettleResponseMessage> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        block_on(py, async {
-            settle_result(client.settle(&payload, &requirements).await)
-        })
-    }
-
-    fn supported<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(
-            py,
-            async move { supported_result(client.supported().await) },
-        )
-    }
-
-    fn supported_blocking(&self, py: Python<'_>) -> PyResult<SupportedResponseMessage> {
-        let client = self.inner.clone();
-        block_on(py, async { supported_result(client.supported().await) })
-    }
-
     fn __repr__(&self) -> String {
         format!("RemoteFacilitator(url={:?})", self.inner.url_shown())
     }
+}
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -77,3 +77,59 @@ pub fn seconds(name: &str, value: f64) -> PyResult<Duration> {
             PyValueError::new_err(format!("{name} must be a positive number of seconds"))
         })
 }
+
+/// `#[pymethods]` for a class whose I/O operations each come as an awaitable
+/// method and a `*_blocking` twin (GIL released), both generated from ONE body.
+///
+/// Each `async fn name / name_blocking (..) -> Out { prepare; async move { .. } }`
+/// body runs its preparation (argument conversion, clones) while the GIL is held
+/// and evaluates to a `Send + 'static` future of `PyResult<Out>`: the awaitable
+/// method hands it to [`awaitable`], the twin to [`block_on`] (same panic rule).
+/// Everything after `;` is copied into the same `#[pymethods]` block as it is.
+macro_rules! pymethods_with_twins {
+    (
+        impl $ty:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                #[pyo3(signature = $sig:tt)]
+                async fn $name:ident / $blocking:ident (
+                    &$self:ident, $py:ident $(, $arg:ident : $argty:ty)* $(,)?
+                ) -> $out:ty $body:block
+            )*
+            ;
+            $($rest:tt)*
+        }
+    ) => {
+        #[pyo3::pymethods]
+        impl $ty {
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = $sig)]
+                fn $name<'py>(
+                    &$self,
+                    $py: pyo3::Python<'py>
+                    $(, $arg: $argty)*
+                ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                    let future = $body;
+                    $crate::python::runtime::awaitable($py, future)
+                }
+
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = "Blocking twin: runs to completion with the GIL released."]
+                #[pyo3(signature = $sig)]
+                fn $blocking<'py>(
+                    &$self,
+                    $py: pyo3::Python<'py>
+                    $(, $arg: $argty)*
+                ) -> pyo3::PyResult<$out> {
+                    let future = $body;
+                    $crate::python::runtime::block_on($py, future)
+                }
+            )*
+
+            $($rest)*
+        }
+    };
+}
+pub(super) use pymethods_with_twins;
