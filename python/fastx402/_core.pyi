@@ -12,6 +12,7 @@ _DomainTypes: TypeAlias = Literal["given", "infer"] | None
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "REASONS",
     "Facilitator",
     "PaymentPayload",
     "PaymentRequired",
@@ -99,6 +100,8 @@ class PrivateKey:
 # --- x402 -------------------------------------------------------------------
 
 DEFAULT_MAX_HEADER_BYTES: int
+REASONS: tuple[str, ...]
+"""Every x402 reason code, as ``fastx402.errors.Reason`` lists them."""
 _Json: TypeAlias = dict[str, Any]
 
 @final

@@ -9,15 +9,15 @@ use pyo3::types::PyBytes;
 use serde_json::Value;
 
 use super::convert::to_py;
-use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
+use super::errors::outcome_unknown;
 use super::runtime::{self, pymethods_with_twins, seconds};
 use super::x402::{
     wall_clock, PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage,
     SupportedResponseMessage, VerifyResponseMessage,
 };
 use super::PrivateKey;
-use crate::facilitator::engine::{self, verify_response, FacilitatorError, ReconcileReport};
-use crate::facilitator::ledger::JournalError;
+use crate::error::Error;
+use crate::facilitator::engine::{self, verify_response, ReconcileReport};
 use crate::facilitator::service;
 use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
 use crate::num::U256;
@@ -30,7 +30,7 @@ fn now_or_clock(now: Option<u64>) -> u64 {
 }
 
 fn config_error(e: impl std::fmt::Display) -> PyErr {
-    PyFacilitatorError::new_err((e.to_string(), "config"))
+    Error::config(e).into()
 }
 
 /// A `SettleResponse`, or `SettlementOutcomeUnknown` while the outcome is unknown.
@@ -39,14 +39,14 @@ fn settle_response(result: &SettleResult) -> PyResult<SettleResponseMessage> {
     if let Outcome::Pending { message, .. } = &result.outcome {
         return Python::attach(|py| {
             let response = Py::new(py, SettleResponseMessage { inner })?;
-            Err(SettlementOutcomeUnknown::new_err((
+            Err(outcome_unknown(
                 format!(
                     "settlement outcome unknown: {}",
                     text::bounded_to(message, MESSAGE_MAX_BYTES)
                 ),
                 "pending",
-                response,
-            )))
+                Some(response),
+            ))
         });
     }
     Ok(SettleResponseMessage { inner })
@@ -164,12 +164,7 @@ impl Facilitator {
         }
         let inner =
             engine::Facilitator::new(rpc_url, private_key.key.clone(), cfg, now_or_clock(now))
-                .map_err(|e| match e {
-                    FacilitatorError::Journal(JournalError::Locked { .. }) => {
-                        PyFacilitatorError::new_err((e.to_string(), "journal_locked"))
-                    }
-                    e => config_error(e),
-                })?;
+                .map_err(Error::from)?;
         Ok(Facilitator {
             inner: Arc::new(inner),
         })

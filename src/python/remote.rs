@@ -1,16 +1,16 @@
 //! `RemoteFacilitator`: the remote facilitator client for Python, awaitable
 //! methods and blocking twins (GIL released) over `facilitator::remote`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{remote_error, SettlementOutcomeUnknown};
+use super::errors::outcome_unknown;
 use super::runtime::{pymethods_with_twins, seconds};
 use super::x402::{
     PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
     VerifyResponseMessage,
 };
+use crate::error::Error;
 use crate::facilitator::remote::{self, RemoteConfig, RemoteError, SettleOutcome};
 use crate::x402::types::{PaymentPayload, Requirements};
 
@@ -18,14 +18,14 @@ fn verify_result(
     r: Result<crate::x402::types::VerifyResponse, RemoteError>,
 ) -> PyResult<VerifyResponseMessage> {
     r.map(|inner| VerifyResponseMessage { inner })
-        .map_err(|e| remote_error(&e))
+        .map_err(|e| Error::from(e).into())
 }
 
 fn supported_result(
     r: Result<crate::x402::types::SupportedResponse, RemoteError>,
 ) -> PyResult<SupportedResponseMessage> {
     r.map(|inner| SupportedResponseMessage { inner })
-        .map_err(|e| remote_error(&e))
+        .map_err(|e| Error::from(e).into())
 }
 
 /// Settled and failed answers are returned (the caller checks `.success`); an
@@ -35,12 +35,13 @@ fn settle_result(r: Result<SettleOutcome, RemoteError>) -> PyResult<SettleRespon
         Ok(SettleOutcome::Settled(inner) | SettleOutcome::Failed(inner)) => {
             Ok(SettleResponseMessage { inner })
         }
-        Ok(SettleOutcome::Unknown { error, response }) => Err(SettlementOutcomeUnknown::new_err((
-            error.to_string(),
-            error.code(),
-            response.map(|inner| SettleResponseMessage { inner }),
-        ))),
-        Err(e) => Err(remote_error(&e)),
+        Ok(SettleOutcome::Unknown { error, response }) => Python::attach(|py| {
+            let response = response
+                .map(|inner| Py::new(py, SettleResponseMessage { inner }))
+                .transpose()?;
+            Err(outcome_unknown(error.to_string(), error.code(), response))
+        }),
+        Err(e) => Err(Error::from(e).into()),
     }
 }
 
@@ -119,8 +120,7 @@ impl RemoteFacilitator {
             max_response_bytes,
             headers: pairs,
         };
-        let inner = remote::RemoteFacilitator::new(url, config)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let inner = remote::RemoteFacilitator::new(url, config).map_err(Error::from)?;
         Ok(RemoteFacilitator { inner })
     }
 

@@ -6,11 +6,11 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::errors::FacilitatorError;
-use crate::unwind::{catch, catch_future, Panicked};
+use super::errors::panic_error;
+use crate::error::Error;
+use crate::unwind::{catch, catch_future};
 
 /// The process-wide runtime (two workers: the work is I/O-bound), started on
 /// first use: importing fastx402 for its CPU work starts no threads.
@@ -33,13 +33,6 @@ fn registered() -> &'static tokio::runtime::Runtime {
         let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
     });
     runtime()
-}
-
-/// A Rust panic as the exception every binding raises for it:
-/// `FacilitatorError` with code `internal` (no panic crosses into Python as
-/// `PanicException`, which is not an `Exception`).
-pub fn panic_error(p: Panicked) -> PyErr {
-    FacilitatorError::new_err((p.to_string(), "internal"))
 }
 
 /// A Python awaitable for `fut` (driven by the shared runtime). A panic while
@@ -68,14 +61,13 @@ where
         .map_err(panic_error)?
 }
 
-/// A timeout argument: a positive, finite number of seconds.
-pub fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+/// A timeout argument: a positive, finite number of seconds (else a
+/// configuration mistake, `ConfigError`).
+pub fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
-        })
+        .ok_or_else(|| Error::config(format!("{name} must be a positive number of seconds")))
 }
 
 /// `#[pymethods]` for a class whose I/O operations each come as an awaitable

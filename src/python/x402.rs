@@ -623,5 +623,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
     m.add("DEFAULT_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
+    // Every x402 reason code (`fastx402.errors.Reason` must list exactly these).
+    m.add(
+        "REASONS",
+        pyo3::types::PyTuple::new(m.py(), crate::x402::reason::ALL)?,
+    )?;
     Ok(())
 }
