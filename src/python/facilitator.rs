@@ -92,7 +92,8 @@ impl Facilitator {
         requirements: &PaymentRequirements,
         now: Option<u64>,
     ) -> VerifyResponseMessage {
-        let (inner, req, now) = (self.inner.clone(), request(payload, requirements), now_or_clock(now));
+        let (inner, req) = (self.inner.clone(), request(payload, requirements));
+        let now = now_or_clock(now);
         async move {
             let inner = verify_response(&inner.verify(&req, now).await);
             Ok(VerifyResponseMessage { inner })
@@ -108,7 +109,8 @@ impl Facilitator {
         requirements: &PaymentRequirements,
         now: Option<u64>,
     ) -> SettleResponseMessage {
-        let (inner, req, now) = (self.inner.clone(), request(payload, requirements), now_or_clock(now));
+        let (inner, req) = (self.inner.clone(), request(payload, requirements));
+        let now = now_or_clock(now);
         async move { settle_response(&inner.settle(&req, now).await) }
     }
 

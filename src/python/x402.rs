@@ -294,7 +294,9 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     fn amount_atomic<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let amount = match &self.inner.payload {
             SchemePayload::Eip3009 { authorization, .. } => authorization.value,
-            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => p.authorization.permitted.amount,
+            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => {
+                p.authorization.permitted.amount
+            }
             SchemePayload::Other(_) => return Ok(None),
         };
         py_int(py, amount).map(Some)
@@ -306,7 +308,9 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     fn valid_after<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let time = match &self.inner.payload {
             SchemePayload::Eip3009 { authorization, .. } => authorization.valid_after,
-            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => p.authorization.witness.valid_after,
+            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => {
+                p.authorization.witness.valid_after
+            }
             SchemePayload::Other(_) => return Ok(None),
         };
         py_int(py, time).map(Some)

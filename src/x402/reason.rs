@@ -61,22 +61,26 @@ reasons! {
     // Official EVM facilitator vocabulary (x402 2.25.0 `mechanisms/evm/constants.py`).
     UnsupportedScheme = UNSUPPORTED_SCHEME => "unsupported_scheme",
     NetworkMismatch = NETWORK_MISMATCH => "network_mismatch",
-    FailedToGetNetworkConfig = FAILED_TO_GET_NETWORK_CONFIG => "invalid_exact_evm_failed_to_get_network_config",
+    FailedToGetNetworkConfig = FAILED_TO_GET_NETWORK_CONFIG =>
+        "invalid_exact_evm_failed_to_get_network_config",
     MissingEip712Domain = MISSING_EIP712_DOMAIN => "missing_eip712_domain",
     RecipientMismatch = RECIPIENT_MISMATCH => "invalid_exact_evm_payload_recipient_mismatch",
     ValueMismatch = VALUE_MISMATCH => "invalid_exact_evm_payload_authorization_value_mismatch",
     ValidBefore = VALID_BEFORE => "invalid_exact_evm_payload_authorization_valid_before",
     ValidAfter = VALID_AFTER => "invalid_exact_evm_payload_authorization_valid_after",
     InvalidSignature = INVALID_SIGNATURE => "invalid_exact_evm_payload_signature",
-    UndeployedSmartWallet = UNDEPLOYED_SMART_WALLET => "invalid_exact_evm_payload_undeployed_smart_wallet",
-    FailedToVerifySignature = FAILED_TO_VERIFY_SIGNATURE => "invalid_exact_evm_failed_to_verify_signature",
+    UndeployedSmartWallet = UNDEPLOYED_SMART_WALLET =>
+        "invalid_exact_evm_payload_undeployed_smart_wallet",
+    FailedToVerifySignature = FAILED_TO_VERIFY_SIGNATURE =>
+        "invalid_exact_evm_failed_to_verify_signature",
     FactoryNotAllowed = FACTORY_NOT_ALLOWED => "eip6492_factory_not_allowed",
     NonceAlreadyUsed = NONCE_ALREADY_USED => "invalid_exact_evm_nonce_already_used",
     InsufficientBalance = INSUFFICIENT_BALANCE => "invalid_exact_evm_insufficient_balance",
     TokenNameMismatch = TOKEN_NAME_MISMATCH => "invalid_exact_evm_token_name_mismatch",
     TokenVersionMismatch = TOKEN_VERSION_MISMATCH => "invalid_exact_evm_token_version_mismatch",
     Eip3009NotSupported = EIP3009_NOT_SUPPORTED => "invalid_exact_evm_eip3009_not_supported",
-    TransactionSimulationFailed = TRANSACTION_SIMULATION_FAILED => "invalid_exact_evm_transaction_simulation_failed",
+    TransactionSimulationFailed = TRANSACTION_SIMULATION_FAILED =>
+        "invalid_exact_evm_transaction_simulation_failed",
     TransactionFailed = TRANSACTION_FAILED => "transaction_failed",
     /// Settle answered before the outcome is known: `success:false` with the
     /// transaction hash; ask again (x402 2.25 `ERR_SETTLEMENT_PENDING`).
@@ -103,8 +107,10 @@ reasons! {
     UptoFacilitatorMismatch = UPTO_FACILITATOR_MISMATCH => "upto_facilitator_mismatch",
     UptoInvalidScheme = UPTO_INVALID_SCHEME => "invalid_upto_evm_scheme",
     UptoNetworkMismatch = UPTO_NETWORK_MISMATCH => "invalid_upto_evm_network_mismatch",
-    UptoFailedToGetNetworkConfig = UPTO_FAILED_TO_GET_NETWORK_CONFIG => "invalid_upto_evm_failed_to_get_network_config",
-    UptoSettlementExceedsAmount = UPTO_SETTLEMENT_EXCEEDS_AMOUNT => "invalid_upto_evm_payload_settlement_exceeds_amount",
+    UptoFailedToGetNetworkConfig = UPTO_FAILED_TO_GET_NETWORK_CONFIG =>
+        "invalid_upto_evm_failed_to_get_network_config",
+    UptoSettlementExceedsAmount = UPTO_SETTLEMENT_EXCEEDS_AMOUNT =>
+        "invalid_upto_evm_payload_settlement_exceeds_amount",
 }
 
 #[cfg(test)]
