@@ -44,6 +44,7 @@ from fastx402._core import (
     verify_payment,
 )
 from fastx402.errors import (
+    ConfigError,
     FacilitatorError,
     FacilitatorUnavailable,
     HeaderTooLarge,
@@ -56,6 +57,7 @@ from fastx402.errors import (
     InvalidSignature,
     InvalidTypedData,
     ProtocolError,
+    Reason,
     SettlementOutcomeUnknown,
     X402Error,
 )
@@ -63,6 +65,7 @@ from fastx402.errors import (
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "ConfigError",
     "Facilitator",
     "FacilitatorError",
     "FacilitatorUnavailable",
@@ -80,6 +83,7 @@ __all__ = [
     "PaymentRequirements",
     "PrivateKey",
     "ProtocolError",
+    "Reason",
     "RemoteFacilitator",
     "SettleResponse",
     "SettlementOutcomeUnknown",

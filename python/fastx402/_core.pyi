@@ -12,6 +12,7 @@ _DomainTypes: TypeAlias = Literal["given", "infer"] | None
 __all__ = [
     "DEFAULT_MAX_HEADER_BYTES",
     "MAX_DECIMALS",
+    "REASONS",
     "Facilitator",
     "PaymentPayload",
     "PaymentRequired",
@@ -99,6 +100,8 @@ class PrivateKey:
 # --- x402 -------------------------------------------------------------------
 
 DEFAULT_MAX_HEADER_BYTES: int
+REASONS: tuple[str, ...]
+"""Every x402 reason code, as ``fastx402.errors.Reason`` lists them."""
 _Json: TypeAlias = dict[str, Any]
 
 @final
@@ -114,6 +117,14 @@ class PaymentRequirements:
     def network(self) -> str: ...
     @property
     def amount(self) -> str: ...
+    @property
+    def amount_atomic(self) -> int:
+        """``amount`` as an ``int`` (atomic units of ``asset``)."""
+    @property
+    def price(self) -> Decimal | None:
+        """``amount`` in whole tokens, with the decimals of the asset registered at
+        ``asset`` on ``network`` (``"10000"`` of USDC → ``Decimal("0.01")``); ``None``
+        when the network or the asset is not registered (see ``register_asset``)."""
     @property
     def asset(self) -> str: ...
     @property
@@ -165,6 +176,23 @@ class PaymentPayload:
     @property
     def payer(self) -> str | None: ...
     @property
+    def amount_atomic(self) -> int | None:
+        """The authorized amount in atomic units: EIP-3009 ``authorization.value``,
+        Permit2 ``permitted.amount`` (for ``upto``, the maximum); ``None`` for a payload
+        no scheme can read."""
+    @property
+    def valid_after(self) -> int | None:
+        """Unix seconds from which the payment is valid (EIP-3009
+        ``authorization.validAfter``, Permit2 ``witness.validAfter``)."""
+    @property
+    def valid_before(self) -> int | None:
+        """EIP-3009 only: Unix seconds before which the payment must settle
+        (``authorization.validBefore``, exclusive)."""
+    @property
+    def deadline(self) -> int | None:
+        """Permit2 (``exact`` or ``upto``) only: the last Unix second the permit is
+        valid (inclusive)."""
+    @property
     def resource(self) -> _Json | None: ...
     @property
     def extensions(self) -> _Json | None: ...
@@ -191,6 +219,9 @@ class SettleResponse:
     def network(self) -> str: ...
     @property
     def amount(self) -> str | None: ...
+    @property
+    def amount_atomic(self) -> int | None:
+        """``amount`` as an ``int`` (atomic units); ``None`` when the answer has none."""
 
 @final
 class VerifyResponse:

@@ -9,15 +9,15 @@ use pyo3::types::PyBytes;
 use serde_json::Value;
 
 use super::convert::to_py;
-use super::errors::{FacilitatorError as PyFacilitatorError, SettlementOutcomeUnknown};
-use super::runtime::{self, seconds};
+use super::errors::outcome_unknown;
+use super::runtime::{self, pymethods_with_twins, seconds};
 use super::x402::{
     wall_clock, PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage,
     SupportedResponseMessage, VerifyResponseMessage,
 };
 use super::PrivateKey;
-use crate::facilitator::engine::{self, verify_response, FacilitatorError, ReconcileReport};
-use crate::facilitator::ledger::JournalError;
+use crate::error::Error;
+use crate::facilitator::engine::{self, verify_response, ReconcileReport};
 use crate::facilitator::service;
 use crate::facilitator::{FacilitatorConfig, FacilitatorRequest, Outcome, SettleResult};
 use crate::num::U256;
@@ -30,7 +30,7 @@ fn now_or_clock(now: Option<u64>) -> u64 {
 }
 
 fn config_error(e: impl std::fmt::Display) -> PyErr {
-    PyFacilitatorError::new_err((e.to_string(), "config"))
+    Error::config(e).into()
 }
 
 /// A `SettleResponse`, or `SettlementOutcomeUnknown` while the outcome is unknown.
@@ -39,14 +39,14 @@ fn settle_response(result: &SettleResult) -> PyResult<SettleResponseMessage> {
     if let Outcome::Pending { message, .. } = &result.outcome {
         return Python::attach(|py| {
             let response = Py::new(py, SettleResponseMessage { inner })?;
-            Err(SettlementOutcomeUnknown::new_err((
+            Err(outcome_unknown(
                 format!(
                     "settlement outcome unknown: {}",
                     text::bounded_to(message, MESSAGE_MAX_BYTES)
                 ),
                 "pending",
-                response,
-            )))
+                Some(response),
+            ))
         });
     }
     Ok(SettleResponseMessage { inner })
@@ -81,8 +81,49 @@ pub struct Facilitator {
     inner: Arc<engine::Facilitator>,
 }
 
-#[pymethods]
+pymethods_with_twins! {
 impl Facilitator {
+    /// Local and on-chain verification (nothing is sent).
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    async fn verify / verify_blocking(
+        &self,
+        py,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> VerifyResponseMessage {
+        let (inner, req) = (self.inner.clone(), request(payload, requirements));
+        let now = now_or_clock(now);
+        async move {
+            let inner = verify_response(&inner.verify(&req, now).await);
+            Ok(VerifyResponseMessage { inner })
+        }
+    }
+
+    /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
+    #[pyo3(signature = (payload, requirements, *, now=None))]
+    async fn settle / settle_blocking(
+        &self,
+        py,
+        payload: &PaymentPayloadMessage,
+        requirements: &PaymentRequirements,
+        now: Option<u64>,
+    ) -> SettleResponseMessage {
+        let (inner, req) = (self.inner.clone(), request(payload, requirements));
+        let now = now_or_clock(now);
+        async move { settle_response(&inner.settle(&req, now).await) }
+    }
+
+    /// Reconciles every pending settlement once: `{settled, failed, still_pending}`.
+    #[pyo3(signature = (*, now=None))]
+    async fn reconcile / reconcile_blocking(&self, py, now: Option<u64>) -> Py<PyAny> {
+        let (inner, now) = (self.inner.clone(), now_or_clock(now));
+        async move {
+            let report = inner.reconcile(now).await;
+            Python::attach(|py| report_dict(py, &report))
+        }
+    }
+    ;
     #[new]
     #[pyo3(signature = (
         rpc_url, network, private_key, *, journal=None, allowed_factories=Vec::new(),
@@ -125,12 +166,7 @@ impl Facilitator {
         }
         let inner =
             engine::Facilitator::new(rpc_url, private_key.key.clone(), cfg, now_or_clock(now))
-                .map_err(|e| match e {
-                    FacilitatorError::Journal(JournalError::Locked { .. }) => {
-                        PyFacilitatorError::new_err((e.to_string(), "journal_locked"))
-                    }
-                    e => config_error(e),
-                })?;
+                .map_err(Error::from)?;
         Ok(Facilitator {
             inner: Arc::new(inner),
         })
@@ -165,74 +201,6 @@ impl Facilitator {
         SupportedResponseMessage {
             inner: self.inner.supported(),
         }
-    }
-
-    /// Local and on-chain verification (nothing is sent).
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn verify<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, req, now) = (
-            self.inner.clone(),
-            request(payload, requirements),
-            now_or_clock(now),
-        );
-        runtime::awaitable(py, async move {
-            let inner = verify_response(&inner.verify(&req, now).await);
-            Ok(VerifyResponseMessage { inner })
-        })
-    }
-
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn verify_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<VerifyResponseMessage> {
-        let (req, now) = (request(payload, requirements), now_or_clock(now));
-        runtime::block_on(py, async {
-            let inner = verify_response(&self.inner.verify(&req, now).await);
-            Ok(VerifyResponseMessage { inner })
-        })
-    }
-
-    /// Settles exactly once; raises `SettlementOutcomeUnknown` while pending.
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn settle<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, req, now) = (
-            self.inner.clone(),
-            request(payload, requirements),
-            now_or_clock(now),
-        );
-        runtime::awaitable(py, async move {
-            settle_response(&inner.settle(&req, now).await)
-        })
-    }
-
-    #[pyo3(signature = (payload, requirements, *, now=None))]
-    fn settle_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &PaymentPayloadMessage,
-        requirements: &PaymentRequirements,
-        now: Option<u64>,
-    ) -> PyResult<SettleResponseMessage> {
-        let (req, now) = (request(payload, requirements), now_or_clock(now));
-        runtime::block_on(py, async {
-            settle_response(&self.inner.settle(&req, now).await)
-        })
     }
 
     /// Largest request body (bytes) `handle` reads; a longer one is a 413.
@@ -290,25 +258,6 @@ impl Facilitator {
         })
     }
 
-    /// Reconciles every pending settlement once: `{settled, failed, still_pending}`.
-    #[pyo3(signature = (*, now=None))]
-    fn reconcile<'py>(&self, py: Python<'py>, now: Option<u64>) -> PyResult<Bound<'py, PyAny>> {
-        let (inner, now) = (self.inner.clone(), now_or_clock(now));
-        runtime::awaitable(py, async move {
-            let report = inner.reconcile(now).await;
-            Python::attach(|py| report_dict(py, &report))
-        })
-    }
-
-    #[pyo3(signature = (*, now=None))]
-    fn reconcile_blocking(&self, py: Python<'_>, now: Option<u64>) -> PyResult<Py<PyAny>> {
-        let now = now_or_clock(now);
-        runtime::block_on(py, async {
-            let report = self.inner.reconcile(now).await;
-            Python::attach(|py| report_dict(py, &report))
-        })
-    }
-
     /// Settlements whose outcome is unknown: `[{transaction, payer, pay_to, amount, nonce, network}]`.
     fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let list: Vec<Value> = self
@@ -337,6 +286,7 @@ impl Facilitator {
             self.inner.address().to_checksum()
         )
     }
+}
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

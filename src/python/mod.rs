@@ -48,12 +48,11 @@ fn signature_bytes(sig: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = sig.cast::<PyString>() {
-        return hexutil::decode_0x(s.to_str()?).map_err(|e| {
-            errors::InvalidSignature::new_err((format!("signature hex: {e}"), "malformed"))
-        });
+        return hexutil::decode_0x(s.to_str()?)
+            .map_err(|e| errors::signature_input_error(format!("signature hex: {e}")));
     }
-    Err(errors::InvalidSignature::new_err(
-        "signature must be bytes or a 0x hex string",
+    Err(errors::signature_input_error(
+        "signature must be bytes or a 0x hex string".to_owned(),
     ))
 }
 

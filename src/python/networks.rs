@@ -1,50 +1,28 @@
 //! Networks, assets and prices for Python: thin wrappers over `x402::networks` and
-//! `x402::money` on the global registry. Errors are raised as `fastx402.errors`
-//! `InvalidNetwork`, `InvalidAsset` and `InvalidPrice`, each `(message, reason, code)`:
-//! `reason` the x402 reason code, `code` the specific failure (`too_precise`, …).
+//! `x402::money` on the global registry. Errors go through `crate::Error`
+//! (`python/errors.rs` raises `InvalidNetwork`, `InvalidAsset` and `InvalidPrice`,
+//! each `(message, reason, code)`: `reason` the x402 reason code, `code` the
+//! specific failure, `too_precise`, …).
 
 use pyo3::exceptions::PyTypeError;
-use pyo3::import_exception;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
 use crate::crypto::address::Address;
+use crate::error::Error;
 use crate::num::U256;
-use crate::x402::money::{self, MoneyError, PriceError};
+use crate::x402::money::{self, MoneyError};
 use crate::x402::networks::{
     Asset, Network, NetworkError, Register, Registry, TransferMethod, MAX_DECIMALS,
 };
 
-import_exception!(fastx402.errors, InvalidNetwork);
-import_exception!(fastx402.errors, InvalidAsset);
-import_exception!(fastx402.errors, InvalidPrice);
-
 fn network_err(e: NetworkError) -> PyErr {
-    let args = (e.to_string(), e.reason(), e.code());
-    if e.is_asset_error() {
-        InvalidAsset::new_err(args)
-    } else {
-        InvalidNetwork::new_err(args)
-    }
+    Error::from(e).into()
 }
-
-/// At most this many characters of a refused price are quoted back.
-const SHOWN: usize = 80;
 
 fn money_err(text: &str, e: MoneyError) -> PyErr {
-    let quoted = match text.char_indices().nth(SHOWN) {
-        None => format!("{text:?}"),
-        Some((cut, _)) => format!("{:?}…", &text[..cut]),
-    };
-    InvalidPrice::new_err((format!("invalid price {quoted}: {e}"), e.reason(), e.code()))
-}
-
-fn price_err(text: &str, e: PriceError) -> PyErr {
-    match e {
-        PriceError::Asset(e) => network_err(e),
-        PriceError::Money(e) => money_err(text, e),
-    }
+    Error::price(text, e).into()
 }
 
 fn network(name: &str) -> PyResult<Network> {
@@ -178,7 +156,8 @@ fn register_asset(
         address: self::address(address)?,
         name,
         version,
-        decimals: decimals_arg(decimals)?.map_err(|s| bad_decimals(InvalidAsset::new_err, &s))?,
+        decimals: decimals_arg(decimals)?
+            .map_err(|shown| Error::Decimals { shown, asset: true })?,
         symbol: symbol.map(str::to_owned),
         transfer_method: TransferMethod::parse(transfer_method).map_err(network_err)?,
         supports_eip2612,
@@ -201,14 +180,6 @@ fn decimals_arg(obj: &Bound<'_, PyAny>) -> PyResult<Result<u8, String>> {
         Ok(d) if d <= MAX_DECIMALS => Ok(d),
         _ => Err(obj.str()?.to_string()),
     })
-}
-
-fn bad_decimals(exc: fn((String, &'static str, &'static str)) -> PyErr, shown: &str) -> PyErr {
-    exc((
-        format!("decimals must be from 0 to {MAX_DECIMALS}, got {shown}"),
-        "invalid_payment_requirements",
-        "invalid_decimals",
-    ))
 }
 
 /// Makes a chain known for this process, optionally under a v1 name; returns
@@ -256,7 +227,7 @@ fn resolve(
     let n = self::network(network)?;
     let asset = asset.map(self::address).transpose()?;
     money::resolve_price(Registry::global(), n.chain_id(), &text, asset.as_ref())
-        .map_err(|e| price_err(&text, e))
+        .map_err(|e| Error::resolve(&text, e).into())
 }
 
 /// A price (`"$0.001"`, `"0.001"`, `"1.5 USDC"`, `Decimal("0.001")`, `10`) in atomic
@@ -308,7 +279,10 @@ fn atomic_to_price(amount: &Bound<'_, PyAny>, decimals: &Bound<'_, PyAny>) -> Py
         )));
     };
     let value = money::parse_atomic(&text).map_err(|e| money_err(&text, e))?;
-    let decimals = decimals_arg(decimals)?.map_err(|s| bad_decimals(InvalidPrice::new_err, &s))?;
+    let decimals = decimals_arg(decimals)?.map_err(|shown| Error::Decimals {
+        shown,
+        asset: false,
+    })?;
     Ok(money::atomic_to_decimal(value, decimals))
 }
 

@@ -1,16 +1,16 @@
 //! `RemoteFacilitator`: the remote facilitator client for Python, awaitable
 //! methods and blocking twins (GIL released) over `facilitator::remote`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::errors::{remote_error, SettlementOutcomeUnknown};
-use super::runtime::{awaitable, block_on, seconds};
+use super::errors::outcome_unknown;
+use super::runtime::{pymethods_with_twins, seconds};
 use super::x402::{
     PaymentPayloadMessage, PaymentRequirements, SettleResponseMessage, SupportedResponseMessage,
     VerifyResponseMessage,
 };
+use crate::error::Error;
 use crate::facilitator::remote::{self, RemoteConfig, RemoteError, SettleOutcome};
 use crate::x402::types::{PaymentPayload, Requirements};
 
@@ -18,14 +18,14 @@ fn verify_result(
     r: Result<crate::x402::types::VerifyResponse, RemoteError>,
 ) -> PyResult<VerifyResponseMessage> {
     r.map(|inner| VerifyResponseMessage { inner })
-        .map_err(|e| remote_error(&e))
+        .map_err(|e| Error::from(e).into())
 }
 
 fn supported_result(
     r: Result<crate::x402::types::SupportedResponse, RemoteError>,
 ) -> PyResult<SupportedResponseMessage> {
     r.map(|inner| SupportedResponseMessage { inner })
-        .map_err(|e| remote_error(&e))
+        .map_err(|e| Error::from(e).into())
 }
 
 /// Settled and failed answers are returned (the caller checks `.success`); an
@@ -35,12 +35,13 @@ fn settle_result(r: Result<SettleOutcome, RemoteError>) -> PyResult<SettleRespon
         Ok(SettleOutcome::Settled(inner) | SettleOutcome::Failed(inner)) => {
             Ok(SettleResponseMessage { inner })
         }
-        Ok(SettleOutcome::Unknown { error, response }) => Err(SettlementOutcomeUnknown::new_err((
-            error.to_string(),
-            error.code(),
-            response.map(|inner| SettleResponseMessage { inner }),
-        ))),
-        Err(e) => Err(remote_error(&e)),
+        Ok(SettleOutcome::Unknown { error, response }) => Python::attach(|py| {
+            let response = response
+                .map(|inner| Py::new(py, SettleResponseMessage { inner }))
+                .transpose()?;
+            Err(outcome_unknown(error.to_string(), error.code(), response))
+        }),
+        Err(e) => Err(Error::from(e).into()),
     }
 }
 
@@ -64,8 +65,40 @@ impl RemoteFacilitator {
     }
 }
 
-#[pymethods]
+pymethods_with_twins! {
 impl RemoteFacilitator {
+    /// `POST /verify`: the facilitator's verdict.
+    #[pyo3(signature = (payload, requirements))]
+    async fn verify / verify_blocking(
+        &self,
+        py,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> VerifyResponseMessage {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        async move { verify_result(client.verify(&payload, &requirements).await) }
+    }
+
+    /// `POST /settle`: settled and failed answers are returned; an unknown outcome
+    /// raises `SettlementOutcomeUnknown`.
+    #[pyo3(signature = (payload, requirements))]
+    async fn settle / settle_blocking(
+        &self,
+        py,
+        payload: &Bound<'py, PaymentPayloadMessage>,
+        requirements: &Bound<'py, PaymentRequirements>,
+    ) -> SettleResponseMessage {
+        let (client, payload, requirements) = self.args(payload, requirements);
+        async move { settle_result(client.settle(&payload, &requirements).await) }
+    }
+
+    /// `GET /supported`.
+    #[pyo3(signature = ())]
+    async fn supported / supported_blocking(&self, py) -> SupportedResponseMessage {
+        let client = self.inner.clone();
+        async move { supported_result(client.supported().await) }
+    }
+    ;
     #[new]
     #[pyo3(signature = (url, *, headers=None, timeout=10.0, settle_timeout=60.0, connect_timeout=3.0, max_response_bytes=65536))]
     fn new(
@@ -87,75 +120,14 @@ impl RemoteFacilitator {
             max_response_bytes,
             headers: pairs,
         };
-        let inner = remote::RemoteFacilitator::new(url, config)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let inner = remote::RemoteFacilitator::new(url, config).map_err(Error::from)?;
         Ok(RemoteFacilitator { inner })
-    }
-
-    fn verify<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &Bound<'py, PaymentPayloadMessage>,
-        requirements: &Bound<'py, PaymentRequirements>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        awaitable(py, async move {
-            verify_result(client.verify(&payload, &requirements).await)
-        })
-    }
-
-    fn verify_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &Bound<'_, PaymentPayloadMessage>,
-        requirements: &Bound<'_, PaymentRequirements>,
-    ) -> PyResult<VerifyResponseMessage> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        block_on(py, async {
-            verify_result(client.verify(&payload, &requirements).await)
-        })
-    }
-
-    fn settle<'py>(
-        &self,
-        py: Python<'py>,
-        payload: &Bound<'py, PaymentPayloadMessage>,
-        requirements: &Bound<'py, PaymentRequirements>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        awaitable(py, async move {
-            settle_result(client.settle(&payload, &requirements).await)
-        })
-    }
-
-    fn settle_blocking(
-        &self,
-        py: Python<'_>,
-        payload: &Bound<'_, PaymentPayloadMessage>,
-        requirements: &Bound<'_, PaymentRequirements>,
-    ) -> PyResult<SettleResponseMessage> {
-        let (client, payload, requirements) = self.args(payload, requirements);
-        block_on(py, async {
-            settle_result(client.settle(&payload, &requirements).await)
-        })
-    }
-
-    fn supported<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.inner.clone();
-        awaitable(
-            py,
-            async move { supported_result(client.supported().await) },
-        )
-    }
-
-    fn supported_blocking(&self, py: Python<'_>) -> PyResult<SupportedResponseMessage> {
-        let client = self.inner.clone();
-        block_on(py, async { supported_result(client.supported().await) })
     }
 
     fn __repr__(&self) -> String {
         format!("RemoteFacilitator(url={:?})", self.inner.url_shown())
     }
+}
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

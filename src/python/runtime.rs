@@ -6,11 +6,11 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::errors::FacilitatorError;
-use crate::unwind::{catch, catch_future, Panicked};
+use super::errors::panic_error;
+use crate::error::Error;
+use crate::unwind::{catch, catch_future};
 
 /// The process-wide runtime (two workers: the work is I/O-bound), started on
 /// first use: importing fastx402 for its CPU work starts no threads.
@@ -33,13 +33,6 @@ fn registered() -> &'static tokio::runtime::Runtime {
         let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
     });
     runtime()
-}
-
-/// A Rust panic as the exception every binding raises for it:
-/// `FacilitatorError` with code `internal` (no panic crosses into Python as
-/// `PanicException`, which is not an `Exception`).
-pub fn panic_error(p: Panicked) -> PyErr {
-    FacilitatorError::new_err((p.to_string(), "internal"))
 }
 
 /// A Python awaitable for `fut` (driven by the shared runtime). A panic while
@@ -68,12 +61,67 @@ where
         .map_err(panic_error)?
 }
 
-/// A timeout argument: a positive, finite number of seconds.
-pub fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+/// A timeout argument: a positive, finite number of seconds (else a
+/// configuration mistake, `ConfigError`).
+pub fn seconds(name: &str, value: f64) -> Result<Duration, Error> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            PyValueError::new_err(format!("{name} must be a positive number of seconds"))
-        })
+        .ok_or_else(|| Error::config(format!("{name} must be a positive number of seconds")))
 }
+
+/// `#[pymethods]` for a class whose I/O operations each come as an awaitable
+/// method and a `*_blocking` twin (GIL released), both generated from ONE body.
+///
+/// Each `async fn name / name_blocking (..) -> Out { prepare; async move { .. } }`
+/// body runs its preparation (argument conversion, clones) while the GIL is held
+/// and evaluates to a `Send + 'static` future of `PyResult<Out>`: the awaitable
+/// method hands it to [`awaitable`], the twin to [`block_on`] (same panic rule).
+/// Everything after `;` is copied into the same `#[pymethods]` block as it is.
+macro_rules! pymethods_with_twins {
+    (
+        impl $ty:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                #[pyo3(signature = $sig:tt)]
+                async fn $name:ident / $blocking:ident (
+                    &$self:ident, $py:ident $(, $arg:ident : $argty:ty)* $(,)?
+                ) -> $out:ty $body:block
+            )*
+            ;
+            $($rest:tt)*
+        }
+    ) => {
+        #[pyo3::pymethods]
+        impl $ty {
+            $(
+                $(#[doc = $doc])*
+                #[pyo3(signature = $sig)]
+                fn $name<'py>(
+                    &$self,
+                    $py: pyo3::Python<'py>
+                    $(, $arg: $argty)*
+                ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                    let future = $body;
+                    $crate::python::runtime::awaitable($py, future)
+                }
+
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = "Blocking twin: runs to completion with the GIL released."]
+                #[pyo3(signature = $sig)]
+                fn $blocking<'py>(
+                    &$self,
+                    $py: pyo3::Python<'py>
+                    $(, $arg: $argty)*
+                ) -> pyo3::PyResult<$out> {
+                    let future = $body;
+                    $crate::python::runtime::block_on($py, future)
+                }
+            )*
+
+            $($rest)*
+        }
+    };
+}
+pub(super) use pymethods_with_twins;

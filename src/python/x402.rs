@@ -4,15 +4,20 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyInt, PyString, PyType};
 use serde_json::Value;
 
 use super::convert::{to_json_parts, to_py};
 use super::PrivateKey;
 use crate::error::Error;
+use crate::num::U256;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
+use crate::x402::money;
+use crate::x402::networks::Registry;
+use crate::x402::payload::SchemePayload;
 use crate::x402::payment;
 use crate::x402::types::{
     PaymentPayload, PaymentRequired, Requirements, SettleResponse, SupportedResponse,
@@ -52,6 +57,21 @@ pub(super) fn wall_clock() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// An atomic amount or a uint256 time as a Python `int` (exact, any size).
+fn py_int(py: Python<'_>, value: U256) -> PyResult<Bound<'_, PyAny>> {
+    let text = value.to_string();
+    match text.parse::<u128>() {
+        Ok(small) => Ok(small.into_pyobject(py)?.into_any()),
+        Err(_) => py.get_type::<PyInt>().call1((text,)),
+    }
+}
+
+/// `decimal.Decimal(text)`.
+fn py_decimal<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    DECIMAL.import(py, "decimal", "Decimal")?.call1((text,))
 }
 
 fn opt_py<'py>(py: Python<'py>, v: Option<&Value>) -> PyResult<Bound<'py, PyAny>> {
@@ -128,6 +148,27 @@ wire_class!(PaymentRequirements {
     #[getter]
     fn amount(&self) -> String {
         self.inner.amount.to_string()
+    }
+    /// `amount` as an `int` (atomic units of `asset`).
+    #[getter]
+    fn amount_atomic<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_int(py, self.inner.amount)
+    }
+    /// `amount` in whole tokens as a `Decimal` (`"10000"` of a 6-decimals USDC →
+    /// `Decimal("0.01")`), with the decimals of the asset registered at `asset` on
+    /// `network`; `None` when the network or the asset is not registered (see
+    /// `register_asset`): without its decimals an amount has no price.
+    #[getter]
+    fn price<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let registry = Registry::global();
+        let Ok(network) = registry.parse_network(&self.inner.network) else {
+            return Ok(None);
+        };
+        let Ok(asset) = registry.asset(network.chain_id(), &self.inner.asset) else {
+            return Ok(None);
+        };
+        let text = money::atomic_to_decimal(self.inner.amount, asset.decimals);
+        py_decimal(py, &text).map(Some)
     }
     #[getter]
     fn asset(&self) -> String {
@@ -246,6 +287,55 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     fn payer(&self) -> Option<String> {
         self.inner.payer().map(|a| a.to_checksum())
     }
+    /// The amount the payer authorized, as an `int` in atomic units: EIP-3009
+    /// `authorization.value`, Permit2 `permitted.amount` (for `upto`, the maximum);
+    /// `None` for a payload no scheme can read.
+    #[getter]
+    fn amount_atomic<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let amount = match &self.inner.payload {
+            SchemePayload::Eip3009 { authorization, .. } => authorization.value,
+            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => {
+                p.authorization.permitted.amount
+            }
+            SchemePayload::Other(_) => return Ok(None),
+        };
+        py_int(py, amount).map(Some)
+    }
+    /// Unix seconds from which the payment is valid, as an `int`: EIP-3009
+    /// `authorization.validAfter`, Permit2 `witness.validAfter`; `None` for a payload
+    /// no scheme can read.
+    #[getter]
+    fn valid_after<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let time = match &self.inner.payload {
+            SchemePayload::Eip3009 { authorization, .. } => authorization.valid_after,
+            SchemePayload::Permit2(p) | SchemePayload::Upto(p) => {
+                p.authorization.witness.valid_after
+            }
+            SchemePayload::Other(_) => return Ok(None),
+        };
+        py_int(py, time).map(Some)
+    }
+    /// Unix seconds before which the payment must settle (exclusive), as an `int`:
+    /// EIP-3009 `authorization.validBefore`; `None` otherwise (a Permit2 payment has
+    /// an inclusive `deadline` instead).
+    #[getter]
+    fn valid_before<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match &self.inner.payload {
+            SchemePayload::Eip3009 { authorization, .. } => {
+                py_int(py, authorization.valid_before).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+    /// Permit2 (`exact` or `upto`) only: the last Unix second the permit is valid
+    /// (inclusive), as an `int`; `None` otherwise.
+    #[getter]
+    fn deadline<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.inner.payload.permit2() {
+            Some(p) => py_int(py, p.authorization.deadline).map(Some),
+            None => Ok(None),
+        }
+    }
     #[getter]
     fn resource<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         opt_py(py, self.inner.resource.as_ref().map(|r| &r.raw))
@@ -299,6 +389,11 @@ wire_class!(SettleResponseMessage from SettleResponse {
     #[getter]
     fn amount(&self) -> Option<String> {
         self.inner.amount.map(|a| a.to_string())
+    }
+    /// `amount` as an `int` (atomic units); `None` when the answer has none.
+    #[getter]
+    fn amount_atomic<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.amount.map(|a| py_int(py, a)).transpose()
     }
 });
 
@@ -532,5 +627,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
     m.add("DEFAULT_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
+    // Every x402 reason code (`fastx402.errors.Reason` must list exactly these).
+    m.add(
+        "REASONS",
+        pyo3::types::PyTuple::new(m.py(), crate::x402::reason::ALL)?,
+    )?;
     Ok(())
 }

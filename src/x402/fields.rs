@@ -202,7 +202,7 @@ mod tests {
     use serde_json::json;
 
     fn obj(v: &Value) -> Obj<'_> {
-        Obj::new(v, "$", "invalid_payload").unwrap()
+        Obj::new(v, "$", crate::x402::reason::INVALID_PAYLOAD).unwrap()
     }
 
     #[test]

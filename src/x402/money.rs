@@ -28,7 +28,7 @@ use crate::x402::networks::{is_valid_symbol, Asset, NetworkError, Registry, MAX_
 /// Longest price text accepted, in bytes (2^256 − 1 has 78 digits).
 pub const MAX_PRICE_LEN: usize = 256;
 
-const REASON: &str = "invalid_payment_requirements";
+const REASON: &str = crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS;
 
 /// Why a price was refused. All map to the x402 reason `invalid_payment_requirements`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -516,7 +516,10 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parse_price_text(text).unwrap_err(), want, "{text:?}");
-            assert_eq!(want.reason(), "invalid_payment_requirements");
+            assert_eq!(
+                want.reason(),
+                crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
+            );
         }
     }
 
@@ -693,7 +696,10 @@ mod tests {
         let (_, amount) = resolve_price(&r, 42220, "3", Some(&usdt)).unwrap();
         assert_eq!(amount, u("3000000"));
         let e = resolve_price(&r, 42220, "3 USDC", Some(&usdt)).unwrap_err();
-        assert_eq!(e.reason(), "invalid_payment_requirements");
+        assert_eq!(
+            e.reason(),
+            crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
+        );
         assert!(matches!(
             e,
             PriceError::Money(MoneyError::SymbolMismatch { .. })
@@ -767,7 +773,10 @@ mod tests {
         assert_eq!(codes.len(), all.len());
         for e in &all {
             assert!(!e.to_string().is_empty());
-            assert_eq!(e.reason(), "invalid_payment_requirements");
+            assert_eq!(
+                e.reason(),
+                crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
+            );
         }
     }
 }

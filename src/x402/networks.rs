@@ -40,8 +40,8 @@ pub const MAX_DOMAIN_FIELD_LEN: usize = 128;
 /// Longest asset symbol accepted.
 pub const MAX_SYMBOL_LEN: usize = 32;
 
-const REASON_NETWORK: &str = "invalid_network";
-const REASON_REQUIREMENTS: &str = "invalid_payment_requirements";
+const REASON_NETWORK: &str = crate::x402::reason::INVALID_NETWORK;
+const REASON_REQUIREMENTS: &str = crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS;
 
 /// Why a chain id (the part after `eip155:`) was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -94,7 +94,7 @@ fn journal_restores_pending_and_settled_but_not_cleared() {
             match n {
                 1 => g.finish(&Outcome::Settled(settled(1))),
                 2 => g.finish(&Outcome::Failed {
-                    reason: "transaction_failed",
+                    reason: crate::x402::reason::TRANSACTION_FAILED,
                     message: String::new(),
                 }),
                 _ => drop(g), // crash with a transaction in flight

@@ -61,7 +61,7 @@ fn content_length_refusals_are_typed() {
             assert_eq!(body["error"], body["detail"]);
             if route == "/verify" {
                 assert_eq!(body["isValid"], false);
-                assert_eq!(body["invalidReason"], "invalid_payload");
+                assert_eq!(body["invalidReason"], crate::x402::reason::INVALID_PAYLOAD);
                 assert_eq!(body["invalidMessage"], body["error"]);
             } else {
                 assert_eq!(body["success"], false);
@@ -69,7 +69,7 @@ fn content_length_refusals_are_typed() {
                     (&body["transaction"], &body["network"]),
                     (&json!(""), &json!(NETWORK))
                 );
-                assert_eq!(body["errorReason"], "invalid_payload");
+                assert_eq!(body["errorReason"], crate::x402::reason::INVALID_PAYLOAD);
             }
             if status == 413 {
                 assert_eq!(body["error"], "body over 65536 bytes");
@@ -96,7 +96,7 @@ fn refusal_messages_are_bounded() {
     let long = "x".repeat(10 * crate::text::MESSAGE_MAX_BYTES);
     let r = refusal(
         400,
-        Some((Route::Settle, "invalid_payload")),
+        Some((Route::Settle, crate::x402::reason::INVALID_PAYLOAD)),
         &long,
         NETWORK,
     );

@@ -255,7 +255,7 @@ fn rejected_networks() {
     for (input, want) in cases {
         let got = r.parse_network(input).unwrap_err();
         assert_eq!(got, want, "{input:?}");
-        assert_eq!(got.reason(), "invalid_network");
+        assert_eq!(got.reason(), crate::x402::reason::INVALID_NETWORK);
         assert!(!got.is_asset_error());
         assert!(!got.to_string().is_empty());
     }
@@ -396,7 +396,10 @@ fn register_asset_modes() {
             existing: addr(A2)
         }
     );
-    assert_eq!(e.reason(), "invalid_payment_requirements");
+    assert_eq!(
+        e.reason(),
+        crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
+    );
     // Replace keeps the position.
     r.register_asset(5, changed, Register::Replace).unwrap();
     assert_eq!(r.default_asset(5).unwrap().version, "2");
@@ -541,7 +544,10 @@ fn transfer_method() {
     for bad in ["", "EIP3009", "permit", "eip-3009", " permit2"] {
         let e = TransferMethod::parse(bad).unwrap_err();
         assert_eq!(e, NetworkError::InvalidTransferMethod(bad.into()));
-        assert_eq!(e.reason(), "invalid_payment_requirements");
+        assert_eq!(
+            e.reason(),
+            crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
+        );
     }
     assert_eq!(TransferMethod::Permit2.to_string(), "permit2");
     assert_eq!(TransferMethod::default(), TransferMethod::Eip3009);
@@ -627,9 +633,9 @@ fn every_error_has_a_reason_and_code() {
     let mut codes: Vec<_> = all.iter().map(NetworkError::code).collect();
     for e in &all {
         let want = if e.is_asset_error() {
-            "invalid_payment_requirements"
+            crate::x402::reason::INVALID_PAYMENT_REQUIREMENTS
         } else {
-            "invalid_network"
+            crate::x402::reason::INVALID_NETWORK
         };
         assert_eq!(e.reason(), want);
         assert!(!e.to_string().is_empty());
