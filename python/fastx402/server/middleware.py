@@ -881,11 +881,9 @@ class PaymentMiddleware:
 def _valid_until(payload: PaymentPayload, fallback: int) -> int:
     """When the authorization stops being settleable (EIP-3009 ``validBefore``, Permit2
     ``deadline``); the record is kept until then (and a margin)."""
-    body = payload.payload
-    for name, field in (("authorization", "validBefore"), ("permit2Authorization", "deadline")):
-        value = body.get(name, {}).get(field) if isinstance(body.get(name), dict) else None
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
+    for value in (payload.valid_before, payload.deadline):
+        if value is not None:
+            return value
     return fallback
 
 
