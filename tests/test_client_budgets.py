@@ -23,6 +23,7 @@ from chain import NETWORK, Token
 from fastx402 import PaymentRequired, PrivateKey, SettleResponse
 from fastx402.client import (
     SPENDER,
+    AsyncLedger,
     AsyncSpending,
     Budget,
     Ledger,
@@ -40,7 +41,9 @@ from fastx402.client import (
     wallet_from_keystore,
 )
 from fastx402.client.quote import Quote, offers
+from fastx402.store import async_from_url
 from test_server import PRICE, Shop, facilitator, funded, shop, token  # noqa: F401
+from test_store import redis_server, url_for  # noqa: F401
 
 BASE = SpendPolicy(max_per_call=Decimal("0.05"), allow_http=True)
 DAY = 86400
@@ -182,6 +185,54 @@ def test_threads_never_overspend_a_budget(required: tuple[str, str]) -> None:
         t.join()
     assert len(won) == 3 and len(lost_) == 13
     assert all(r.startswith("budget_exhausted") for r in lost_)
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "redis"])
+def test_parallel_reservations_on_every_backend(
+    backend: str,
+    url_for: Callable[[str], str],  # noqa: F811
+    required: tuple[str, str],
+) -> None:
+    """Two spenders (two processes' worth of objects) share one store URL: 24 parallel
+    reservations against a budget for 5 win exactly 5; the ledger on the same URL sees them."""
+    header, _ = required
+    url = url_for(backend)
+    p = policy(
+        budgets=(Budget(window="day", limit=Decimal("0.05"), per="user"),), breaker_failures=None
+    )
+    q = quote_of(header)
+
+    async def run() -> tuple[int, int, list[str]]:
+        if backend == "memory":  # one process: one store object shared by both
+            store, ledger = async_from_url(url), AsyncLedger("memory://")
+            a = AsyncSpending(store, ledger, session="s")
+            b = AsyncSpending(store, ledger, session="s")
+        else:
+            a = AsyncSpending(url, url, session="s")
+            b = AsyncSpending(url, url, session="s")
+        try:
+
+            async def one(i: int) -> bool:
+                try:
+                    held = await (a if i % 2 else b).reserve(q, p, Spender(user="u"))
+                except PaymentRefused:
+                    return False
+                await held.keep("test")
+                return True
+
+            wins = await asyncio.gather(*(one(i) for i in range(24)))
+            other = await a.reserve(q, p, Spender(user="v"))  # another user's budget
+            await other.release("test")
+            phases = [r["phase"] for r in await a.ledger.records()]
+            return sum(wins), len(wins) - sum(wins), phases
+        finally:
+            await a.close()
+            await b.close()
+
+    won, refused_, phases = asyncio.run(run())
+    assert (won, refused_) == (5, 19)
+    assert phases.count("intent") == 25 and phases.count("unknown") == 5
+    assert phases.count("not_charged") == 20
 
 
 def test_budgets_roll_over_with_the_window_and_are_kept_per_user_and_host(

@@ -10,6 +10,17 @@ with paying_client(PrivateKey.from_hex(KEY), policy) as client:
     response = client.get("https://api.example.com/weather/paris")
     print(receipt_of(response))   # Receipt(outcome="paid", transaction=..., ...)
 ```
+
+Rolling budgets, breakers and the kill switch live on the policy; the ledger and the budget
+counters on a :class:`Spending` (any :mod:`fastx402.store` URL)::
+
+    policy = SpendPolicy(budgets=(Budget(window="day", limit=Decimal("1.00"), per="user"),))
+    spending = Spending("redis://budgets:6379/0", "sqlite:///fastx402-ledger.db")
+    client = paying_client(wallet_from_env("AGENT_KEY"), policy, spending=spending,
+                           spender=Spender(agent="scout"))
+    client.get(url, extensions={SPENDER: Spender(tool="weather", user="alice")})
+    spending.ledger.spent("day", by={"user": "alice"})   # Spent(settled=..., unknown=...)
+    client.kill()                                         # SpendingHalted from now on
 """
 
 from __future__ import annotations

@@ -9,6 +9,12 @@ a redirect by this transport, and a payment is only ever sent to the origin that
 A lost answer (timeout or connection lost after sending, a 5xx, a 409 "in flight") resends the
 *identical* signed header, a bounded number of times: it is never re-signed, so it can settle at
 most once. The response carries a :class:`~fastx402.client.Receipt` (``receipt_of(response)``).
+
+Around each payment a :class:`~fastx402.client.Spending` (``AsyncSpending``) reserves the quote on
+the policy's budgets and breakers before anything is signed (and before the approver is asked:
+it never sees a quote the budgets refuse; a no releases the reservation), writes each ledger
+phase before the next step, and finishes the reservation with the receipt: released when
+provably not charged, kept at the quoted amount when unknown.
 """
 
 from __future__ import annotations
@@ -25,7 +31,13 @@ from fastx402._core import PrivateKey, create_payment
 from fastx402.client.policy import SpendPolicy
 from fastx402.client.quote import Offers, Quote, offers, parse_402
 from fastx402.client.receipt import Receipt, read_receipt
-from fastx402.client.spending import AsyncSpending, Spender, Spending, spender_of
+from fastx402.client.spending import (
+    AsyncSpending,
+    Spender,
+    Spending,
+    SpendingHalted,
+    spender_of,
+)
 from fastx402.errors import X402Error
 
 Approver = Callable[[Quote], bool | Awaitable[bool]]
@@ -86,6 +98,14 @@ def _retry_after(response: httpx.Response | None, default: float) -> float:
         return default
 
 
+def _not_sent(error: BaseException) -> str:
+    if isinstance(error, PaymentRefused) and error.reasons:
+        return error.reasons[0]
+    if isinstance(error, SpendingHalted):
+        return str(error)
+    return f"not sent: {type(error).__name__}"
+
+
 def _lost(response: httpx.Response | None) -> bool:
     return response is None or response.status_code >= 500 or response.status_code == 409
 
@@ -139,7 +159,7 @@ class PaymentTransport(httpx.BaseTransport):
             paid = _paid_request(request, quote, payment.to_header())
             held.sent()
         except BaseException as e:
-            held.release(f"not sent: {type(e).__name__}")
+            held.release(_not_sent(e))
             raise
         try:
             for attempt in range(self.settings.resends + 1):
@@ -218,7 +238,7 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
             paid = _paid_request(request, quote, payment.to_header())
             await held.sent()
         except BaseException as e:
-            await asyncio.shield(held.release(f"not sent: {type(e).__name__}"))
+            await asyncio.shield(held.release(_not_sent(e)))
             raise
         try:
             for attempt in range(self.settings.resends + 1):
