@@ -10,6 +10,17 @@ with paying_client(PrivateKey.from_hex(KEY), policy) as client:
     response = client.get("https://api.example.com/weather/paris")
     print(receipt_of(response))   # Receipt(outcome="paid", transaction=..., ...)
 ```
+
+Rolling budgets, breakers and the kill switch live on the policy; the ledger and the budget
+counters on a :class:`Spending` (any :mod:`fastx402.store` URL)::
+
+    policy = SpendPolicy(budgets=(Budget(window="day", limit=Decimal("1.00"), per="user"),))
+    spending = Spending("redis://budgets:6379/0", "sqlite:///fastx402-ledger.db")
+    client = paying_client(wallet_from_env("AGENT_KEY"), policy, spending=spending,
+                           spender=Spender(agent="scout"))
+    client.get(url, extensions={SPENDER: Spender(tool="weather", user="alice")})
+    spending.ledger.spent("day", by={"user": "alice"})   # Spent(settled=..., unknown=...)
+    client.kill()                                         # SpendingHalted from now on
 """
 
 from __future__ import annotations
@@ -19,9 +30,26 @@ from typing import Any
 import httpx
 
 from fastx402._core import PrivateKey
-from fastx402.client.policy import PolicyError, SpendPolicy, host_allowed, origin_of
+from fastx402.client.ledger import (
+    DEFAULT_LEDGER_URL,
+    AsyncLedger,
+    Ledger,
+    Phase,
+    Spent,
+    StatementLine,
+)
+from fastx402.client.policy import Budget, PolicyError, SpendPolicy, host_allowed, origin_of
 from fastx402.client.quote import NotA402, Offers, Quote, offers, parse_402
 from fastx402.client.receipt import Outcome, Receipt
+from fastx402.client.spending import (
+    SPENDER,
+    AsyncReservation,
+    AsyncSpending,
+    Reservation,
+    Spender,
+    Spending,
+    SpendingHalted,
+)
 from fastx402.client.transport import (
     Approver,
     AsyncPaymentTransport,
@@ -30,6 +58,39 @@ from fastx402.client.transport import (
     PaymentUnconfirmed,
     receipt_of,
 )
+from fastx402.client.wallet import (
+    WalletError,
+    wallet_from_env,
+    wallet_from_file,
+    wallet_from_keystore,
+)
+
+
+class PayingClient(httpx.Client):
+    """An ``httpx.Client`` over a :class:`PaymentTransport`, with its kill switch."""
+
+    payments: PaymentTransport
+
+    def kill(self) -> None:
+        """Stop all spending at once: every later payment raises :class:`SpendingHalted`."""
+        self.payments.kill()
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.payments.spending.ledger
+
+
+class AsyncPayingClient(httpx.AsyncClient):
+    """The asyncio twin of :class:`PayingClient`."""
+
+    payments: AsyncPaymentTransport
+
+    def kill(self) -> None:
+        self.payments.kill()
+
+    @property
+    def ledger(self) -> AsyncLedger:
+        return self.payments.spending.ledger
 
 
 def paying_client(
@@ -37,11 +98,22 @@ def paying_client(
     policy: SpendPolicy | None = None,
     *,
     approve: Approver | None = None,
+    spending: Spending | None = None,
+    spender: Spender | None = None,
     **kwargs: Any,
-) -> httpx.Client:
+) -> PayingClient:
     """An ``httpx.Client`` that pays 402 answers (redirects are not followed)."""
-    transport = PaymentTransport(key, policy, approve=approve, inner=kwargs.pop("transport", None))
-    return httpx.Client(transport=transport, follow_redirects=False, **kwargs)
+    transport = PaymentTransport(
+        key,
+        policy,
+        approve=approve,
+        inner=kwargs.pop("transport", None),
+        spending=spending,
+        spender=spender,
+    )
+    client = PayingClient(transport=transport, follow_redirects=False, **kwargs)
+    client.payments = transport
+    return client
 
 
 def async_paying_client(
@@ -49,13 +121,22 @@ def async_paying_client(
     policy: SpendPolicy | None = None,
     *,
     approve: Approver | None = None,
+    spending: AsyncSpending | None = None,
+    spender: Spender | None = None,
     **kwargs: Any,
-) -> httpx.AsyncClient:
+) -> AsyncPayingClient:
     """The asyncio twin of :func:`paying_client`."""
     transport = AsyncPaymentTransport(
-        key, policy, approve=approve, inner=kwargs.pop("transport", None)
+        key,
+        policy,
+        approve=approve,
+        inner=kwargs.pop("transport", None),
+        spending=spending,
+        spender=spender,
     )
-    return httpx.AsyncClient(transport=transport, follow_redirects=False, **kwargs)
+    client = AsyncPayingClient(transport=transport, follow_redirects=False, **kwargs)
+    client.payments = transport
+    return client
 
 
 def quote(
@@ -71,22 +152,42 @@ def quote(
 
 
 __all__ = [
+    "DEFAULT_LEDGER_URL",
+    "SPENDER",
     "Approver",
+    "AsyncLedger",
+    "AsyncPayingClient",
     "AsyncPaymentTransport",
+    "AsyncReservation",
+    "AsyncSpending",
+    "Budget",
+    "Ledger",
     "NotA402",
     "Offers",
     "Outcome",
+    "PayingClient",
     "PaymentRefused",
     "PaymentTransport",
     "PaymentUnconfirmed",
+    "Phase",
     "PolicyError",
     "Quote",
     "Receipt",
+    "Reservation",
     "SpendPolicy",
+    "Spender",
+    "Spending",
+    "SpendingHalted",
+    "Spent",
+    "StatementLine",
+    "WalletError",
     "async_paying_client",
     "host_allowed",
     "origin_of",
     "paying_client",
     "quote",
     "receipt_of",
+    "wallet_from_env",
+    "wallet_from_file",
+    "wallet_from_keystore",
 ]

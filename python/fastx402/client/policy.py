@@ -13,12 +13,53 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from fastx402._core import atomic_to_price, find_asset, to_checksum_address
 
 DEFAULT_MAX_PER_CALL = Decimal("0.10")
+
+Window = Literal["session", "hour", "day", "month"]
+Per = Literal["all", "host", "tool", "user", "agent"]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A rolling budget: at most ``limit`` token units of one asset per ``window`` (calendar
+    windows in UTC; ``session``: the life of one :class:`~fastx402.client.Spending`), counted
+    for everyone (``per="all"``) or separately per host (origin), tool, user or agent.
+    ``asset`` (``(network, address)``) restricts it to one asset; without it every asset has
+    its own counter with this limit (in that asset's units)."""
+
+    window: Window
+    limit: Decimal
+    per: Per = "all"
+    asset: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.window not in get_args(Window):
+            raise PolicyError(f"budget window: one of {get_args(Window)}, not {self.window!r}")
+        if self.per not in get_args(Per):
+            raise PolicyError(f"budget per: one of {get_args(Per)}, not {self.per!r}")
+        if not isinstance(self.limit, Decimal) or self.limit < 0:
+            raise PolicyError("budget limit: a non-negative Decimal of token units")
+        if self.asset is not None:
+            network, address = self.asset
+            object.__setattr__(self, "asset", (network, to_checksum_address(address)))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Budget:
+        limit = data.get("limit")
+        if isinstance(limit, float):
+            raise PolicyError("budget limit: a string or Decimal, never a float")
+        asset = data.get("asset")
+        return cls(
+            window=data["window"],
+            limit=Decimal(str(limit).lstrip("$")),
+            per=data.get("per", "all"),
+            asset=None if asset is None else (asset["network"], asset["address"]),
+        )
 
 
 class PolicyError(ValueError):
@@ -75,6 +116,19 @@ class SpendPolicy:
     # Preferred networks, in order (ties broken by the cheapest offer).
     prefer_networks: tuple[str, ...] = ()
     allow_http: bool = False  # paying plain-http origins (tests, localhost)
+    # Rolling budgets (checked atomically on the spending store before anything is signed).
+    budgets: tuple[Budget, ...] = ()
+    # Circuit breakers: payments per minute (None: no cap); N consecutive failures (not charged
+    # or unknown) to one payee open its breaker for ``breaker_cooldown`` seconds; the same paid
+    # call (method + URL) at most ``max_repeats`` times per ``repeat_window`` seconds.
+    max_payments_per_minute: int | None = 60
+    breaker_failures: int | None = 5
+    breaker_cooldown: int = 300
+    max_repeats: int | None = 20
+    repeat_window: int = 60
+    # Kill switch: spending stops while this file exists or this environment variable is set.
+    kill_file: str | None = None
+    kill_env: str | None = "FASTX402_KILL"
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_per_call, Decimal) or self.max_per_call < 0:
@@ -106,6 +160,20 @@ class SpendPolicy:
                 values[name] = tuple(value)
             elif name == "allow_http":
                 values[name] = bool(value)
+            elif name == "budgets":
+                values[name] = tuple(
+                    b if isinstance(b, Budget) else Budget.from_dict(b) for b in value
+                )
+            elif name in (
+                "max_payments_per_minute",
+                "breaker_failures",
+                "breaker_cooldown",
+                "max_repeats",
+                "repeat_window",
+            ):
+                values[name] = None if value is None else int(value)
+            elif name in ("kill_file", "kill_env"):
+                values[name] = None if value is None else str(value)
             else:
                 values[name] = frozenset(value)
         return cls(**values)

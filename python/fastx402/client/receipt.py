@@ -27,10 +27,16 @@ class Receipt:
     transaction: str | None = None
     reason: str | None = None
     payment_id: str | None = None
+    # What the seller settled when a scheme may charge less than quoted (``upto``); None: the
+    # quoted amount (``exact``).
+    settled_amount: int | None = None
 
     @property
     def amount(self) -> int:
-        return self.quote.amount if self.outcome == "paid" else 0
+        """What was charged (smallest units): 0 unless paid."""
+        if self.outcome != "paid":
+            return 0
+        return self.quote.amount if self.settled_amount is None else self.settled_amount
 
 
 def read_receipt(

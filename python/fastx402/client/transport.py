@@ -9,6 +9,12 @@ a redirect by this transport, and a payment is only ever sent to the origin that
 A lost answer (timeout or connection lost after sending, a 5xx, a 409 "in flight") resends the
 *identical* signed header, a bounded number of times: it is never re-signed, so it can settle at
 most once. The response carries a :class:`~fastx402.client.Receipt` (``receipt_of(response)``).
+
+Around each payment a :class:`~fastx402.client.Spending` (``AsyncSpending``) reserves the quote on
+the policy's budgets and breakers before anything is signed (and before the approver is asked:
+it never sees a quote the budgets refuse; a no releases the reservation), writes each ledger
+phase before the next step, and finishes the reservation with the receipt: released when
+provably not charged, kept at the quoted amount when unknown.
 """
 
 from __future__ import annotations
@@ -25,6 +31,13 @@ from fastx402._core import PrivateKey, create_payment
 from fastx402.client.policy import SpendPolicy
 from fastx402.client.quote import Offers, Quote, offers, parse_402
 from fastx402.client.receipt import Receipt, read_receipt
+from fastx402.client.spending import (
+    AsyncSpending,
+    Spender,
+    Spending,
+    SpendingHalted,
+    spender_of,
+)
 from fastx402.errors import X402Error
 
 Approver = Callable[[Quote], bool | Awaitable[bool]]
@@ -53,6 +66,7 @@ class _Settings:
     approve: Approver | None
     resends: int
     resend_wait: float
+    spender: Spender | None
 
 
 def _choose(request: httpx.Request, response: httpx.Response, s: _Settings) -> Quote:
@@ -84,6 +98,14 @@ def _retry_after(response: httpx.Response | None, default: float) -> float:
         return default
 
 
+def _not_sent(error: BaseException) -> str:
+    if isinstance(error, PaymentRefused) and error.reasons:
+        return error.reasons[0]
+    if isinstance(error, SpendingHalted):
+        return str(error)
+    return f"not sent: {type(error).__name__}"
+
+
 def _lost(response: httpx.Response | None) -> bool:
     return response is None or response.status_code >= 500 or response.status_code == 409
 
@@ -100,9 +122,18 @@ class PaymentTransport(httpx.BaseTransport):
         inner: httpx.BaseTransport | None = None,
         resends: int = 3,
         resend_wait: float = 0.5,
+        spending: Spending | None = None,
+        spender: Spender | None = None,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
-        self.settings = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait)
+        s = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait, spender)
+        self.settings = s
+        self._owns_spending = spending is None
+        self.spending = spending or Spending()
+
+    def kill(self) -> None:
+        """The kill switch: no payment is signed or sent after this (:class:`SpendingHalted`)."""
+        self.spending.kill()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -111,28 +142,42 @@ class PaymentTransport(httpx.BaseTransport):
             return response
         response.read()
         quote = _choose(request, response, self.settings)
-        approve = self.settings.approve
-        if approve is not None:
-            verdict = approve(quote)
-            if inspect.isawaitable(verdict):
-                raise TypeError("an async approver needs AsyncPaymentTransport")
-            if not verdict:
-                raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
-        payment = create_payment(quote.required, self.settings.key, requirements=quote.requirements)
-        paid = _paid_request(request, quote, payment.to_header())
+        spender = spender_of(request.extensions, self.settings.spender)
+        held = self.spending.reserve(quote, self.settings.policy, spender)
         answer: httpx.Response | None = None
-        for attempt in range(self.settings.resends + 1):
-            if attempt:
-                time.sleep(_retry_after(answer, self.settings.resend_wait))
-            try:
-                answer = self.inner.handle_request(paid)
-            except httpx.TransportError:
-                answer = None
-                continue
-            if not _lost(answer):
-                break
-            answer.read()
-        receipt = read_receipt(answer, quote, self.settings.key.address, None)
+        try:
+            approve = self.settings.approve
+            if approve is not None:
+                verdict = approve(quote)
+                if inspect.isawaitable(verdict):
+                    raise TypeError("an async approver needs AsyncPaymentTransport")
+                if not verdict:
+                    raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
+            s = self.settings
+            payment = create_payment(quote.required, s.key, requirements=quote.requirements)
+            held.signed(payment)
+            paid = _paid_request(request, quote, payment.to_header())
+            held.sent()
+        except BaseException as e:
+            held.release(_not_sent(e))
+            raise
+        try:
+            for attempt in range(self.settings.resends + 1):
+                if attempt:
+                    time.sleep(_retry_after(answer, self.settings.resend_wait))
+                try:
+                    answer = self.inner.handle_request(paid)
+                except httpx.TransportError:
+                    answer = None
+                    continue
+                if not _lost(answer):
+                    break
+                answer.read()
+        except BaseException as e:
+            held.keep(f"interrupted after sending: {type(e).__name__}")
+            raise
+        receipt = read_receipt(answer, quote, self.settings.key.address, held.id)
+        held.commit(receipt)
         if answer is None:
             raise PaymentUnconfirmed(receipt, paid)
         answer.extensions = {**answer.extensions, RECEIPT: receipt}
@@ -140,6 +185,8 @@ class PaymentTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+        if self._owns_spending:
+            self.spending.close()
 
 
 class AsyncPaymentTransport(httpx.AsyncBaseTransport):
@@ -154,9 +201,18 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport | None = None,
         resends: int = 3,
         resend_wait: float = 0.5,
+        spending: AsyncSpending | None = None,
+        spender: Spender | None = None,
     ) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()
-        self.settings = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait)
+        s = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait, spender)
+        self.settings = s
+        self._owns_spending = spending is None
+        self.spending = spending or AsyncSpending()
+
+    def kill(self) -> None:
+        """The kill switch: no payment is signed or sent after this (:class:`SpendingHalted`)."""
+        self.spending.kill()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
@@ -165,28 +221,42 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
             return response
         await response.aread()
         quote = _choose(request, response, self.settings)
-        approve = self.settings.approve
-        if approve is not None:
-            verdict = approve(quote)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if not verdict:
-                raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
-        payment = create_payment(quote.required, self.settings.key, requirements=quote.requirements)
-        paid = _paid_request(request, quote, payment.to_header())
+        spender = spender_of(request.extensions, self.settings.spender)
+        held = await self.spending.reserve(quote, self.settings.policy, spender)
         answer: httpx.Response | None = None
-        for attempt in range(self.settings.resends + 1):
-            if attempt:
-                await asyncio.sleep(_retry_after(answer, self.settings.resend_wait))
-            try:
-                answer = await self.inner.handle_async_request(paid)
-            except httpx.TransportError:
-                answer = None
-                continue
-            if not _lost(answer):
-                break
-            await answer.aread()
-        receipt = read_receipt(answer, quote, self.settings.key.address, None)
+        try:
+            approve = self.settings.approve
+            if approve is not None:
+                verdict = approve(quote)
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+                if not verdict:
+                    raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
+            s = self.settings
+            payment = create_payment(quote.required, s.key, requirements=quote.requirements)
+            await held.signed(payment)
+            paid = _paid_request(request, quote, payment.to_header())
+            await held.sent()
+        except BaseException as e:
+            await asyncio.shield(held.release(_not_sent(e)))
+            raise
+        try:
+            for attempt in range(self.settings.resends + 1):
+                if attempt:
+                    await asyncio.sleep(_retry_after(answer, self.settings.resend_wait))
+                try:
+                    answer = await self.inner.handle_async_request(paid)
+                except httpx.TransportError:
+                    answer = None
+                    continue
+                if not _lost(answer):
+                    break
+                await answer.aread()
+        except BaseException as e:
+            await asyncio.shield(held.keep(f"interrupted after sending: {type(e).__name__}"))
+            raise
+        receipt = read_receipt(answer, quote, self.settings.key.address, held.id)
+        await held.commit(receipt)
         if answer is None:
             raise PaymentUnconfirmed(receipt, paid)
         answer.extensions = {**answer.extensions, RECEIPT: receipt}
@@ -194,6 +264,8 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+        if self._owns_spending:
+            await self.spending.close()
 
 
 class PaymentUnconfirmed(X402Error):
