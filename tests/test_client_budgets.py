@@ -43,7 +43,7 @@ from fastx402.client import (
 from fastx402.client.quote import Quote, offers
 from fastx402.store import async_from_url
 from test_server import PRICE, Shop, facilitator, funded, shop, token  # noqa: F401
-from test_store import redis_server, url_for  # noqa: F401
+from test_store import url_for  # noqa: F401
 
 BASE = SpendPolicy(max_per_call=Decimal("0.05"), allow_http=True)
 DAY = 86400
