@@ -172,6 +172,10 @@ mod tests {
         // overflow before a bad digit after it, a bad digit before an overflow after it.
         assert_eq!(U256::from_dec_str("01x"), Err(IntError::LeadingZero));
         assert_eq!(
+            U256::from_dec_str("x1"),
+            Err(IntError::InvalidDigit { index: 0 })
+        );
+        assert_eq!(
             U256::from_dec_str("0x"),
             Err(IntError::InvalidDigit { index: 1 })
         );
