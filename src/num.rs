@@ -1,5 +1,9 @@
 //! Unsigned 256-bit integers: just what protocol parsing needs (exact decimal and
 //! hex parsing with overflow detection, bit length, two's complement, formatting).
+//!
+//! The limb arithmetic is `ruint`'s (`Uint<256, 4>` has the same four little-endian
+//! limbs, so conversions are free); the grammar is ours: decimal `0|[1-9][0-9]*`,
+//! hex digits only, and no `_` separators, which `ruint`'s parser would skip.
 
 use std::fmt;
 
@@ -27,6 +31,9 @@ impl fmt::Display for IntError {
     }
 }
 
+/// The arithmetic behind [`U256`]: the same four little-endian limbs.
+type Uint = ruint::Uint<256, 4>;
+
 impl U256 {
     pub const ZERO: U256 = U256([0; 4]);
     pub const MAX: U256 = U256([u64::MAX; 4]);
@@ -35,26 +42,35 @@ impl U256 {
         U256([v, 0, 0, 0])
     }
 
+    #[inline]
+    fn uint(self) -> Uint {
+        Uint::from_limbs(self.0)
+    }
+
+    #[inline]
+    fn from_uint(v: Uint) -> Self {
+        U256(v.into_limbs())
+    }
+
     /// `0|[1-9][0-9]*`, at most 2^256 − 1.
     pub fn from_dec_str(s: &str) -> Result<Self, IntError> {
         let digits = s.as_bytes();
         if digits.is_empty() {
             return Err(IntError::Empty);
         }
-        let mut value = U256::ZERO;
-        for (i, &c) in digits.iter().enumerate() {
-            if !c.is_ascii_digit() {
-                return Err(IntError::InvalidDigit { index: i });
-            }
-            if i == 1 && digits[0] == b'0' {
-                return Err(IntError::LeadingZero);
-            }
-            value = value
-                .checked_mul_small(10)
-                .and_then(|v| v.checked_add_small(u64::from(c - b'0')))
-                .ok_or(IntError::Overflow)?;
+        // The grammar is ours (ruint's parser skips `_` and takes leading zeros); the errors
+        // are those of a left-to-right scan: a leading zero is seen at offset 1, an overflow
+        // before any bad digit that follows it.
+        let end = digits.iter().position(|c| !c.is_ascii_digit());
+        let valid = end.unwrap_or(digits.len());
+        if valid > 1 && digits[0] == b'0' {
+            return Err(IntError::LeadingZero);
         }
-        Ok(value)
+        let value = Self::parse_prefix(&s[..valid], 10)?;
+        match end {
+            Some(index) => Err(IntError::InvalidDigit { index }),
+            None => Ok(value),
+        }
     }
 
     /// Hex digits without prefix (at least one; leading zeros allowed).
@@ -62,63 +78,26 @@ impl U256 {
         if digits.is_empty() {
             return Err(IntError::Empty);
         }
-        let mut value = U256::ZERO;
-        for (i, &c) in digits.iter().enumerate() {
-            let d = (c as char)
-                .to_digit(16)
-                .ok_or(IntError::InvalidDigit { index: i })?;
-            if value.0[3] >> 60 != 0 {
-                return Err(IntError::Overflow);
-            }
-            value = value.shl4();
-            value.0[0] |= u64::from(d);
+        let end = digits.iter().position(|c| !c.is_ascii_hexdigit());
+        let valid = end.unwrap_or(digits.len());
+        let prefix = std::str::from_utf8(&digits[..valid]).expect("ASCII hex digits");
+        let value = Self::parse_prefix(prefix, 16)?;
+        match end {
+            Some(index) => Err(IntError::InvalidDigit { index }),
+            None => Ok(value),
         }
-        Ok(value)
     }
 
-    fn shl4(self) -> Self {
-        let l = self.0;
-        U256([
-            l[0] << 4,
-            l[1] << 4 | l[0] >> 60,
-            l[2] << 4 | l[1] >> 60,
-            l[3] << 4 | l[2] >> 60,
-        ])
-    }
-
-    fn checked_mul_small(self, m: u64) -> Option<Self> {
-        let mut out = [0u64; 4];
-        let mut carry = 0u128;
-        for (i, limb) in self.0.iter().enumerate() {
-            let p = u128::from(*limb) * u128::from(m) + carry;
-            out[i] = p as u64;
-            carry = p >> 64;
-        }
-        (carry == 0).then_some(U256(out))
-    }
-
-    fn checked_add_small(self, a: u64) -> Option<Self> {
-        let mut out = self.0;
-        let mut carry = a;
-        for limb in out.iter_mut() {
-            let (s, c) = limb.overflowing_add(carry);
-            *limb = s;
-            carry = u64::from(c);
-            if carry == 0 {
-                return Some(U256(out));
-            }
-        }
-        (carry == 0).then_some(U256(out))
+    /// `digits` (already checked: ASCII digits of `radix` only, possibly none) as a value.
+    fn parse_prefix(digits: &str, radix: u64) -> Result<Self, IntError> {
+        Uint::from_str_radix(digits, radix)
+            .map(Self::from_uint)
+            .map_err(|_| IntError::Overflow)
     }
 
     /// Number of significant bits (0 for zero).
     pub fn bits(&self) -> u32 {
-        for i in (0..4).rev() {
-            if self.0[i] != 0 {
-                return 64 * i as u32 + (64 - self.0[i].leading_zeros());
-            }
-        }
-        0
+        self.uint().bit_len() as u32
     }
 
     pub fn is_zero(&self) -> bool {
@@ -127,61 +106,26 @@ impl U256 {
 
     /// Two's complement negation modulo 2^256.
     pub fn wrapping_neg(self) -> Self {
-        let inverted = U256(self.0.map(|l| !l));
-        let mut out = inverted.0;
-        for limb in out.iter_mut() {
-            let (s, c) = limb.overflowing_add(1);
-            *limb = s;
-            if !c {
-                break;
-            }
-        }
-        U256(out)
+        Self::from_uint(self.uint().wrapping_neg())
     }
 
     /// True when `self` is exactly 2^(bits − 1) (the magnitude of intN's minimum).
     pub fn is_power_of_two_at(&self, bit: u32) -> bool {
-        self.bits() == bit + 1 && {
-            let mut v = *self;
-            v.0[(bit / 64) as usize] &= !(1u64 << (bit % 64));
-            v.is_zero()
-        }
+        self.uint().is_power_of_two() && self.bits() == bit + 1
     }
 
     pub fn to_be_bytes(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for i in 0..4 {
-            out[24 - 8 * i..32 - 8 * i].copy_from_slice(&self.0[i].to_be_bytes());
-        }
-        out
+        self.uint().to_be_bytes::<32>()
     }
 
     pub fn from_be_bytes(bytes: &[u8; 32]) -> Self {
-        let mut limbs = [0u64; 4];
-        for (i, limb) in limbs.iter_mut().enumerate() {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&bytes[24 - 8 * i..32 - 8 * i]);
-            *limb = u64::from_be_bytes(b);
-        }
-        U256(limbs)
-    }
-
-    /// Divides by a small divisor, returning quotient and remainder.
-    fn div_rem_small(self, d: u64) -> (Self, u64) {
-        let mut out = [0u64; 4];
-        let mut rem = 0u128;
-        for i in (0..4).rev() {
-            let cur = rem << 64 | u128::from(self.0[i]);
-            out[i] = (cur / u128::from(d)) as u64;
-            rem = cur % u128::from(d);
-        }
-        (U256(out), rem as u64)
+        Self::from_uint(Uint::from_be_bytes(*bytes))
     }
 }
 
 impl Ord for U256 {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.iter().rev().cmp(other.0.iter().rev())
+        self.uint().cmp(&other.uint())
     }
 }
 
@@ -193,18 +137,7 @@ impl PartialOrd for U256 {
 
 impl fmt::Display for U256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_zero() {
-            return f.write_str("0");
-        }
-        let mut digits = Vec::with_capacity(78);
-        let mut v = *self;
-        while !v.is_zero() {
-            let (q, r) = v.div_rem_small(10);
-            digits.push(b'0' + r as u8);
-            v = q;
-        }
-        digits.reverse();
-        f.write_str(std::str::from_utf8(&digits).expect("ascii digits"))
+        fmt::Display::fmt(&self.uint(), f)
     }
 }
 
@@ -232,9 +165,33 @@ mod tests {
         assert_eq!(U256::from_dec_str("010"), Err(IntError::LeadingZero));
         assert_eq!(U256::from_dec_str("00"), Err(IntError::LeadingZero));
         assert_eq!(U256::from_dec_str(""), Err(IntError::Empty));
-        for bad in [" 1", "1 ", "+1", "-1", "1_0", "1e3", "１"] {
+        for bad in [" 1", "1 ", "+1", "-1", "1_0", "1e3", "１", "_1", "0_"] {
             assert!(U256::from_dec_str(bad).is_err(), "{bad:?}");
         }
+        // Errors in left-to-right order: a leading zero before a bad digit after it, an
+        // overflow before a bad digit after it, a bad digit before an overflow after it.
+        assert_eq!(U256::from_dec_str("01x"), Err(IntError::LeadingZero));
+        assert_eq!(
+            U256::from_dec_str("x1"),
+            Err(IntError::InvalidDigit { index: 0 })
+        );
+        assert_eq!(
+            U256::from_dec_str("0x"),
+            Err(IntError::InvalidDigit { index: 1 })
+        );
+        assert_eq!(
+            U256::from_dec_str("1_0"),
+            Err(IntError::InvalidDigit { index: 1 })
+        );
+        assert_eq!(
+            U256::from_dec_str(&format!("{over}x")),
+            Err(IntError::Overflow)
+        );
+        assert_eq!(
+            U256::from_dec_str(&format!("1x{over}")),
+            Err(IntError::InvalidDigit { index: 1 })
+        );
+        assert_eq!(format!("{:>3}", U256::from_u64(7)), "  7");
     }
 
     #[test]
@@ -244,6 +201,22 @@ mod tests {
         assert_eq!(v.bits(), 8);
         assert_eq!(U256::from_hex_digits(&[b'f'; 64]).unwrap(), U256::MAX);
         assert_eq!(U256::from_hex_digits(&[b'1'; 65]), Err(IntError::Overflow));
+        let mut padded = vec![b'0'; 64];
+        padded.extend_from_slice(&[b'F'; 64]);
+        assert_eq!(U256::from_hex_digits(&padded).unwrap(), U256::MAX);
+        assert_eq!(
+            U256::from_hex_digits(b"1_0"),
+            Err(IntError::InvalidDigit { index: 1 })
+        );
+        assert_eq!(
+            U256::from_hex_digits(b"g"),
+            Err(IntError::InvalidDigit { index: 0 })
+        );
+        assert_eq!(U256::MAX.wrapping_neg(), U256::from_u64(1));
+        assert_eq!(U256::ZERO.wrapping_neg(), U256::ZERO);
+        assert!(U256([0, 0, 0, 1 << 63]).is_power_of_two_at(255));
+        assert!(!U256::ZERO.is_power_of_two_at(0));
+        assert_eq!(U256::MAX.bits(), 256);
         assert_eq!(U256::from_u64(1).wrapping_neg(), U256::MAX);
         assert!(
             U256::from_u64(1) < U256([0, 1, 0, 0])

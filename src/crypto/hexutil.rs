@@ -1,4 +1,11 @@
 //! Strict `0x`-prefixed hex, the only hex grammar fastx402 accepts on input.
+//!
+//! The digit loops are the `hex` crate's (`decode_to_slice`, `encode_to_slice`); this
+//! module keeps the grammar around them: a mandatory lowercase `0x`, an even number of
+//! digits, an exact length for fixed-size values, error offsets counted from the start
+//! of the string (prefix included), lowercase output, and compile-time constants.
+//! Digits may be upper or lower case, like the `hex` crate's; EIP-55 checksums are
+//! checked by `address.rs`, not here.
 
 /// Why a hex string was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,16 +29,6 @@ impl std::fmt::Display for HexError {
     }
 }
 
-#[inline]
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// The digits after a mandatory lowercase `0x`.
 pub fn strip_0x(s: &str) -> Result<&[u8], HexError> {
     s.strip_prefix("0x")
@@ -50,18 +47,23 @@ pub fn decode_digits_into(digits: &[u8], out: &mut [u8]) -> Result<(), HexError>
             got: digits.len() / 2,
         });
     }
-    for (i, pair) in digits.chunks_exact(2).enumerate() {
-        let hi = nibble(pair[0]).ok_or(HexError::NonHex { index: 2 + 2 * i })?;
-        let lo = nibble(pair[1]).ok_or(HexError::NonHex { index: 3 + 2 * i })?;
-        out[i] = hi << 4 | lo;
-    }
-    Ok(())
+    hex::decode_to_slice(digits, out).map_err(|e| match e {
+        hex::FromHexError::InvalidHexCharacter { index, .. } => {
+            HexError::NonHex { index: 2 + index }
+        }
+        // Both lengths were checked above.
+        hex::FromHexError::OddLength => HexError::OddLength,
+        hex::FromHexError::InvalidStringLength => HexError::WrongLength {
+            expected: out.len(),
+            got: digits.len() / 2,
+        },
+    })
 }
 
 /// `0x` + any even number of hex digits (possibly none) into bytes.
 pub fn decode_0x(s: &str) -> Result<Vec<u8>, HexError> {
     let digits = strip_0x(s)?;
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(HexError::OddLength);
     }
     let mut out = vec![0u8; digits.len() / 2];
@@ -98,14 +100,10 @@ pub const fn const_hex<const N: usize>(s: &str) -> [u8; N] {
 
 /// Lowercase `0x`-prefixed hex.
 pub fn encode_0x(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(2 + 2 * bytes.len());
-    s.push_str("0x");
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    let mut buf = vec![0u8; 2 + 2 * bytes.len()];
+    buf[..2].copy_from_slice(b"0x");
+    hex::encode_to_slice(bytes, &mut buf[2..]).expect("the buffer holds 2 digits a byte");
+    String::from_utf8(buf).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]
@@ -128,6 +126,10 @@ mod tests {
                 got: 1
             })
         );
+        assert_eq!(decode_0x("0xa\u{e9}0"), Err(HexError::NonHex { index: 3 }));
+        assert_eq!(decode_0x("0x0g"), Err(HexError::NonHex { index: 3 }));
+        assert_eq!(decode_0x_fixed::<1>("0xFf"), Ok([0xff]));
         assert_eq!(encode_0x(&[0, 255]), "0x00ff");
+        assert_eq!(encode_0x(&[]), "0x");
     }
 }
