@@ -677,3 +677,42 @@ def test_settlement_through_the_official_python_facilitator(token: Token, anvil:
     assert int(tx["status"], 16) == 1
     assert s.runs == {"weather": 1}
     assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+
+
+def test_payment_identifier_dedupes_a_re_signed_retry_of_the_same_request(
+    shop: tuple[Shop, str], token: Token
+) -> None:
+    """The official ``payment-identifier`` extension, enforced: a client that lost the answer and
+    signed a *new* payment for the same request with the same id gets the first payment's
+    outcome and is not charged twice; the id cannot be reused for another request."""
+    s, url = shop
+    payer = funded(token, 2 * PRICE)
+    pid = "pay_" + "a1" * 16
+    with httpx.Client() as client:
+        first402 = client.get(f"{url}/weather/quito")
+        required = PaymentRequired.from_header(first402.headers["payment-required"])
+        assert (required.extensions or {})["payment-identifier"]["info"] == {"required": False}
+        one = fastx402.create_payment(required, payer).with_payment_identifier(pid)
+        assert one.payment_identifier == pid
+        a = client.get(f"{url}/weather/quito", headers={"PAYMENT-SIGNATURE": one.to_header()})
+        assert a.status_code == 200
+        two = fastx402.create_payment(required, payer).with_payment_identifier(pid)
+        assert two.payload["authorization"]["nonce"] != one.payload["authorization"]["nonce"]
+        b = client.get(f"{url}/weather/quito", headers={"PAYMENT-SIGNATURE": two.to_header()})
+        assert b.status_code == 200 and b.json() == a.json()
+        assert receipt_of(b).transaction == receipt_of(a).transaction
+        other = fastx402.create_payment(
+            PaymentRequired.from_header(client.get(f"{url}/premium").headers["payment-required"]),
+            payer,
+        ).with_payment_identifier(pid)
+        c = client.get(f"{url}/premium", headers={"PAYMENT-SIGNATURE": other.to_header()})
+        assert c.status_code == 402 and "another request" in c.json()["error"]
+        bad = one.to_dict()
+        bad["extensions"]["payment-identifier"]["info"]["id"] = "short"
+        d = client.get(
+            f"{url}/weather/quito",
+            headers={"PAYMENT-SIGNATURE": fastx402.encode_header(bad)},
+        )
+        assert d.status_code == 402 and d.json()["error"] == "invalid payment: invalid_payload"
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == PRICE

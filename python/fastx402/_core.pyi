@@ -41,6 +41,7 @@ __all__ = [
     "network_assets",
     "normalize_signature",
     "parse_network",
+    "payment_identifier_declaration",
     "price_to_atomic",
     "recover_digest",
     "recover_message",
@@ -173,6 +174,13 @@ class PaymentPayload:
     def accepted(self) -> PaymentRequirements | None: ...
     @property
     def payload(self) -> _Json: ...
+    @property
+    def payment_identifier(self) -> str | None:
+        """The client's ``payment-identifier`` id, or None; a malformed one raises
+        ``ProtocolError`` naming its path."""
+    def with_payment_identifier(self, id: str) -> PaymentPayload:
+        """This payment with ``id`` as its ``payment-identifier`` (unsigned: the signature is
+        unchanged)."""
     @property
     def payer(self) -> str | None: ...
     @property
@@ -348,6 +356,7 @@ def verify_payment(
     (``payTo``/``amount``/``asset``) and reserve ``replay_key`` for real protection.
     """
 
+def payment_identifier_declaration(*, required: bool = False) -> _Json: ...
 def encode_header(data: _Json) -> str: ...
 def decode_header(header: str, *, max_bytes: int = ...) -> Any: ...
 

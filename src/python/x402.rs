@@ -15,6 +15,7 @@ use crate::num::U256;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
+use crate::x402::extensions;
 use crate::x402::money;
 use crate::x402::networks::Registry;
 use crate::x402::payload::SchemePayload;
@@ -280,6 +281,24 @@ wire_class!(PaymentPayloadMessage from PaymentPayload {
     #[getter]
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.inner.raw["payload"])
+    }
+    /// The client's `payment-identifier` id (`extensions["payment-identifier"].info.id`),
+    /// `None` when absent; a malformed one raises `ProtocolError` naming its path.
+    #[getter]
+    fn payment_identifier(&self) -> PyResult<Option<String>> {
+        Ok(extensions::payment_identifier(self.inner.extensions.as_ref()).map_err(Error::from)?)
+    }
+    /// This payment with `id` as its `payment-identifier` (extensions are not signed: the
+    /// signature is unchanged). Resend the result, not a re-signed payment, after a lost answer.
+    fn with_payment_identifier(&self, id: &str) -> PyResult<PaymentPayloadMessage> {
+        let ext =
+            extensions::with_payment_identifier(self.inner.extensions.as_ref(), id).map_err(Error::from)?;
+        let mut raw = self.inner.raw.clone();
+        if let Some(map) = raw.as_object_mut() {
+            map.insert("extensions".into(), ext);
+        }
+        let inner = PaymentPayload::from_json(&raw).map_err(Error::from)?;
+        Ok(PaymentPayloadMessage { inner })
     }
     /// The payer, whatever the scheme: EIP-3009 `authorization.from`, Permit2 (`exact`
     /// or `upto`) `permit2Authorization.from`; `None` for a payload no scheme can read.
@@ -596,7 +615,14 @@ fn verify_payment(
     })
 }
 
-/// Standard padded base64 of compact JSON.
+/// What a seller declares in its 402 `extensions["payment-identifier"]`.
+#[pyfunction]
+#[pyo3(signature = (*, required=false))]
+fn payment_identifier_declaration(py: Python<'_>, required: bool) -> PyResult<Bound<'_, PyAny>> {
+    to_py(py, &extensions::payment_identifier_declaration(required))
+}
+
+/// A header value: standard padded base64 of compact JSON.
 #[pyfunction]
 fn encode_header(data: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(codec::encode_header(&to_json(data)?))
@@ -625,6 +651,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(create_payment, m)?)?;
     m.add_function(wrap_pyfunction!(verify_payment, m)?)?;
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
+    m.add_function(wrap_pyfunction!(payment_identifier_declaration, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
     m.add("DEFAULT_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
     // Every x402 reason code (`fastx402.errors.Reason` must list exactly these).

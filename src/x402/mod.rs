@@ -6,6 +6,7 @@ pub mod checks;
 pub mod codec;
 pub mod create;
 pub mod error;
+pub mod extensions;
 pub mod fields;
 pub mod money;
 pub mod networks;

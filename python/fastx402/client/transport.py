@@ -89,6 +89,12 @@ def _paid_request(request: httpx.Request, quote: Quote, header: str) -> httpx.Re
     )
 
 
+def _payment_id(ledger_id: str) -> str:
+    """The official ``payment-identifier`` id of a payment: its ledger id, the same on every
+    resend of the same signed payment (sellers that honour it deduplicate on it)."""
+    return f"pay_{ledger_id}"
+
+
 def _retry_after(response: httpx.Response | None, default: float) -> float:
     if response is None:
         return default
@@ -154,7 +160,9 @@ class PaymentTransport(httpx.BaseTransport):
                 if not verdict:
                     raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
             s = self.settings
-            payment = create_payment(quote.required, s.key, requirements=quote.requirements)
+            payment = create_payment(
+                quote.required, s.key, requirements=quote.requirements
+            ).with_payment_identifier(_payment_id(held.id))
             held.signed(payment)
             paid = _paid_request(request, quote, payment.to_header())
             held.sent()
@@ -233,7 +241,9 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
                 if not verdict:
                     raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
             s = self.settings
-            payment = create_payment(quote.required, s.key, requirements=quote.requirements)
+            payment = create_payment(
+                quote.required, s.key, requirements=quote.requirements
+            ).with_payment_identifier(_payment_id(held.id))
             await held.signed(payment)
             paid = _paid_request(request, quote, payment.to_header())
             await held.sent()

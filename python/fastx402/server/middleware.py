@@ -41,6 +41,7 @@ from fastx402._core import (
     SettleResponse,
     SupportedResponse,
     VerifyResponse,
+    payment_identifier_declaration,
     verify_payment,
 )
 from fastx402.errors import (
@@ -55,7 +56,7 @@ from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
 from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
-from fastx402.store import AsyncStore, async_from_url
+from fastx402.store import AsyncStore, Entry, async_from_url
 
 EventKind = Literal[
     "paid",
@@ -157,6 +158,7 @@ class PaymentMiddleware:
         unknown_retry_after: int = 5,
         paywall_html: bool = True,
         rate_card_path: str | None = "/.well-known/x402",
+        payment_identifier: Literal["off", "optional", "required"] = "optional",
         on_event: Callable[[PaymentEvent], Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -173,6 +175,7 @@ class PaymentMiddleware:
         self.unknown_retry_after = unknown_retry_after
         self.paywall_html = paywall_html
         self.rate_card_path = rate_card_path
+        self.payment_identifier = payment_identifier
         self._rate_card: bytes | None = None
         self.on_event = on_event
         self.clock = clock
@@ -285,7 +288,7 @@ class PaymentMiddleware:
             else:
                 accepts = [v2.to_dict() for v2, _ in offers]
             required = responses.payment_required(
-                version, error, resource, accepts, dict(route.extensions or {}) or None
+                version, error, resource, accepts, self._extensions(route) or None
             )
             html = None
             if (
@@ -353,6 +356,31 @@ class PaymentMiddleware:
         valid_before = _valid_until(payload, now + requirements.max_timeout_seconds)
         record = Record("reserved", header, version, requirements.to_dict(), valid_before)
         owner = digest.hex()
+        try:
+            payment_id = payload.payment_identifier
+        except ValueError:
+            await refuse("invalid payment: invalid_payload", reason="invalid_payload")
+            return
+        if payment_id is None and self.payment_identifier == "required":
+            await refuse(
+                "invalid payment: a payment-identifier is required", reason="invalid_payload"
+            )
+            return
+        if payment_id is not None and self.payment_identifier != "off":
+            first = await self._bind_payment_id(
+                payment_id, f"{scope['method']} {scope['path']}", key, record, now
+            )
+            if first == "other request":
+                await refuse(
+                    "invalid payment: this payment-identifier was used for another request",
+                    reason="invalid_payload",
+                )
+                return
+            if first is not None:
+                # A re-signed retry of a request already paid or in flight: the first
+                # payment's outcome, never a second charge.
+                await self._duplicate(True, first[1].value, first[0], first[1].owner, send, head)
+                return
         existing = await self.store.claim(
             key, owner, record.encode(), expires_at=record.expires_at(), now=now
         )
@@ -424,6 +452,41 @@ class PaymentMiddleware:
                 send,
                 refuse,
             )
+
+    def _extensions(self, route: Route) -> dict[str, Any]:
+        extensions = dict(route.extensions or {})
+        if self.payment_identifier != "off":
+            extensions.setdefault(
+                "payment-identifier",
+                payment_identifier_declaration(required=self.payment_identifier == "required"),
+            )
+        return extensions
+
+    async def _bind_payment_id(
+        self, payment_id: str, request: str, key: str, record: Record, now: int
+    ) -> tuple[str, Entry] | Literal["other request"] | None:
+        """Reserves the client's payment id for this request (before the replay key): None if
+        this payment may go on; the first payment's (replay key, record) when the id already
+        paid, or is paying, for this request with another authorization."""
+        pid_key = f"x402:payment-id:{payment_id}"
+        expires = record.expires_at()
+        bound = await self.store.claim(
+            pid_key, request, key.encode(), expires_at=expires, now=now
+        )
+        if bound is None:
+            return None
+        if bound.owner != request:
+            return "other request"
+        first_key = bound.value.decode()
+        if first_key == key:
+            return None
+        first = await self.store.get(first_key, now=now)
+        if first is not None:
+            return first_key, first
+        # The first payment was released (not charged): this one takes the id over.
+        if await self.store.update(pid_key, request, key.encode(), expires_at=expires):
+            return None
+        return "other request"
 
     def _verify_locally(
         self,
