@@ -53,7 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,7 +229,11 @@ def serve(kind: str, facilitator_url: str) -> None:
     import uvicorn
 
     app: Any = stub_facilitator if kind == "stub" else build_app(kind, facilitator_url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted sockets only when the
+    # listening socket's proto is IPPROTO_TCP (a socket made with proto 0 gets Nagle's algorithm
+    # and ~40 ms per keep-alive request from delayed ACKs). uvicorn's own host/port path uses
+    # getaddrinfo, which gives IPPROTO_TCP.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(f"PORT {sock.getsockname()[1]}", flush=True)
@@ -325,8 +329,9 @@ def request_bytes(port: int, path: str, payment: str | None = None) -> bytes:
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes]:
-    """(status, lowercased head, body) of one HTTP/1.1 response."""
-    head = (await reader.readuntil(b"\r\n\r\n")).lower()
+    """(status, head with its names and values lowercased, body) of one HTTP/1.1 response."""
+    raw = await reader.readuntil(b"\r\n\r\n")
+    head = raw.lower()
     status = int(head[9:12])
     i = head.find(b"\r\ncontent-length:")
     if i >= 0:
@@ -342,13 +347,15 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bytes
         body = b"".join(p[:-2] for p in parts)
     else:
         body = b""
-    return status, head, body
+    return status, raw, body
 
 
 async def one_request(port: int, raw: bytes) -> tuple[int, bytes, bytes]:
     reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
     try:
-        writer.write(raw.replace(b"\r\n\r\n", f"\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode(), 1))
+        if b"\r\nhost:" not in raw.lower():
+            raw = raw.replace(b"\r\n\r\n", f"\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode(), 1)
+        writer.write(raw)
         return await asyncio.wait_for(read_response(reader), 10)
     finally:
         writer.close()
@@ -399,7 +406,7 @@ async def load(
             statuses[status] = statuses.get(status, 0) + 1
             latencies.append((end - start) * 1e3)
             last = max(last, end)
-            if b"\r\nconnection: close" in head:
+            if b"\r\nconnection: close" in head.lower():
                 writer.close()
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
 
@@ -416,13 +423,10 @@ async def load(
 
 def payment_required_header(port: int) -> str:
     status, head, _ = asyncio.run(one_request(port, b"GET /paid HTTP/1.1\r\n\r\n"))
-    if status != 402:
-        raise RuntimeError(f"GET /paid on :{port} answered {status}, not 402")
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name == b"payment-required":
-            return value.strip().decode()
-    raise RuntimeError(f"no PAYMENT-REQUIRED header on :{port}")
+    value = header_value(head, b"payment-required")
+    if status != 402 or value is None:
+        raise RuntimeError(f"GET /paid on :{port} answered {status}, not 402 + PAYMENT-REQUIRED")
+    return value.decode()
 
 
 class Payments:
@@ -457,21 +461,35 @@ def check_contenders(srv: dict[str, Server], pays: dict[str, Payments]) -> None:
     def get(port: int, raw: bytes) -> tuple[int, bytes, bytes]:
         return asyncio.run(one_request(port, raw))
 
-    for kind, s in srv.items():
+    for kind, server in srv.items():
         if kind == "stub":
             continue
-        status, _, _ = get(s.port, b"GET /free HTTP/1.1\r\n\r\n")
+        status, _, _ = get(server.port, b"GET /free HTTP/1.1\r\n\r\n")
         assert status == 200, f"{kind}: GET /free -> {status}"
         if kind not in PAYING:
             continue
-        status, head, _ = get(s.port, b"GET /paid HTTP/1.1\r\n\r\n")
-        assert status == 402 and b"\r\npayment-required:" in head, f"{kind}: 402 -> {status}"
+        status, head, _ = get(server.port, b"GET /paid HTTP/1.1\r\n\r\n")
+        assert status == 402 and b"\r\npayment-required:" in head.lower(), (
+            f"{kind}: 402 -> {status}"
+        )
         raw = pays[kind].make(1)[0]
-        status, head, body = get(s.port, raw)
-        assert status == 200 and b"\r\npayment-response:" in head, (kind, status, body[:300])
+        status, head, body = get(server.port, raw)
+        receipt = header_value(head, b"payment-response")
+        assert status == 200 and receipt, (kind, status, body[:300])
         if kind.startswith("fastx402"):
-            status, _, _ = get(s.port, raw)  # the same header again: refused, not served
-            assert status != 200, f"{kind}: a replayed payment was served"
+            # The same header again is not settled again: the kept answer comes back with the
+            # first receipt (a replay never reaches the facilitator, hence fresh payments).
+            status, head, _ = get(server.port, raw)
+            again = header_value(head, b"payment-response")
+            assert again == receipt, f"{kind}: a replayed payment was settled again ({status})"
+
+
+def header_value(head: bytes, name: bytes) -> bytes | None:
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
 
 
 # =========================================================================== the run
@@ -594,13 +612,17 @@ def print_table(cells: list[Cell], markdown: bool) -> None:
         return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print(
-        "  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
+        "  ".join(
+            h.ljust(w) if i < 2 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(head, widths, strict=True))
+        )
     )
     print("-" * (sum(widths) + 2 * len(widths)))
     for r in rows:
         print(
             "  ".join(
-                v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))
+                v.ljust(w) if i < 2 else v.rjust(w)
+                for i, (v, w) in enumerate(zip(r, widths, strict=True))
             )
         )
 
@@ -669,13 +691,16 @@ def main() -> int:
     print("bench_server: seller middleware throughput on 127.0.0.1 (stub facilitator, no chain)")
     print(f"  date             {f['date']}")
     print(
-        f"  cpus             nproc {f['nproc']}, {f['usable_cpus']} usable; {f['cpu']['model_name']}"
+        f"  cpus             nproc {f['nproc']}, {f['usable_cpus']} usable;"
+        f" {f['cpu']['model_name']}"
     )
     print(
-        f"  python           {f['python']}; uvicorn loop {f['uvicorn_loop']}, http {f['uvicorn_http']}"
+        f"  python           {f['python']}; uvicorn loop {f['uvicorn_loop']},"
+        f" http {f['uvicorn_http']}"
     )
     print(
-        f"  fastx402         {f['fastx402']} (git {f['git_head']}, _core {f['fastx402_core_sha256']})"
+        f"  fastx402         {f['fastx402']} (git {f['git_head']},"
+        f" _core {f['fastx402_core_sha256']})"
     )
     print("  packages         " + ", ".join(f"{k} {v}" for k, v in f["packages"].items()))
     print(f"  load average     {load_start[0]:.2f} {load_start[1]:.2f} {load_start[2]:.2f} (start)")
@@ -694,7 +719,8 @@ def main() -> int:
         pays = {k: Payments(srv[k].port) for k in kinds if k in PAYING}
         check_contenders(srv, pays)
         print(
-            "  checks           every contender answers free 200, 402, paid 200; fastx402 refuses a replay"
+            "  checks           every contender answers free 200, 402, paid 200;"
+            " fastx402 refuses a replay"
         )
         estimate: dict[str, float] = {}
         for rnd in range(rounds):
@@ -719,7 +745,8 @@ def main() -> int:
                         if scenario == "paid":
                             estimate[key] = max(cell.rates)
                         print(
-                            f"  round {rnd + 1}/{rounds} {cell.contender:<16} {scenario:<4} c={n:<3}"
+                            f"  round {rnd + 1}/{rounds} {cell.contender:<16} {scenario:<4}"
+                            f" c={n:<3}"
                             f" {cell.rates[-1]:>9,.0f} req/s  (load {loadavg()[0]:.2f})",
                             flush=True,
                         )
@@ -731,7 +758,8 @@ def main() -> int:
     print("targets:")
     for t in tg:
         print(
-            f"  c={t['connections']:<3} {t['target']:<58} {t['observed']:>7}  {'met' if t['met'] else 'MISSED'}"
+            f"  c={t['connections']:<3} {t['target']:<58} {t['observed']:>7}"
+            f"  {'met' if t['met'] else 'MISSED'}"
         )
     print(f"  load average     {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} (end)")
     bad = [c for c in cells if c.unexpected]
