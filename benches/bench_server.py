@@ -45,7 +45,9 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import re
 import selectors
+import shutil
 import signal
 import socket
 import statistics
@@ -439,17 +441,13 @@ class Payments:
         self.payer = fastx402.PrivateKey.generate()  # never funded: the stub checks nothing
         self.required = fastx402.PaymentRequired.from_header(payment_required_header(port))
 
-    def make(self, n: int) -> list[bytes]:
+    def headers(self, n: int) -> list[str]:
         import fastx402
 
-        return [
-            request_bytes(
-                self.port,
-                "/paid",
-                fastx402.create_payment(self.required, self.payer).to_header(),
-            )
-            for _ in range(n)
-        ]
+        return [fastx402.create_payment(self.required, self.payer).to_header() for _ in range(n)]
+
+    def make(self, n: int) -> list[bytes]:
+        return [request_bytes(self.port, "/paid", h) for h in self.headers(n)]
 
 
 # =========================================================================== checks
@@ -500,6 +498,7 @@ class Cell:
     contender: str
     scenario: str
     connections: int
+    engine: str
     rates: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
@@ -519,6 +518,15 @@ def quantile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
 
 
+def paid_counts(
+    estimate: float, warmup: float, duration: float, c: int, cap: int
+) -> tuple[int, int]:
+    """Fresh payments for the warm-up and for the timed run: 1.5x what the last round used."""
+    timed = min(max(int(estimate * duration * 1.5) + 2 * c + 50, 200), cap)
+    warm = min(max(int(estimate * warmup * 1.5) + c, 20), cap // 4)
+    return warm, timed
+
+
 def run_cell(
     cell: Cell,
     server: Server,
@@ -528,15 +536,16 @@ def run_cell(
     duration: float,
     max_paid: int,
     estimate: float,
+    workdir: Path,
 ) -> None:
+    if cell.engine == "wrk":
+        run_cell_wrk(cell, server, pays, warmup, duration, max_paid, estimate, workdir)
+        return
     c = cell.connections
     if cell.scenario == "paid":
         assert pays is not None
-        # Enough fresh payments for the warm-up and the timed run (bounded by max_paid).
-        need = int(estimate * (warmup + duration) * 1.5) + 2 * c + 50
-        todo = pays.make(min(max(need, 200), max_paid))
-        split = min(len(todo) // 4, int(estimate * warmup) + c)
-        warm, timed = todo[:split], todo[split:]
+        n_warm, n_timed = paid_counts(estimate, warmup, duration, c, max_paid)
+        warm, timed = pays.make(n_warm), pays.make(n_timed)
         cycle = False
     else:
         path = "/free" if cell.scenario == "free" else "/paid"
@@ -553,6 +562,106 @@ def run_cell(
     cell.requests.append(result.requests)
     cell.p50_ms.append(quantile(result.latencies_ms, 0.5))
     cell.p99_ms.append(quantile(result.latencies_ms, 0.99))
+
+
+# A fresh PAYMENT-SIGNATURE per request, read from a file made before the run. Once the file is
+# used up, requests go to /exhausted (404, counted as non-2xx: the cell is then flagged).
+WRK_PAID_LUA = """
+local headers = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do headers[#headers + 1] = line end
+end
+request = function()
+  i = i + 1
+  if i > #headers then return wrk.format("GET", "/exhausted") end
+  return wrk.format("GET", "/paid",
+    {["Accept"] = "application/json", ["PAYMENT-SIGNATURE"] = headers[i]})
+end
+"""
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    non2xx: int
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+
+
+def wrk(url: str, connections: int, duration: float, *script: str) -> WrkResult:
+    """One wrk run (one thread, ``connections`` keep-alive connections); ``script``: a Lua file
+    and its arguments."""
+    secs = max(1, round(duration))
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{secs}s", "--timeout", "10s", "--latency"]
+    cmd += ["-H", "Accept: application/json"]
+    if script:
+        cmd += ["-s", script[0], url, "--", *script[1:]]
+    else:
+        cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + 30, check=True).stdout
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    if not m:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    return WrkResult(
+        requests=int(m.group(1)),
+        seconds=_ms(m.group(2) + m.group(3)) / 1e3,
+        non2xx=int(non2xx.group(1)) if non2xx else 0,
+        socket_errors=sum(int(x) for x in errors.groups()) if errors else 0,
+        p50_ms=_ms(pct.get("50", "")),
+        p99_ms=_ms(pct.get("99", "")),
+    )
+
+
+def run_cell_wrk(
+    cell: Cell,
+    server: Server,
+    pays: Payments | None,
+    warmup: float,
+    duration: float,
+    max_paid: int,
+    estimate: float,
+    workdir: Path,
+) -> None:
+    c = cell.connections
+    if cell.scenario == "paid":
+        assert pays is not None
+        lua = workdir / "paid.lua"
+        lua.write_text(WRK_PAID_LUA)
+        secs = max(1, round(duration))
+        n_warm, n_timed = paid_counts(estimate, warmup, secs, c, max_paid)
+        runs = []
+        for n, d in ((n_warm, warmup), (n_timed, secs)):
+            f = workdir / "payments.txt"
+            f.write_text("\n".join(pays.headers(n)) + "\n")
+            runs.append(wrk(server.url + "/paid", c, d, str(lua), str(f)))
+        result = runs[-1]
+    else:
+        path = "/free" if cell.scenario == "free" else "/paid"
+        wrk(server.url + path, c, warmup)
+        result = wrk(server.url + path, c, duration)
+    good = result.requests - result.non2xx if cell.scenario != "402" else result.non2xx
+    bad = result.requests - good
+    if bad:
+        cell.unexpected["non-2xx" if cell.scenario != "402" else "2xx"] = bad
+    if result.socket_errors:
+        cell.unexpected["socket errors"] = result.socket_errors
+    cell.rates.append(good / result.seconds if result.seconds > 0 else 0.0)
+    cell.requests.append(result.requests)
+    cell.p50_ms.append(result.p50_ms)
+    cell.p99_ms.append(result.p99_ms)
 
 
 def loadavg() -> tuple[float, float, float]:
@@ -583,15 +692,16 @@ def ratio(a: float, b: float) -> str:
 
 
 def print_table(cells: list[Cell], markdown: bool) -> None:
-    by = {(c.contender, c.scenario, c.connections): c for c in cells}
-    head = ["contender", "scenario", "conns", "req/s", "rounds req/s", "p50 ms", "p99 ms"]
+    by = {(c.engine, c.contender, c.scenario, c.connections): c for c in cells}
+    head = ["load", "contender", "scenario", "conns", "req/s", "rounds req/s", "p50 ms", "p99 ms"]
     head += ["/ bare", "/ official", "bad statuses"]
     rows = []
     for c in cells:
-        bare = by.get(("bare", "free", c.connections))
-        off = by.get(("official", c.scenario, c.connections))
+        bare = by.get((c.engine, "bare", "free", c.connections))
+        off = by.get((c.engine, "official", c.scenario, c.connections))
         rows.append(
             [
+                c.engine,
                 c.contender,
                 c.scenario,
                 str(c.connections),
@@ -606,14 +716,14 @@ def print_table(cells: list[Cell], markdown: bool) -> None:
         )
     if markdown:
         print("| " + " | ".join(head) + " |")
-        print("|" + "|".join("---:" if i >= 2 else "---" for i in range(len(head))) + "|")
+        print("|" + "|".join("---:" if i >= 3 else "---" for i in range(len(head))) + "|")
         for r in rows:
             print("| " + " | ".join(r) + " |")
         return
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     print(
         "  ".join(
-            h.ljust(w) if i < 2 else h.rjust(w)
+            h.ljust(w) if i < 3 else h.rjust(w)
             for i, (h, w) in enumerate(zip(head, widths, strict=True))
         )
     )
@@ -621,22 +731,25 @@ def print_table(cells: list[Cell], markdown: bool) -> None:
     for r in rows:
         print(
             "  ".join(
-                v.ljust(w) if i < 2 else v.rjust(w)
+                v.ljust(w) if i < 3 else v.rjust(w)
                 for i, (v, w) in enumerate(zip(r, widths, strict=True))
             )
         )
 
 
-def targets(cells: list[Cell], conns: list[int]) -> list[dict[str, Any]]:
-    by = {(c.contender, c.scenario, c.connections): c.rate for c in cells}
+def targets(cells: list[Cell], conns: list[int], engine: str) -> list[dict[str, Any]]:
+    by = {(c.contender, c.scenario, c.connections): c.rate for c in cells if c.engine == engine}
     out = []
     for n in conns:
         bare = by.get(("bare", "free", n), float("nan"))
         for who in ("fastx402-remote", "fastx402-inproc"):
+            if (who, "free", n) not in by:
+                continue
             for scenario, goal in (("free", 0.9), ("402", 0.8)):
                 got = by.get((who, scenario, n), float("nan")) / bare
                 out.append(
                     {
+                        "engine": engine,
                         "target": f"{who} {scenario} >= {goal:.0%} of bare",
                         "connections": n,
                         "observed": round(got, 3),
@@ -647,8 +760,8 @@ def targets(cells: list[Cell], conns: list[int]) -> list[dict[str, Any]]:
             got = by.get((who, "paid", n), float("nan")) / off
             out.append(
                 {
-                    "target": f"{who} paid >= 10x official"
-                    + ("" if n == 32 else " (reported; the target is at 32)"),
+                    "engine": engine,
+                    "target": f"{who} paid >= 10x official" + ("" if n == 32 else " (at 32)"),
                     "connections": n,
                     "observed": round(got, 2),
                     "met": got >= 10,
@@ -668,6 +781,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, help="seconds per timed run (default 5)")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per run (default 1)")
     parser.add_argument("--rounds", type=int, help="rounds over every cell (default 3)")
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "wrk", "loop", "both"),
+        default="auto",
+        help="load generator: wrk (if on PATH), the asyncio loop, or both (default auto: wrk)",
+    )
     parser.add_argument("--max-paid", type=int, default=60_000, help="payments per paid run cap")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset")
     args = parser.parse_args()
@@ -685,6 +804,15 @@ def main() -> int:
         parser.error(f"unknown contenders {sorted(unknown)}; choose from {CONTENDERS}")
     if "bare" not in kinds:
         kinds.insert(0, "bare")
+    has_wrk = shutil.which("wrk") is not None
+    if args.engine in ("wrk", "both") and not has_wrk:
+        parser.error("wrk is not on PATH (apt-get install wrk)")
+    engines = {
+        "auto": ["wrk"] if has_wrk else ["loop"],
+        "wrk": ["wrk"],
+        "loop": ["loop"],
+        "both": ["wrk", "loop"],
+    }[args.engine]
 
     load_start = loadavg()
     f = facts()
@@ -708,9 +836,15 @@ def main() -> int:
         f"  settings         {rounds} round(s) x {duration:g} s per cell (+{warmup:g} s warm-up),"
         f" connections {conns}; median over rounds"
     )
+    print(f"  load generator   {', '.join(engines)} (see the module docstring)")
     t_start = time.monotonic()
     cells = [
-        Cell(k, s, n) for k in kinds for s in SCENARIOS for n in conns if k in PAYING or s == "free"
+        Cell(k, s, n, e)
+        for e in engines
+        for k in kinds
+        for s in SCENARIOS
+        for n in conns
+        if k in PAYING or s == "free"
     ]
     with (
         tempfile.TemporaryDirectory(prefix="bench_server.") as tmp,
@@ -720,45 +854,51 @@ def main() -> int:
         check_contenders(srv, pays)
         print(
             "  checks           every contender answers free 200, 402, paid 200;"
-            " fastx402 refuses a replay"
+            " fastx402 serves a replayed header its kept answer, not a second settlement"
         )
         estimate: dict[str, float] = {}
         for rnd in range(rounds):
-            for scenario in SCENARIOS:
-                for n in conns:
-                    group = [c for c in cells if c.scenario == scenario and c.connections == n]
-                    # Rotate the order each round so drift affects every contender alike.
-                    group = group[rnd % len(group) :] + group[: rnd % len(group)] if group else []
-                    for cell in group:
-                        key = f"{cell.contender}/{n}"
-                        run_cell(
-                            cell,
-                            srv[cell.contender],
-                            pays.get(cell.contender),
-                            warmup=warmup,
-                            duration=duration,
-                            max_paid=args.max_paid,
-                            estimate=estimate.get(
-                                key, 500.0 if cell.contender == "official" else 4000.0
-                            ),
-                        )
-                        if scenario == "paid":
-                            estimate[key] = max(cell.rates)
-                        print(
-                            f"  round {rnd + 1}/{rounds} {cell.contender:<16} {scenario:<4}"
-                            f" c={n:<3}"
-                            f" {cell.rates[-1]:>9,.0f} req/s  (load {loadavg()[0]:.2f})",
-                            flush=True,
-                        )
+            for engine in engines:
+                for scenario in SCENARIOS:
+                    for n in conns:
+                        group = [
+                            c
+                            for c in cells
+                            if (c.engine, c.scenario, c.connections) == (engine, scenario, n)
+                        ]
+                        # Rotate the order each round so drift affects every contender alike.
+                        k = rnd % len(group)
+                        for cell in group[k:] + group[:k]:
+                            key = f"{engine}/{cell.contender}/{n}"
+                            run_cell(
+                                cell,
+                                srv[cell.contender],
+                                pays.get(cell.contender),
+                                warmup=warmup,
+                                duration=duration,
+                                max_paid=args.max_paid,
+                                estimate=estimate.get(
+                                    key, 500.0 if cell.contender == "official" else 3000.0
+                                ),
+                                workdir=Path(tmp),
+                            )
+                            if scenario == "paid":
+                                estimate[key] = max(cell.rates)
+                            print(
+                                f"  round {rnd + 1}/{rounds} {engine:<4} {cell.contender:<16}"
+                                f" {scenario:<4} c={n:<3} {cell.rates[-1]:>9,.0f} req/s"
+                                f"  (load {loadavg()[0]:.2f})",
+                                flush=True,
+                            )
     load_end = loadavg()
     print()
     print_table(cells, args.markdown)
     print()
-    tg = targets(cells, conns)
+    tg = [t for e in engines for t in targets(cells, conns, e)]
     print("targets:")
     for t in tg:
         print(
-            f"  c={t['connections']:<3} {t['target']:<58} {t['observed']:>7}"
+            f"  {t['engine']:<4} c={t['connections']:<3} {t['target']:<40} {t['observed']:>7}"
             f"  {'met' if t['met'] else 'MISSED'}"
         )
     print(f"  load average     {load_end[0]:.2f} {load_end[1]:.2f} {load_end[2]:.2f} (end)")
@@ -773,6 +913,7 @@ def main() -> int:
                 "warmup_s": warmup,
                 "rounds": rounds,
                 "connections": conns,
+                "engines": engines,
             },
             "results": [asdict(c) | {"median_rate": c.rate} for c in cells],
             "targets": tg,
@@ -784,7 +925,7 @@ def main() -> int:
     if bad:
         print(
             "unexpected statuses in: "
-            + ", ".join(f"{c.contender}/{c.scenario}/{c.connections}" for c in bad)
+            + ", ".join(f"{c.engine}/{c.contender}/{c.scenario}/{c.connections}" for c in bad)
         )
         return 1
     return 0
