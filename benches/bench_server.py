@@ -641,13 +641,16 @@ def run_cell_wrk(
         lua = workdir / "paid.lua"
         lua.write_text(WRK_PAID_LUA)
         secs = max(1, round(duration))
-        n_warm, n_timed = paid_counts(estimate, warmup, secs, c, max_paid)
-        runs = []
-        for n, d in ((n_warm, warmup), (n_timed, secs)):
-            f = workdir / "payments.txt"
-            f.write_text("\n".join(pays.headers(n)) + "\n")
-            runs.append(wrk(server.url + "/paid", c, d, str(lua), str(f)))
-        result = runs[-1]
+        f = workdir / "payments.txt"
+        for attempt in range(3):
+            n_warm, n_timed = paid_counts(estimate, warmup, secs, c, max_paid)
+            for n, d in ((n_warm, warmup), (n_timed, secs)):
+                f.write_text("\n".join(pays.headers(n)) + "\n")
+                result = wrk(server.url + "/paid", c, d, str(lua), str(f))
+            if not result.non2xx or n_timed >= max_paid or attempt == 2:
+                break
+            # The payments ran out before the clock did (404s on /exhausted): again, with more.
+            estimate = max(estimate * 2, 2 * result.requests / result.seconds)
     else:
         path = "/free" if cell.scenario == "free" else "/paid"
         wrk(server.url + path, c, warmup)
@@ -878,7 +881,7 @@ def main() -> int:
                                 duration=duration,
                                 max_paid=args.max_paid,
                                 estimate=estimate.get(
-                                    key, 500.0 if cell.contender == "official" else 3000.0
+                                    key, 500.0 if cell.contender == "official" else 5000.0
                                 ),
                                 workdir=Path(tmp),
                             )
