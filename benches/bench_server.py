@@ -521,9 +521,9 @@ def quantile(values: list[float], q: float) -> float:
 def paid_counts(
     estimate: float, warmup: float, duration: float, c: int, cap: int
 ) -> tuple[int, int]:
-    """Fresh payments for the warm-up and for the timed run: 1.5x what the last round used."""
-    timed = min(max(int(estimate * duration * 1.5) + 2 * c + 50, 200), cap)
-    warm = min(max(int(estimate * warmup * 1.5) + c, 20), cap // 4)
+    """Fresh payments for the warm-up and the timed run: 3x the best rate seen so far."""
+    timed = min(max(int(estimate * duration * 3) + 2 * c + 50, 1000), cap)
+    warm = min(max(int(estimate * warmup * 3) + c, 100), cap // 4)
     return warm, timed
 
 
@@ -614,7 +614,7 @@ def wrk(url: str, connections: int, duration: float, *script: str) -> WrkResult:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     return WrkResult(
         requests=int(m.group(1)),
         seconds=_ms(m.group(2) + m.group(3)) / 1e3,
