@@ -226,7 +226,7 @@ def build_app(kind: str, facilitator_url: str) -> Any:
     return app
 
 
-def serve(kind: str, facilitator_url: str) -> None:
+def serve(kind: str, facilitator_url: str, http: str = "auto") -> None:
     """Child process: binds 127.0.0.1:0, prints ``PORT n``, serves until SIGTERM/SIGINT."""
     import uvicorn
 
@@ -239,7 +239,13 @@ def serve(kind: str, facilitator_url: str) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        http=http,  # type: ignore[arg-type]
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -258,11 +264,20 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_server(kind: str, facilitator_url: str, logdir: Path) -> Server:
+def start_server(kind: str, facilitator_url: str, logdir: Path, http: str = "auto") -> Server:
     log = logdir / f"{kind}.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", kind, "--facilitator", facilitator_url],
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                kind,
+                "--facilitator",
+                facilitator_url,
+                "--http",
+                http,
+            ],
             stdout=subprocess.PIPE,
             stderr=err,
         )
@@ -307,13 +322,13 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def servers(kinds: list[str], logdir: Path) -> Iterator[dict[str, Server]]:
+def servers(kinds: list[str], logdir: Path, http: str = "auto") -> Iterator[dict[str, Server]]:
     started: dict[str, Server] = {}
     try:
-        stub = start_server("stub", "", logdir)
+        stub = start_server("stub", "", logdir, http)
         started["stub"] = stub
         for kind in kinds:
-            started[kind] = start_server(kind, stub.url, logdir)
+            started[kind] = start_server(kind, stub.url, logdir, http)
         yield started
     finally:
         for s in reversed(list(started.values())):
@@ -667,6 +682,31 @@ def run_cell_wrk(
     cell.p99_ms.append(result.p99_ms)
 
 
+def stub_ceiling(stub: Server, engine: str, workdir: Path, c: int, duration: float) -> float:
+    """What the shared stub alone answers: POST /settle with a typical body."""
+    body = json.dumps(
+        {
+            "x402Version": 2,
+            "paymentPayload": {"payload": {"authorization": {"from": STUB_SIGNER}}},
+            "paymentRequirements": {"network": NETWORK},
+        }
+    )
+    if engine == "wrk":
+        lua = workdir / "settle.lua"
+        lua.write_text(
+            f'wrk.method = "POST"\nwrk.body = [[{body}]]\n'
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        result = wrk(stub.url + "/settle", c, duration, str(lua))
+        return (result.requests - result.non2xx) / result.seconds
+    raw = (
+        f"POST /settle HTTP/1.1\r\nHost: 127.0.0.1:{stub.port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    ).encode()
+    res = asyncio.run(load(stub.port, [raw], cycle=True, connections=c, duration=duration))
+    return res.statuses.get(200, 0) / res.seconds if res.seconds > 0 else 0.0
+
+
 def loadavg() -> tuple[float, float, float]:
     return os.getloadavg()
 
@@ -790,11 +830,17 @@ def main() -> int:
         default="auto",
         help="load generator: wrk (if on PATH), the asyncio loop, or both (default auto: wrk)",
     )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "h11", "httptools"),
+        default="auto",
+        help="uvicorn's HTTP parser for every server (default auto: httptools if installed)",
+    )
     parser.add_argument("--max-paid", type=int, default=60_000, help="payments per paid run cap")
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.facilitator)
+        serve(args.serve, args.facilitator, args.http)
         return 0
 
     duration = args.duration or (1.0 if args.quick else 5.0)
@@ -851,13 +897,18 @@ def main() -> int:
     ]
     with (
         tempfile.TemporaryDirectory(prefix="bench_server.") as tmp,
-        servers(kinds, Path(tmp)) as srv,
+        servers(kinds, Path(tmp), args.http) as srv,
     ):
         pays = {k: Payments(srv[k].port) for k in kinds if k in PAYING}
         check_contenders(srv, pays)
         print(
             "  checks           every contender answers free 200, 402, paid 200;"
             " fastx402 serves a replayed header its kept answer, not a second settlement"
+        )
+        ceiling = stub_ceiling(srv["stub"], engines[0], Path(tmp), 32, min(duration, 2.0))
+        print(
+            f"  stub ceiling     {ceiling:,.0f} POST /settle per s at 32 connections"
+            f" ({engines[0]}); a remote paid request makes 2 calls"
         )
         estimate: dict[str, float] = {}
         for rnd in range(rounds):
@@ -920,6 +971,7 @@ def main() -> int:
             },
             "results": [asdict(c) | {"median_rate": c.rate} for c in cells],
             "targets": tg,
+            "stub_ceiling_settle_per_s": ceiling,
             "wall_time_s": time.monotonic() - t_start,
         }
         args.json.parent.mkdir(parents=True, exist_ok=True)
