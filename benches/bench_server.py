@@ -20,18 +20,22 @@ a block.
 
 Scenarios: ``free`` (``GET /free``, unpriced route behind the middleware), ``402`` (``GET /paid``
 without payment: the 402 answer) and ``paid`` (``GET /paid`` with a fresh ``PAYMENT-SIGNATURE``
-each: fastx402 refuses a replayed header). Payments are made before the clock starts with
+each: fastx402 answers a header it has seen with the kept answer and the first receipt, without
+asking the facilitator again, so a replayed header would measure a cache). Payments are made before the clock starts with
 ``fastx402.create_payment`` from each server's own 402 answer (the official middleware checks
 locally that the payload matches its requirements), for a throwaway payer: the stub checks no
 balance.
 
-Load: one bounded asyncio load loop for every scenario (raw HTTP/1.1 over keep-alive
-connections, requests pre-encoded), so that free, 402 and paid figures come from the same
-client; wrk cannot send a fresh header per request simply. Every run is bounded by a request
-count and a duration. Cells are run round-robin over the contenders, ``--rounds`` times, and the
-median is reported. Run ``uptime`` first: on a busy machine the figures are smoke figures.
+Load: wrk when it is on PATH (one thread, N keep-alive connections; for ``paid`` a Lua script
+feeds one pre-made header per request from a file), else a bounded asyncio loop sending
+pre-encoded raw HTTP/1.1 requests over N keep-alive connections (``--engine loop``; ``both``
+runs the two). One generator serves every scenario, so free, 402 and paid figures come from the
+same client; wrk is preferred because a Python client takes CPU from the servers on a small
+machine. Every run is bounded by a duration and, for ``paid``, by the payments made for it.
+Cells are run round-robin over the contenders, ``--rounds`` times, and the median is reported.
+Run ``uptime`` first: on a busy machine the figures are smoke figures.
 
-    .venv/bin/python benches/bench_server.py                 # full run (~6 min)
+    .venv/bin/python benches/bench_server.py                 # full run (~8 min)
     .venv/bin/python benches/bench_server.py --quick         # ~1 min smoke run, noisy
     .venv/bin/python benches/bench_server.py --json out.json --markdown
 """
