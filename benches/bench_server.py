@@ -21,10 +21,10 @@ a block.
 Scenarios: ``free`` (``GET /free``, unpriced route behind the middleware), ``402`` (``GET /paid``
 without payment: the 402 answer) and ``paid`` (``GET /paid`` with a fresh ``PAYMENT-SIGNATURE``
 each: fastx402 answers a header it has seen with the kept answer and the first receipt, without
-asking the facilitator again, so a replayed header would measure a cache). Payments are made before the clock starts with
-``fastx402.create_payment`` from each server's own 402 answer (the official middleware checks
-locally that the payload matches its requirements), for a throwaway payer: the stub checks no
-balance.
+asking the facilitator again, so a replayed header would measure a cache). Payments are made
+before the clock starts with ``fastx402.create_payment`` from each server's own 402 answer (the
+official middleware checks locally that the payload matches its requirements), for a throwaway
+payer: the stub checks no balance.
 
 Load: wrk when it is on PATH (one thread, N keep-alive connections; for ``paid`` a Lua script
 feeds one pre-made header per request from a file), else a bounded asyncio loop sending
