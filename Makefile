@@ -70,6 +70,7 @@ bench: venv chain-tools
 	$(PY) benches/bench_crypto.py
 	$(PY) benches/bench_x402.py
 	$(PY) benches/bench_settle.py
+	$(PY) benches/bench_server.py
 
 vectors:
 	cd tests/vectors/gen && npm ci --silent && node record_noncanonical.mjs
