@@ -15,7 +15,7 @@ Rolling budgets, breakers and the kill switch live on the policy; the ledger and
 counters on a :class:`Spending` (any :mod:`fastx402.store` URL)::
 
     policy = SpendPolicy(budgets=(Budget(window="day", limit=Decimal("1.00"), per="user"),))
-    spending = Spending("redis://budgets:6379/0", "sqlite:///fastx402-ledger.db")
+    spending = Spending("redis://budgets:6379/0", "sqlite:////var/lib/agent/ledger.db")
     client = paying_client(wallet_from_env("AGENT_KEY"), policy, spending=spending,
                            spender=Spender(agent="scout"))
     client.get(url, extensions={SPENDER: Spender(tool="weather", user="alice")})

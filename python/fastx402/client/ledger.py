@@ -8,7 +8,7 @@ reserved or anything signed), ``signed`` (the authorization's nonce, never the s
 written before the next step is taken, so a crash leaves the last step that may have happened.
 
 Records are JSON lines in a :mod:`fastx402.store` log: SQLite by default
-(``sqlite:///fastx402-ledger.db``), ``memory://`` for tests, Redis for a shared fleet. They hold
+(per user: :func:`default_ledger_url`), ``memory://`` for tests, Redis for a shared fleet. They hold
 no key and no signature.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,23 @@ from typing import IO, Any, Literal
 
 from fastx402.store import AsyncStore, Store, async_from_url, from_url
 
-DEFAULT_LEDGER_URL = "sqlite:///fastx402-ledger.db"
+
+def default_ledger_url() -> str:
+    """``sqlite:///`` + ``$FASTX402_LEDGER`` if set, else ``$XDG_DATA_HOME/fastx402/ledger.db``
+    (``~/.local/share/fastx402/ledger.db``): one ledger per user, never a file dropped in the
+    working directory. The folder is created when the ledger is opened."""
+    path = os.environ.get("FASTX402_LEDGER")
+    if not path:
+        base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+            os.path.expanduser("~"), ".local", "share"
+        )
+        path = os.path.join(base, "fastx402", "ledger.db")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return f"sqlite:///{os.path.abspath(path)}"
+
+
+# Kept for callers that name it: the default in effect is :func:`default_ledger_url`.
+DEFAULT_LEDGER_URL = "default"
 STREAM = "fastx402:ledger"
 
 Phase = Literal["intent", "signed", "sent", "settled", "not_charged", "unknown"]
@@ -213,6 +230,8 @@ class Ledger(_Reports):
         stream: str = STREAM,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if store == DEFAULT_LEDGER_URL:
+            store = default_ledger_url()
         self._owns = isinstance(store, str)
         self.store = from_url(store) if isinstance(store, str) else store
         self.stream = stream
@@ -275,6 +294,8 @@ class AsyncLedger(_Reports):
         stream: str = STREAM,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if store == DEFAULT_LEDGER_URL:
+            store = default_ledger_url()
         self._owns = isinstance(store, str)
         self.store = async_from_url(store) if isinstance(store, str) else store
         self.stream = stream

@@ -498,8 +498,8 @@ class Spending:
 
     ``store``: where counters live (``memory://`` by default: one process; a SQLite or Redis URL
     shares budgets between processes or hosts). ``ledger``: a :class:`Ledger` or a store URL
-    (``sqlite:///fastx402-ledger.db`` by default). ``clock`` returns Unix seconds; ``session``
-    names the session budgets (a new one per instance by default).
+    (per user by default: ``fastx402.client.ledger.default_ledger_url``). ``clock`` returns
+    Unix seconds; ``session`` names the session budgets (a new one per instance by default).
     """
 
     def __init__(

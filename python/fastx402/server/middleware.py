@@ -470,9 +470,7 @@ class PaymentMiddleware:
         paid, or is paying, for this request with another authorization."""
         pid_key = f"x402:payment-id:{payment_id}"
         expires = record.expires_at()
-        bound = await self.store.claim(
-            pid_key, request, key.encode(), expires_at=expires, now=now
-        )
+        bound = await self.store.claim(pid_key, request, key.encode(), expires_at=expires, now=now)
         if bound is None:
             return None
         if bound.owner != request:
