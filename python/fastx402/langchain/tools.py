@@ -62,6 +62,31 @@ _PRICE_HELP = (
 _UNSIGNED_FAILURES = (httpx.HTTPError, httpx.InvalidURL, NotA402, ProtocolError)
 
 
+class _Timed(httpx.HTTPTransport):
+    """Gives the client's timeout to requests built without one: the paying transport builds the
+    paid request afresh (no ``timeout`` extension), and httpcore's default is to wait forever."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = httpx.Timeout(timeout).as_dict()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions.setdefault("timeout", self.timeout)
+        return super().handle_request(request)
+
+
+class _AsyncTimed(httpx.AsyncHTTPTransport):
+    """The asyncio twin of :class:`_Timed`."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = httpx.Timeout(timeout).as_dict()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        request.extensions.setdefault("timeout", self.timeout)
+        return await super().handle_async_request(request)
+
+
 class RequestArgs(BaseModel):
     """Arguments of ``x402_paid_request``."""
 
@@ -190,7 +215,11 @@ class X402RequestTool(_PolicyTool):
         receipt: Receipt | None = None
         try:
             with paying_client(
-                self.key, self._policy(max_price), approve=self._gate(), **self._client_kwargs()
+                self.key,
+                self._policy(max_price),
+                approve=self._gate(),
+                transport=_Timed(self.timeout),
+                **self._client_kwargs(),
             ) as client:
                 request = client.build_request(method, url, json=body)
                 response = client.send(request, stream=True)
@@ -223,7 +252,11 @@ class X402RequestTool(_PolicyTool):
         receipt: Receipt | None = None
         try:
             async with async_paying_client(
-                self.key, self._policy(max_price), approve=self._gate(), **self._client_kwargs()
+                self.key,
+                self._policy(max_price),
+                approve=self._gate(),
+                transport=_AsyncTimed(self.timeout),
+                **self._client_kwargs(),
             ) as client:
                 request = client.build_request(method, url, json=body)
                 response = await client.send(request, stream=True)
