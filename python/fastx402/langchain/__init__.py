@@ -12,8 +12,9 @@ policy = SpendPolicy(max_per_call=Decimal("0.05"), hosts=frozenset({"*.example.c
 tools = X402Toolkit(key=PrivateKey.from_hex(KEY), policy=policy).get_tools()
 agent = create_agent(model, tools)
 result = agent.invoke({"messages": [("user", "What is the weather in Paris?")]})
-# Each paid call: ToolMessage.artifact is its fastx402.client.Receipt, also dispatched as the
-# custom callback event "x402_receipt". Over the cap: the model reads a refusal, nothing is paid.
+# Each paid call: ToolMessage.artifact is its receipt (a JSON-able ReceiptRecord: outcome,
+# transaction, quote), also dispatched as the custom callback event "x402_receipt".
+# Over the cap: the model reads a refusal, nothing is paid.
 ```
 
 Soft refusals (``ToolException``, the model reads them) and hard stops (they end the run):
@@ -35,6 +36,7 @@ from fastx402.langchain.errors import (
     X402HardStop,
     X402ToolError,
 )
+from fastx402.langchain.records import OffersRecord, QuoteRecord, ReceiptRecord
 from fastx402.langchain.tools import (
     DEFAULT_MAX_BODY_CHARS,
     RECEIPT_EVENT,
@@ -52,9 +54,12 @@ __all__ = [
     "BudgetExhausted",
     "HostNotAllowed",
     "OfferNotAllowed",
+    "OffersRecord",
     "PaymentNotCharged",
     "PriceAboveCap",
     "QuoteArgs",
+    "QuoteRecord",
+    "ReceiptRecord",
     "RequestArgs",
     "RequestFailed",
     "SpendUnconfirmed",

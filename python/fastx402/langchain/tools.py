@@ -2,8 +2,9 @@
 
 * :class:`X402RequestTool` (``x402_paid_request``): one HTTP call; a 402 is paid under the policy
   (the model's ``max_price`` can only lower the per-call cap). The model sees the status and the
-  body (truncated); the :class:`~fastx402.client.Receipt` is the ``ToolMessage.artifact`` and is
-  dispatched as the custom callback event ``x402_receipt``.
+  body (truncated); the receipt, as a JSON-able :class:`~fastx402.langchain.records.ReceiptRecord`
+  (checkpointers and tracing must serialize it), is the ``ToolMessage.artifact`` and is dispatched
+  as the custom callback event ``x402_receipt`` (also when not charged or of unknown outcome).
 * :class:`X402QuoteTool` (``x402_quote``): what a URL asks to be paid and whether the policy would
   pay it; nothing is signed.
 * :class:`X402Toolkit`: both, sharing one key, policy, approver and kill switch.
@@ -50,6 +51,12 @@ from fastx402.langchain.errors import (
     SpendingHalted,
     SpendUnconfirmed,
     soft_refusal,
+)
+from fastx402.langchain.records import (
+    OffersRecord,
+    ReceiptRecord,
+    offers_record,
+    receipt_record,
 )
 
 RECEIPT_EVENT = "x402_receipt"
@@ -187,12 +194,14 @@ class X402RequestTool(_PolicyTool):
 
     def _result(
         self, response: httpx.Response, receipt: Receipt | None
-    ) -> tuple[str, Receipt | None]:
+    ) -> tuple[str, ReceiptRecord | None]:
         body = _truncate(response.text, self.max_body_chars)
         if receipt is None:
             return f"HTTP {response.status_code} (nothing paid).\n{body}", None
         if receipt.outcome == "paid":
-            return f"{_paid_line(receipt)} HTTP {response.status_code}.\n{body}", receipt
+            return f"{_paid_line(receipt)} HTTP {response.status_code}.\n{body}", receipt_record(
+                receipt
+            )
         if receipt.outcome == "not_charged":
             raise PaymentNotCharged(
                 f"The seller did not accept the payment ({receipt.reason}); nothing was charged. "
@@ -210,7 +219,7 @@ class X402RequestTool(_PolicyTool):
         body: dict[str, Any] | None = None,
         max_price: Decimal | None = None,
         run_manager: CallbackManagerForToolRun | None = None,
-    ) -> tuple[str, Receipt | None]:
+    ) -> tuple[str, ReceiptRecord | None]:
         self._halted()
         receipt: Receipt | None = None
         try:
@@ -236,7 +245,9 @@ class X402RequestTool(_PolicyTool):
             raise RequestFailed(f"The request failed, nothing was paid: {e!r}") from e
         if receipt is not None and run_manager is not None:
             dispatch_custom_event(
-                RECEIPT_EVENT, receipt, config={"callbacks": run_manager.get_child()}
+                RECEIPT_EVENT,
+                receipt_record(receipt),
+                config={"callbacks": run_manager.get_child()},
             )
         return self._result(response, receipt)
 
@@ -247,7 +258,7 @@ class X402RequestTool(_PolicyTool):
         body: dict[str, Any] | None = None,
         max_price: Decimal | None = None,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
-    ) -> tuple[str, Receipt | None]:
+    ) -> tuple[str, ReceiptRecord | None]:
         self._halted()
         receipt: Receipt | None = None
         try:
@@ -273,7 +284,9 @@ class X402RequestTool(_PolicyTool):
             raise RequestFailed(f"The request failed, nothing was paid: {e!r}") from e
         if receipt is not None and run_manager is not None:
             await adispatch_custom_event(
-                RECEIPT_EVENT, receipt, config={"callbacks": run_manager.get_child()}
+                RECEIPT_EVENT,
+                receipt_record(receipt),
+                config={"callbacks": run_manager.get_child()},
             )
         return self._result(response, receipt)
 
@@ -312,11 +325,11 @@ class X402QuoteTool(_PolicyTool):
 
     def _verdict(
         self, request: httpx.Request, response: httpx.Response, max_price: Decimal | None
-    ) -> tuple[str, Offers | None]:
+    ) -> tuple[str, OffersRecord]:
         if response.status_code != 402:
-            return describe_offers(None, response.status_code), None
+            return describe_offers(None, response.status_code), offers_record(None)
         found = offers(request, parse_402(response), self._policy(max_price))
-        return describe_offers(found, 402), found
+        return describe_offers(found, 402), offers_record(found)
 
     def _run(
         self,
@@ -324,7 +337,7 @@ class X402QuoteTool(_PolicyTool):
         method: str = "GET",
         max_price: Decimal | None = None,
         run_manager: CallbackManagerForToolRun | None = None,
-    ) -> tuple[str, Offers | None]:
+    ) -> tuple[str, OffersRecord]:
         try:
             with httpx.Client(
                 follow_redirects=False, timeout=self.timeout, headers=self.headers
@@ -341,7 +354,7 @@ class X402QuoteTool(_PolicyTool):
         method: str = "GET",
         max_price: Decimal | None = None,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
-    ) -> tuple[str, Offers | None]:
+    ) -> tuple[str, OffersRecord]:
         try:
             async with httpx.AsyncClient(
                 follow_redirects=False, timeout=self.timeout, headers=self.headers
