@@ -7,6 +7,9 @@ hard stops that end the run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +31,7 @@ from pydantic import Field
 
 from asgi_server import running
 from chain import NETWORK, Token
-from fastx402.client import PaymentUnconfirmed, SpendPolicy
+from fastx402.client import PaymentUnconfirmed, Quote, SpendPolicy
 from fastx402.langchain import (
     RECEIPT_EVENT,
     ReceiptRecord,
@@ -265,10 +268,10 @@ def funded_key() -> Any:
 
 
 class Faulty:
-    """A seller that quotes like the real one (its PAYMENT-REQUIRED header), then never answers a
-    paid request in time (``delay``), or answers 504 at once."""
+    """A seller that quotes like the real one (its PAYMENT-REQUIRED header), then answers a paid
+    request with ``status`` after ``delay`` seconds (never in time, 504, or a 402 refusal)."""
 
-    def __init__(self, payment_required: str, delay: float) -> None:
+    def __init__(self, payment_required: str, delay: float, status: int) -> None:
         self.paid: list[str] = []
         app = FastAPI()
 
@@ -279,30 +282,43 @@ class Faulty:
                 return Response(status_code=402, headers={"PAYMENT-REQUIRED": payment_required})
             self.paid.append(signature)
             await asyncio.sleep(delay)
-            return Response(status_code=504)
+            return Response(status_code=status, headers={"PAYMENT-REQUIRED": payment_required})
 
         self.app = app
 
 
+@contextlib.contextmanager
+def faulty_seller(url: str, delay: float, status: int) -> Iterator[tuple[Faulty, str]]:
+    faulty = Faulty(httpx.get(f"{url}/weather/x").headers["payment-required"], delay, status)
+    with running(faulty.app) as faulty_url:
+        yield faulty, faulty_url
+
+
+@pytest.mark.parametrize("run_async", [False, True], ids=["invoke", "ainvoke"])
 @pytest.mark.parametrize(
-    ("delay", "stop"),
-    [(4.0, PaymentUnconfirmed), (0.0, SpendUnconfirmed)],
+    ("delay", "status", "stop"),
+    [(4.0, 504, PaymentUnconfirmed), (0.0, 504, SpendUnconfirmed)],
     ids=["never-answers", "answers-504"],
 )
 def test_a_payment_of_unknown_outcome_ends_the_run(
     shop: tuple[Shop, str],  # noqa: F811
     token: Token,  # noqa: F811
     delay: float,
+    status: int,
     stop: type[Exception],
+    run_async: bool,
 ) -> None:
     _, url = shop
     payer = funded(token)
-    faulty = Faulty(httpx.get(f"{url}/weather/x").headers["payment-required"], delay)
-    with running(faulty.app) as faulty_url:
+    with faulty_seller(url, delay, status) as (faulty, faulty_url):
         model = script(calls(call("x402_paid_request", url=f"{faulty_url}/weather/x")), echo_tools)
-        tools = X402Toolkit(key=payer, policy=POLICY, timeout=0.3).get_tools()
+        agent = create_agent(model, X402Toolkit(key=payer, policy=POLICY, timeout=0.3).get_tools())
+        question = {"messages": [("user", "weather")]}
         with pytest.raises(stop) as caught:
-            create_agent(model, tools).invoke({"messages": [("user", "weather")]})
+            if run_async:
+                asyncio.run(agent.ainvoke(question))
+            else:
+                agent.invoke(question)
     receipt = caught.value.receipt  # type: ignore[attr-defined]
     assert receipt.outcome == "unknown" and receipt.quote.amount == PRICE
     assert not isinstance(caught.value, ToolException)
@@ -310,6 +326,55 @@ def test_a_payment_of_unknown_outcome_ends_the_run(
     assert len(faulty.paid) == 4 and len(set(faulty.paid)) == 1
     assert len(model.prompts) == 1
     assert token.balance_of(payer.address) == PRICE  # nobody settled it
+
+
+def test_a_payment_the_seller_refuses_is_a_soft_not_charged(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    _, url = shop
+    payer = funded(token)
+    events = Events()
+    with faulty_seller(url, 0.0, 402) as (faulty, faulty_url):
+        model = script(calls(call("x402_paid_request", url=f"{faulty_url}/weather/x")), echo_tools)
+        result = create_agent(model, X402Toolkit(key=payer, policy=POLICY).get_tools()).invoke(
+            {"messages": [("user", "weather")]}, {"callbacks": [events]}
+        )
+    (message,) = tool_messages(result)
+    assert message.status == "error" and "nothing was charged" in str(message.content)
+    assert len(faulty.paid) == 1 and len(model.prompts) == 2
+    assert [r["outcome"] for r in events.receipts] == ["not_charged"]
+
+
+def test_approval_denied_is_soft_and_an_async_approver_on_the_sync_path_is_a_hard_stop(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    seen: list[Quote] = []
+
+    async def deny(q: Quote) -> bool:
+        seen.append(q)
+        return False
+
+    def agent() -> Any:
+        model = script(calls(call("x402_paid_request", url=f"{url}/weather/x")), echo_tools)
+        return create_agent(model, X402Toolkit(key=payer, policy=POLICY, approve=deny).get_tools())
+
+    result = asyncio.run(agent().ainvoke({"messages": [("user", "weather")]}))
+    (message,) = tool_messages(result)
+    assert message.status == "error" and "did not approve" in str(message.content)
+    assert [q.price for q in seen] == [Decimal("0.01")]
+    with pytest.raises(TypeError, match="async approver"):
+        agent().invoke({"messages": [("user", "weather")]})
+    assert s.runs == {} and s.events == [] and token.balance_of(payer.address) == PRICE
+
+
+def test_the_langchain_tools_never_import_the_seller() -> None:
+    code = "import sys, fastx402.langchain; print(sorted(m for m in sys.modules if 'server' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "fastx402.server" not in out.stdout
 
 
 def test_kill_switch_ends_the_run_before_anything_is_sent(

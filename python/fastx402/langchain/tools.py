@@ -16,7 +16,9 @@ parallel calls of one turn each get their own client. Soft refusals and hard sto
 
 from __future__ import annotations
 
+import inspect
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -27,7 +29,7 @@ from langchain_core.callbacks import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from langchain_core.tools import BaseTool, BaseToolkit
+from langchain_core.tools import BaseTool, BaseToolkit, ToolException
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
 from fastx402._core import PrivateKey
@@ -135,7 +137,8 @@ class _PolicyTool(BaseTool):
     policy: InstanceOf[SpendPolicy] = Field(default_factory=SpendPolicy)
     timeout: float = 30.0
     headers: dict[str, str] = Field(default_factory=dict)
-    handle_tool_error: bool = True
+    # Soft refusals (ToolException) become a ToolMessage the model reads; hard stops are not.
+    handle_tool_error: bool | str | Callable[[ToolException], Any] | None = True
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     def _policy(self, max_price: Decimal | None) -> SpendPolicy:
@@ -178,12 +181,19 @@ class X402RequestTool(_PolicyTool):
         if self.halt is not None and self.halt.is_set():
             raise SpendingHalted("x402 spending is halted by the operator's kill switch")
 
-    def _gate(self) -> Approver:
+    def _gate(self, *, sync: bool) -> Approver:
         approve = self.approve
 
         def gate(quote: Quote) -> Any:
             self._halted()
-            return True if approve is None else approve(quote)
+            verdict = True if approve is None else approve(quote)
+            if sync and inspect.isawaitable(verdict):
+                if inspect.iscoroutine(verdict):
+                    verdict.close()  # never awaited: no "never awaited" warning
+                raise TypeError(
+                    "an async approver needs the async path (agent.ainvoke / tool.ainvoke)"
+                )
+            return verdict
 
         return gate
 
@@ -226,7 +236,7 @@ class X402RequestTool(_PolicyTool):
             with paying_client(
                 self.key,
                 self._policy(max_price),
-                approve=self._gate(),
+                approve=self._gate(sync=True),
                 transport=_Timed(self.timeout),
                 **self._client_kwargs(),
             ) as client:
@@ -265,7 +275,7 @@ class X402RequestTool(_PolicyTool):
             async with async_paying_client(
                 self.key,
                 self._policy(max_price),
-                approve=self._gate(),
+                approve=self._gate(sync=False),
                 transport=_AsyncTimed(self.timeout),
                 **self._client_kwargs(),
             ) as client:
