@@ -31,17 +31,24 @@ from pydantic import Field
 
 from asgi_server import running
 from chain import NETWORK, Token
-from fastx402.client import PaymentUnconfirmed, Quote, SpendPolicy
+from fastx402.client import PaymentRefused, PaymentUnconfirmed, Quote, SpendPolicy
 from fastx402.langchain import (
     RECEIPT_EVENT,
+    ApprovalDenied,
+    BudgetExhausted,
+    HostNotAllowed,
+    OfferNotAllowed,
+    PriceAboveCap,
     ReceiptRecord,
     SpendingHalted,
     SpendUnconfirmed,
     X402HardStop,
     X402QuoteTool,
     X402RequestTool,
+    X402ToolError,
     X402Toolkit,
 )
+from fastx402.langchain.errors import soft_refusal
 from test_server import PRICE, Shop, facilitator, funded, shop, token  # noqa: F401
 
 POLICY = SpendPolicy(max_per_call=Decimal("0.02"), allow_http=True)
@@ -391,3 +398,34 @@ def test_kill_switch_ends_the_run_before_anything_is_sent(
         asyncio.run(create_agent(model, tools).ainvoke({"messages": [("user", "weather")]}))
     assert isinstance(caught.value, X402HardStop) and not isinstance(caught.value, ToolException)
     assert s.runs == {} and s.events == [] and len(model.prompts) == 1
+
+
+@pytest.mark.parametrize(
+    ("reasons", "kind"),
+    [
+        (("over_cap: 0.03 tUSDC > 0.02",), PriceAboveCap),
+        (("network_not_allowed: eip155:1", "over_cap: 1 USDC > 0.1"), PriceAboveCap),
+        (("budget_exhausted: daily",), BudgetExhausted),
+        (("denied",), ApprovalDenied),
+        (("host_not_allowed: http://a is not https",), HostNotAllowed),
+        (("pay_to_not_allowed: 0x11",), OfferNotAllowed),
+        ((), OfferNotAllowed),
+    ],
+)
+def test_each_refusal_is_a_soft_tool_exception(
+    reasons: tuple[str, ...], kind: type[X402ToolError]
+) -> None:
+    refusal = soft_refusal(PaymentRefused("no", reasons))
+    assert type(refusal) is kind and isinstance(refusal, ToolException)
+    assert str(refusal).startswith("Payment refused, nothing was paid (")
+
+
+def test_a_negative_max_price_goes_back_to_the_model() -> None:
+    model = script(
+        calls(call("x402_paid_request", url="https://api.example.com/x", max_price="-1")),
+        echo_tools,
+    )
+    tools = X402Toolkit(key=funded_key(), policy=POLICY).get_tools()
+    result = create_agent(model, tools).invoke({"messages": [("user", "x")]})
+    (message,) = tool_messages(result)
+    assert message.status == "error" and "max_price" in str(message.content)
