@@ -166,11 +166,11 @@ class X402RequestTool(_PolicyTool):
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
 
     def _describe(self) -> str:
-        symbolless = self.policy.max_per_call
         return (
             "Calls an HTTP API that may CHARGE MONEY: when the API asks for an x402 payment, this "
-            f"tool pays it automatically from the agent's wallet, at most {symbolless} (token "
-            "units, e.g. USDC) per call under the operator's policy. Returns the HTTP status and "
+            "tool pays it automatically from the agent's wallet, at most "
+            f"{self.policy.max_per_call} (token units, e.g. USDC) per call under the operator's "
+            "policy. Returns the HTTP status and "
             "the response body, and what was paid. Free endpoints cost nothing. Use x402_quote "
             "first when unsure of the price; pass max_price to pay less than the cap."
         )
