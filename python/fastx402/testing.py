@@ -172,8 +172,10 @@ class _Paying(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         inner = self.client._inner
-        first: httpx.Response = inner.request(
-            request.method, str(request.url), headers=request.headers, content=request.content
+        first = _as_httpx(
+            inner.request(
+                request.method, str(request.url), headers=request.headers, content=request.content
+            )
         )
         if first.status_code != 402 or "payment-required" not in first.headers:
             return first
@@ -182,7 +184,20 @@ class _Paying(httpx.BaseTransport):
         self.client.payments.append(payment)
         headers = dict(request.headers)
         headers["payment-signature"] = payment.to_header()
-        paid: httpx.Response = inner.request(
-            request.method, str(request.url), headers=headers, content=request.content
+        return _as_httpx(
+            inner.request(
+                request.method, str(request.url), headers=headers, content=request.content
+            )
         )
-        return paid
+
+
+def _as_httpx(response: Any) -> httpx.Response:
+    """Starlette's TestClient answers with ``httpx2`` responses when that package is installed
+    (langsmith pulls it in): this transport must hand ``httpx`` its own type."""
+    if isinstance(response, httpx.Response):
+        return response
+    return httpx.Response(
+        response.status_code,
+        headers=list(response.headers.multi_items()),
+        content=response.content,
+    )

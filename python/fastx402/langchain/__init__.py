@@ -1,0 +1,72 @@
+"""LangChain 1.x tools that pay x402 APIs under a :class:`~fastx402.client.SpendPolicy`
+(``pip install fastx402[langchain]``).
+
+```python
+from decimal import Decimal
+from langchain.agents import create_agent
+from fastx402 import PrivateKey
+from fastx402.client import SpendPolicy
+from fastx402.langchain import X402Toolkit
+
+policy = SpendPolicy(max_per_call=Decimal("0.05"), hosts=frozenset({"*.example.com"}))
+tools = X402Toolkit(key=PrivateKey.from_hex(KEY), policy=policy).get_tools()
+agent = create_agent(model, tools)
+result = agent.invoke({"messages": [("user", "What is the weather in Paris?")]})
+# Each paid call: ToolMessage.artifact is its receipt (a JSON-able ReceiptRecord: outcome,
+# transaction, quote), also dispatched as the custom callback event "x402_receipt".
+# Over the cap: the model reads a refusal, nothing is paid.
+```
+
+Soft refusals (``ToolException``, the model reads them) and hard stops (they end the run):
+:mod:`fastx402.langchain.errors`.
+"""
+
+from __future__ import annotations
+
+from fastx402.langchain.errors import (
+    ApprovalDenied,
+    BudgetExhausted,
+    HostNotAllowed,
+    OfferNotAllowed,
+    PaymentNotCharged,
+    PriceAboveCap,
+    RequestFailed,
+    SpendingHalted,
+    SpendUnconfirmed,
+    X402HardStop,
+    X402ToolError,
+)
+from fastx402.langchain.records import OffersRecord, QuoteRecord, ReceiptRecord
+from fastx402.langchain.tools import (
+    DEFAULT_MAX_BODY_CHARS,
+    RECEIPT_EVENT,
+    QuoteArgs,
+    RequestArgs,
+    X402QuoteTool,
+    X402RequestTool,
+    X402Toolkit,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BODY_CHARS",
+    "RECEIPT_EVENT",
+    "ApprovalDenied",
+    "BudgetExhausted",
+    "HostNotAllowed",
+    "OfferNotAllowed",
+    "OffersRecord",
+    "PaymentNotCharged",
+    "PriceAboveCap",
+    "QuoteArgs",
+    "QuoteRecord",
+    "ReceiptRecord",
+    "RequestArgs",
+    "RequestFailed",
+    "SpendUnconfirmed",
+    "SpendingHalted",
+    "X402HardStop",
+    "X402QuoteTool",
+    "X402RequestTool",
+    "X402ToolError",
+    "X402Toolkit",
+]
