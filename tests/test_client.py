@@ -5,6 +5,7 @@ resent with the identical signed payment (never re-signed)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal
 
 import httpx
@@ -196,3 +197,26 @@ def test_policy_from_dict_refuses_floats_and_unknown_fields() -> None:
         SpendPolicy.from_dict({"max_per_call": 0.02})
     with pytest.raises(ValueError, match="unknown"):
         SpendPolicy.from_dict({"max_per_cal": "1"})
+
+
+def test_the_callers_timeout_applies_to_the_paid_request(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    """A seller that never answers the paid request: the client's timeout bounds every send of
+    the same signed payment, then the outcome is unknown (never a hang, never re-signed)."""
+    from fastx402.client import PaymentUnconfirmed
+    from test_langchain import faulty_seller
+
+    _, url = shop
+    payer = funded(token)
+    with faulty_seller(url, 4.0, 504) as (faulty, faulty_url):
+        started = time.monotonic()
+        with (
+            paying_client(payer, POLICY, timeout=0.3) as client,
+            pytest.raises(PaymentUnconfirmed) as caught,
+        ):
+            client.get(f"{faulty_url}/weather/x")
+        assert time.monotonic() - started < 10
+    assert caught.value.receipt.outcome == "unknown"
+    assert len(faulty.paid) == 4 and len(set(faulty.paid)) == 1

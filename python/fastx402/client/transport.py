@@ -85,7 +85,12 @@ def _paid_request(request: httpx.Request, quote: Quote, header: str) -> httpx.Re
     name = "PAYMENT-SIGNATURE" if quote.required.x402_version == 2 else "X-PAYMENT"
     headers[name] = header
     return httpx.Request(
-        request.method, request.url, headers=headers, content=request.content, extensions={}
+        request.method,
+        request.url,
+        headers=headers,
+        content=request.content,
+        # The caller's timeout (and other per-request settings) apply to the paid request too.
+        extensions=dict(request.extensions),
     )
 
 
