@@ -41,8 +41,14 @@ pub fn decode_base64(header: &str, max_bytes: usize) -> Result<Vec<u8>, Protocol
         ));
     }
     let bytes = header.as_bytes();
-    let standard = bytes.iter().any(|&c| c == b'+' || c == b'/');
-    let url_safe = bytes.iter().any(|&c| c == b'-' || c == b'_');
+    // One branch-free pass (it vectorizes; two early-exit `any` scans did not): a 1 MiB header
+    // allowed by a raised cap is scanned in tens of microseconds.
+    let (mut standard, mut url_safe) = (0u8, 0u8);
+    for &c in bytes {
+        standard |= u8::from(c == b'+') | u8::from(c == b'/');
+        url_safe |= u8::from(c == b'-') | u8::from(c == b'_');
+    }
+    let (standard, url_safe) = (standard != 0, url_safe != 0);
     let engine = match (standard, url_safe) {
         (true, true) => {
             return Err(base64_error("mixes the standard and URL-safe alphabets"));
