@@ -95,6 +95,10 @@ class PaymentEvent:
     transaction: str | None = None
 
 
+# Fixed-price routes: requirements kept per resource URL, at most this many (oldest dropped).
+OFFERS_CACHE_SIZE = 4096
+
+
 class FacilitatorLike(Protocol):
     """What the middleware needs of a facilitator: :class:`~fastx402.Facilitator` (in-process),
     :class:`~fastx402.RemoteFacilitator`, or :class:`fastx402.testing.FakeFacilitator`."""
@@ -181,6 +185,9 @@ class PaymentMiddleware:
         self.clock = clock
         self._ready: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[None]] = set()
+        self._offers_cache: dict[
+            tuple[str, str], list[tuple[PaymentRequirements, PaymentRequirements | None]]
+        ] = {}
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -276,7 +283,7 @@ class PaymentMiddleware:
         raw = v2_header if v2_header is not None else v1_header
         version = 2 if v2_header is not None or v1_header is None else 1
         resource_url = route.resource or str(request.url.replace(query=""))
-        offers = await requirements_for(route, request, resource_url)
+        offers = await self._offers(pattern, route, request, resource_url)
         resource = {"url": resource_url, "description": route.description}
         resource["mimeType"] = route.mime_type
 
@@ -452,6 +459,22 @@ class PaymentMiddleware:
                 send,
                 refuse,
             )
+
+    async def _offers(
+        self, pattern: str, route: Route, request: Request, resource_url: str
+    ) -> list[tuple[PaymentRequirements, PaymentRequirements | None]]:
+        """The route's requirements for this resource; fixed-price routes are built once per
+        resource URL (a bounded cache: the terms are immutable objects)."""
+        if not route.is_static:
+            return await requirements_for(route, request, resource_url)
+        cache_key = (pattern, resource_url)
+        found = self._offers_cache.get(cache_key)
+        if found is None:
+            found = await requirements_for(route, request, resource_url)
+            if len(self._offers_cache) >= OFFERS_CACHE_SIZE:
+                self._offers_cache.pop(next(iter(self._offers_cache)))
+            self._offers_cache[cache_key] = found
+        return found
 
     def _extensions(self, route: Route) -> dict[str, Any]:
         extensions = dict(route.extensions or {})

@@ -82,6 +82,11 @@ class Route:
     resource: str | None = None
     extensions: Mapping[str, Any] | None = field(default=None)
 
+    @property
+    def is_static(self) -> bool:
+        """No price or payTo computed per request: the terms depend on the resource only."""
+        return all(_is_static(o.price) and _is_static(o.pay_to) for o in self.accepts)
+
     def __post_init__(self) -> None:
         if isinstance(self.accepts, PaymentOption):
             object.__setattr__(self, "accepts", (self.accepts,))
@@ -89,6 +94,10 @@ class Route:
             raise ValueError("a priced route needs at least one payment option")
         if self.mode not in ("after", "before", "optimistic"):
             raise ValueError(f"unknown settlement mode {self.mode!r} (after, before, optimistic)")
+
+
+def _is_static(value: Any) -> bool:
+    return isinstance(value, (str, Decimal, int))
 
 
 async def _value(source: Any, request: Request) -> Any:
