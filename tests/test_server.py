@@ -716,3 +716,26 @@ def test_payment_identifier_dedupes_a_re_signed_retry_of_the_same_request(
         assert d.status_code == 402 and d.json()["error"] == "invalid payment: invalid_payload"
     assert s.runs == {"weather": 1}
     assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == PRICE
+
+
+def test_a_v1_client_is_answered_and_served_in_v1(shop: tuple[Shop, str], token: Token) -> None:
+    """An ``X-PAYMENT`` (v1) request gets a v1 402 in the body (``maxAmountRequired``, the v1
+    network name), pays it with a v1 payment, and gets ``X-PAYMENT-RESPONSE``."""
+    s, url = shop
+    fastx402.register_network("anvil-x402-interop", 31337)  # idempotent; the v1 name of anvil
+    payer = funded(token)
+    with httpx.Client() as client:
+        probe = client.get(f"{url}/weather/bern", headers={"X-PAYMENT": "bm90IGEgcGF5bWVudA=="})
+        assert probe.status_code == 402 and "payment-required" not in probe.headers
+        body = probe.json()
+        assert body["x402Version"] == 1 and body["error"].startswith("invalid payment")
+        (offer,) = body["accepts"]
+        assert (offer["network"], offer["maxAmountRequired"]) == ("anvil-x402-interop", str(PRICE))
+        payment = fastx402.create_payment(PaymentRequired.from_dict(body), payer)
+        assert payment.x402_version == 1
+        r = client.get(f"{url}/weather/bern", headers={"X-PAYMENT": payment.to_header()})
+    assert r.status_code == 200 and r.json()["city"] == "bern"
+    receipt = SettleResponse.from_header(r.headers["x-payment-response"])
+    assert receipt.success and receipt.payer == payer.address
+    assert s.runs == {"weather": 1}
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
