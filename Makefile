@@ -43,11 +43,11 @@ py-test: dev chain-tools redis-server chromium
 
 # tests/test_store.py starts a throwaway redis-server (Debian package) on a free local port.
 redis-server:
-	command -v redis-server >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server)
+	command -v redis-server >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
 
 # tests/test_server_paywall_browser.py renders the paywall in headless Chromium (Debian package).
 chromium:
-	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # Test chain (tests/contracts): anvil and solc-js from npm, then the contracts compiled offline.
 # npm ci runs only when node_modules is missing or older than package.json / package-lock.json.
