@@ -27,7 +27,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -416,49 +416,13 @@ class PaymentMiddleware:
             return
         record.state = "verified"
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+        attempt = _Attempt(pattern, payload, requirements, record, payment, key, owner)
         if route.mode == "optimistic" and await self._expose(route, payment, valid_before, now):
-            await self._settle_optimistic(
-                pattern,
-                payload,
-                requirements,
-                record,
-                payment,
-                key,
-                owner,
-                scope,
-                receive,
-                send,
-                valid_before,
-            )
+            await self._settle_optimistic(attempt, scope, receive, send, valid_before)
         elif route.mode == "before":
-            await self._settle_before(
-                pattern,
-                route,
-                payload,
-                requirements,
-                record,
-                payment,
-                key,
-                owner,
-                scope,
-                receive,
-                send,
-                refuse,
-            )
+            await self._settle_before(attempt, scope, receive, send, refuse)
         else:
-            await self._settle_after(
-                pattern,
-                payload,
-                requirements,
-                record,
-                payment,
-                key,
-                owner,
-                scope,
-                receive,
-                send,
-                refuse,
-            )
+            await self._settle_after(attempt, scope, receive, send, refuse)
 
     async def _offers(
         self, pattern: str, route: Route, request: Request, resource_url: str
@@ -596,8 +560,7 @@ class PaymentMiddleware:
 
     async def _replay_settled(self, record: Record, send: Send, head: bool) -> None:
         receipt = SettleResponse.from_dict(record.receipt or {})
-        name = responses.PAYMENT_RESPONSE if record.version == 2 else responses.X_PAYMENT_RESPONSE
-        receipt_header = (name.encode(), receipt.to_header().encode())
+        receipt_header = _receipt_header(record.version, receipt)
         kept = record.response
         if kept is not None:
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]
@@ -670,25 +633,15 @@ class PaymentMiddleware:
         record.state = "unknown"
         await self.store.update(key, owner, record.encode(), expires_at=None)
 
-    def _receipt_header(self, version: int, receipt: SettleResponse) -> tuple[bytes, bytes]:
-        name = responses.PAYMENT_RESPONSE if version == 2 else responses.X_PAYMENT_RESPONSE
-        return name.encode(), receipt.to_header().encode()
-
     async def _settle_before(
         self,
-        pattern: str,
-        route: Route,
-        payload: PaymentPayload,
-        requirements: PaymentRequirements,
-        record: Record,
-        payment: Payment,
-        key: str,
-        owner: str,
+        attempt: _Attempt,
         scope: Scope,
         receive: Receive,
         send: Send,
         refuse: Callable[..., Any],
     ) -> None:
+        pattern, payload, requirements, record, payment, key, owner = attempt
         record.state = "settling"
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         outcome = await self._settle(payload, requirements)
@@ -708,10 +661,10 @@ class PaymentMiddleware:
             await refuse(f"settlement failed: {outcome.error_reason}")
             return
         await self._record_settled(record, outcome, key, owner)
-        self._emit(self._paid(pattern, payment, outcome))
+        self._emit(self._settled_event("paid", pattern, payment, outcome))
         paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
         scope.setdefault("state", {})["payment"] = paid
-        receipt_header = self._receipt_header(record.version, outcome)
+        receipt_header = _receipt_header(record.version, outcome)
         failed_status: list[int] = []
 
         async def send_with_receipt(message: Message) -> None:
@@ -724,25 +677,24 @@ class PaymentMiddleware:
         try:
             await self.app(scope, receive, send_with_receipt)
         except Exception:
-            self._emit(self._after_error(pattern, payment, outcome))
+            self._emit(
+                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
+            )
             raise
         if failed_status:
-            self._emit(self._after_error(pattern, payment, outcome))
+            self._emit(
+                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
+            )
 
     async def _settle_after(
         self,
-        pattern: str,
-        payload: PaymentPayload,
-        requirements: PaymentRequirements,
-        record: Record,
-        payment: Payment,
-        key: str,
-        owner: str,
+        attempt: _Attempt,
         scope: Scope,
         receive: Receive,
         send: Send,
         refuse: Callable[..., Any],
     ) -> None:
+        pattern, payload, requirements, record, payment, key, owner = attempt
         scope.setdefault("state", {})["payment"] = payment
         # What happened to the handler's response: "pass" (not charged, released), "paid"
         # (released with the receipt), "drop" (replaced by our own answer).
@@ -787,10 +739,10 @@ class PaymentMiddleware:
                 verdict.append("paid")
                 record.serving_until = int(self.clock()) + SERVING_WINDOW
                 await self._record_settled(record, outcome, key, owner)
-                self._emit(self._paid(pattern, payment, outcome))
+                self._emit(self._settled_event("paid", pattern, payment, outcome))
                 headers = list(message.get("headers", []))
                 kept = _kept_start(message)
-                headers.append(self._receipt_header(record.version, outcome))
+                headers.append(_receipt_header(record.version, outcome))
                 await send({**message, "headers": headers})
                 return
             if message["type"] == "http.response.body":
@@ -851,13 +803,7 @@ class PaymentMiddleware:
 
     async def _settle_optimistic(
         self,
-        pattern: str,
-        payload: PaymentPayload,
-        requirements: PaymentRequirements,
-        record: Record,
-        payment: Payment,
-        key: str,
-        owner: str,
+        attempt: _Attempt,
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -865,6 +811,7 @@ class PaymentMiddleware:
     ) -> None:
         """Serves right after verification and settles in the background; the payer's
         unsettled exposure is capped (see :class:`~fastx402.server.Exposure`)."""
+        payment, key, owner = attempt.payment, attempt.key, attempt.owner
         scope.setdefault("state", {})["payment"] = payment
         served: list[KeptResponse] = []
         size = 0
@@ -890,26 +837,14 @@ class PaymentMiddleware:
         if not served:
             return
         kept = served[0] if size <= self.keep_response_bytes else None
-        task = asyncio.ensure_future(
-            self._settle_in_background(
-                pattern, payload, requirements, record, payment, key, owner, kept, valid_before
-            )
-        )
+        task = asyncio.ensure_future(self._settle_in_background(attempt, kept, valid_before))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _settle_in_background(
-        self,
-        pattern: str,
-        payload: PaymentPayload,
-        requirements: PaymentRequirements,
-        record: Record,
-        payment: Payment,
-        key: str,
-        owner: str,
-        kept: KeptResponse | None,
-        valid_before: int,
+        self, attempt: _Attempt, kept: KeptResponse | None, valid_before: int
     ) -> None:
+        pattern, payload, requirements, record, payment, key, owner = attempt
         try:
             record.state, record.response = "settling", kept
             await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
@@ -919,7 +854,7 @@ class PaymentMiddleware:
                 self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
             elif outcome.success:
                 await self._record_settled(record, outcome, key, owner)
-                self._emit(self._paid(pattern, payment, outcome))
+                self._emit(self._settled_event("paid", pattern, payment, outcome))
             else:
                 # Served and not paid: the loss optimistic mode accepts, reported.
                 await self.store.release(key, owner)
@@ -941,9 +876,12 @@ class PaymentMiddleware:
         if self._background:
             await asyncio.wait(set(self._background), timeout=timeout)
 
-    def _paid(self, pattern: str, payment: Payment, receipt: SettleResponse) -> PaymentEvent:
+    @staticmethod
+    def _settled_event(
+        kind: EventKind, pattern: str, payment: Payment, receipt: SettleResponse
+    ) -> PaymentEvent:
         return PaymentEvent(
-            "paid",
+            kind,
             pattern,
             payer=payment.payer,
             amount=payment.amount,
@@ -951,15 +889,22 @@ class PaymentMiddleware:
             transaction=receipt.transaction,
         )
 
-    def _after_error(self, pattern: str, payment: Payment, receipt: SettleResponse) -> PaymentEvent:
-        return PaymentEvent(
-            "served_error_after_settlement",
-            pattern,
-            payer=payment.payer,
-            amount=payment.amount,
-            network=payment.network,
-            transaction=receipt.transaction,
-        )
+
+class _Attempt(NamedTuple):
+    """One payment being charged: what every settlement mode works on."""
+
+    pattern: str
+    payload: PaymentPayload
+    requirements: PaymentRequirements
+    record: Record
+    payment: Payment
+    key: str
+    owner: str
+
+
+def _receipt_header(version: int, receipt: SettleResponse) -> tuple[bytes, bytes]:
+    name = responses.PAYMENT_RESPONSE if version == 2 else responses.X_PAYMENT_RESPONSE
+    return name.encode(), receipt.to_header().encode()
 
 
 def _valid_until(payload: PaymentPayload, fallback: int) -> int:
