@@ -19,3 +19,21 @@ pub mod upto;
 pub const EXACT: &str = "exact";
 /// The `upto` scheme's wire name.
 pub const UPTO: &str = "upto";
+
+use super::error::ProtocolError;
+use super::reason;
+use super::types::{PaymentRequired, Requirements};
+
+/// The first x402 v2 entry of `accepts` that `wanted` accepts; otherwise an
+/// `unsupported_scheme` error with `message`.
+pub(crate) fn first_v2<'a>(
+    required: &'a PaymentRequired,
+    wanted: fn(&Requirements) -> bool,
+    message: &'static str,
+) -> Result<&'a Requirements, ProtocolError> {
+    required
+        .accepts
+        .iter()
+        .find(|r| r.version == 2 && wanted(r))
+        .ok_or_else(|| ProtocolError::field(reason::UNSUPPORTED_SCHEME, "accepts", message))
+}

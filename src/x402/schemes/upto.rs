@@ -25,17 +25,7 @@ pub fn accepts(requirements: &Requirements) -> bool {
 
 /// The first x402 v2 `upto` entry of `accepts`.
 pub fn select_requirements(required: &PaymentRequired) -> Result<&Requirements, ProtocolError> {
-    required
-        .accepts
-        .iter()
-        .find(|r| r.version == 2 && accepts(r))
-        .ok_or_else(|| {
-            ProtocolError::field(
-                reason::UNSUPPORTED_SCHEME,
-                "accepts",
-                "no x402 v2 'upto' option is offered",
-            )
-        })
+    super::first_v2(required, accepts, "no x402 v2 'upto' option is offered")
 }
 
 /// Signs an `upto` payment for the maximum `amount` (see

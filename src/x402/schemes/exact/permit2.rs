@@ -18,17 +18,11 @@ pub fn accepts(requirements: &Requirements) -> bool {
 
 /// The first x402 v2 `exact` Permit2 entry of `accepts`.
 pub fn select_requirements(required: &PaymentRequired) -> Result<&Requirements, ProtocolError> {
-    required
-        .accepts
-        .iter()
-        .find(|r| r.version == 2 && accepts(r))
-        .ok_or_else(|| {
-            ProtocolError::field(
-                reason::UNSUPPORTED_SCHEME,
-                "accepts",
-                "no x402 v2 'exact' option with assetTransferMethod permit2 is offered",
-            )
-        })
+    super::super::first_v2(
+        required,
+        accepts,
+        "no x402 v2 'exact' option with assetTransferMethod permit2 is offered",
+    )
 }
 
 /// Signs an `exact` Permit2 payment (see [`permit2::create_permit2_payment`]).
