@@ -300,7 +300,7 @@ def test_memory_prunes_expired_entries_lazily_and_bounded() -> None:
         s.claim(f"k{i}", "o", b"", expires_at=T0 + 1, now=T0)
         s.add(f"c{i}", 1, expires_at=T0 + 1, now=T0)
     s.claim("forever", "o", b"", expires_at=None, now=T0)
-    claims, counters = s._m._claims, s._m._counters
+    claims, counters = s._impl._claims, s._impl._counters  # type: ignore[attr-defined]
     assert len(claims) == 101 and len(counters) == 100
     s.get("forever", now=T0 + 1)  # one call: at most 16 removed
     assert len(claims) + len(counters) == 201 - 16

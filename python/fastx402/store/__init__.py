@@ -40,7 +40,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -252,6 +252,62 @@ def _parse(url: str) -> tuple[str, str, str | None]:
         rest = urlencode([(k, v) for k, v in query if k != "prefix"])
         return scheme, urlunsplit(parts._replace(query=rest)), prefix
     raise ValueError(f"unknown store URL scheme {parts.scheme!r} (memory, sqlite, redis, rediss)")
+
+
+class _Primitives(Protocol):
+    """The positional, already-validated operations a backend implements once; :class:`_Backed`
+    turns them into a :class:`Store`."""
+
+    def claim(
+        self, key: str, owner: str, value: bytes, expires_at: int | None, now: int
+    ) -> Entry | None: ...
+    def get(self, key: str, now: int) -> Entry | None: ...
+    def update(self, key: str, owner: str, value: bytes, expires_at: int | None) -> bool: ...
+    def release(self, key: str, owner: str) -> bool: ...
+    def add(self, key: str, amount: int, expires_at: int | None, now: int) -> int: ...
+    def add_within(
+        self, key: str, amount: int, limit: int, expires_at: int | None, now: int
+    ) -> tuple[bool, int]: ...
+    def append(self, stream: str, record: bytes, now: int) -> int: ...
+    def read(self, stream: str, after: int, limit: int) -> list[tuple[int, bytes]]: ...
+    def close(self) -> None: ...
+
+
+class _Backed(Store):
+    """A sync :class:`Store` over a backend's :class:`_Primitives` (``self._impl``)."""
+
+    _impl: _Primitives
+
+    def claim(
+        self, key: str, owner: str, value: bytes, *, expires_at: int | None, now: int
+    ) -> Entry | None:
+        return self._impl.claim(key, owner, value, expires_at, now)
+
+    def get(self, key: str, *, now: int) -> Entry | None:
+        return self._impl.get(key, now)
+
+    def update(self, key: str, owner: str, value: bytes, *, expires_at: int | None) -> bool:
+        return self._impl.update(key, owner, value, expires_at)
+
+    def release(self, key: str, owner: str) -> bool:
+        return self._impl.release(key, owner)
+
+    def add(self, key: str, amount: int, *, expires_at: int | None, now: int) -> int:
+        return self._impl.add(key, amount, expires_at, now)
+
+    def add_within(
+        self, key: str, amount: int, limit: int, *, expires_at: int | None, now: int
+    ) -> tuple[bool, int]:
+        return self._impl.add_within(key, amount, limit, expires_at, now)
+
+    def append(self, stream: str, record: bytes, *, now: int) -> int:
+        return self._impl.append(stream, record, now)
+
+    def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[tuple[int, bytes]]:
+        return self._impl.read(stream, after, limit)
+
+    def close(self) -> None:
+        self._impl.close()
 
 
 def from_url(url: str) -> Store:

@@ -17,7 +17,7 @@ import threading
 from fastx402.store import (
     AsyncStore,
     Entry,
-    Store,
+    _Backed,
     check_claim,
     check_expiry,
     check_int,
@@ -172,42 +172,11 @@ class _Memory:
             self._expiries.clear()
 
 
-class MemoryStore(Store):
+class MemoryStore(_Backed):
     """A :class:`~fastx402.store.Store` in this process's memory (thread-safe)."""
 
     def __init__(self, *, prune_batch: int = 16) -> None:
-        self._m = _Memory(prune_batch)
-
-    def claim(
-        self, key: str, owner: str, value: bytes, *, expires_at: int | None, now: int
-    ) -> Entry | None:
-        return self._m.claim(key, owner, value, expires_at, now)
-
-    def get(self, key: str, *, now: int) -> Entry | None:
-        return self._m.get(key, now)
-
-    def update(self, key: str, owner: str, value: bytes, *, expires_at: int | None) -> bool:
-        return self._m.update(key, owner, value, expires_at)
-
-    def release(self, key: str, owner: str) -> bool:
-        return self._m.release(key, owner)
-
-    def add(self, key: str, amount: int, *, expires_at: int | None, now: int) -> int:
-        return self._m.add(key, amount, expires_at, now)
-
-    def add_within(
-        self, key: str, amount: int, limit: int, *, expires_at: int | None, now: int
-    ) -> tuple[bool, int]:
-        return self._m.add_within(key, amount, limit, expires_at, now)
-
-    def append(self, stream: str, record: bytes, *, now: int) -> int:
-        return self._m.append(stream, record, now)
-
-    def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[tuple[int, bytes]]:
-        return self._m.read(stream, after, limit)
-
-    def close(self) -> None:
-        self._m.close()
+        self._impl = _Memory(prune_batch)
 
 
 class AsyncMemoryStore(AsyncStore):

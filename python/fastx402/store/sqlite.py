@@ -32,7 +32,7 @@ from typing import TypeVar
 from fastx402.store import (
     AsyncStore,
     Entry,
-    Store,
+    _Backed,
     check_claim,
     check_expiry,
     check_int,
@@ -224,7 +224,7 @@ class _Sqlite:
             self._conn.close()
 
 
-class SqliteStore(Store):
+class SqliteStore(_Backed):
     """A :class:`~fastx402.store.Store` in the SQLite file at ``path`` (created if missing).
 
     Thread-safe: one connection, used under a lock. ``timeout``: seconds a writer waits for
@@ -232,38 +232,7 @@ class SqliteStore(Store):
     """
 
     def __init__(self, path: str | Path, *, timeout: float = 10.0, prune_batch: int = 16) -> None:
-        self._db = _Sqlite(path, timeout, prune_batch)
-
-    def claim(
-        self, key: str, owner: str, value: bytes, *, expires_at: int | None, now: int
-    ) -> Entry | None:
-        return self._db.claim(key, owner, value, expires_at, now)
-
-    def get(self, key: str, *, now: int) -> Entry | None:
-        return self._db.get(key, now)
-
-    def update(self, key: str, owner: str, value: bytes, *, expires_at: int | None) -> bool:
-        return self._db.update(key, owner, value, expires_at)
-
-    def release(self, key: str, owner: str) -> bool:
-        return self._db.release(key, owner)
-
-    def add(self, key: str, amount: int, *, expires_at: int | None, now: int) -> int:
-        return self._db.add(key, amount, expires_at, now)
-
-    def add_within(
-        self, key: str, amount: int, limit: int, *, expires_at: int | None, now: int
-    ) -> tuple[bool, int]:
-        return self._db.add_within(key, amount, limit, expires_at, now)
-
-    def append(self, stream: str, record: bytes, *, now: int) -> int:
-        return self._db.append(stream, record, now)
-
-    def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[tuple[int, bytes]]:
-        return self._db.read(stream, after, limit)
-
-    def close(self) -> None:
-        self._db.close()
+        self._impl = _Sqlite(path, timeout, prune_batch)
 
 
 class AsyncSqliteStore(AsyncStore):
