@@ -1,40 +1,30 @@
-"""The ``fastx402`` command line."""
+"""``fastx402 facilitator``: verify and settle x402 payments over HTTP on one EVM chain."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+
+from fastx402.cli._common import HEX_KEY, CliError, Parser
 
 DEFAULT_KEY_ENV = "FASTX402_FACILITATOR_KEY"
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# 32 bytes of hex: a private key, wherever it was typed by mistake.
-_HEX_KEY = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that never echoes something shaped like a private key in its usage errors
-    (``unrecognized arguments: --private-key 0x...`` would print the key to the terminal/logs)."""
-
-    def error(self, message: str) -> NoReturn:
-        super().error(_HEX_KEY.sub("<redacted>", message))
 
 
 def _env_name(value: str) -> str:
     """``--key-env`` takes a variable's name; refuse a key there without printing it back."""
-    if not _ENV_NAME.fullmatch(value) or _HEX_KEY.fullmatch(value):
+    if not _ENV_NAME.fullmatch(value) or HEX_KEY.fullmatch(value):
         raise argparse.ArgumentTypeError(
             "takes the NAME of an environment variable holding the key, not the key itself"
         )
     return value
 
 
-def _facilitator_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     p = commands.add_parser(
         "facilitator",
         help="run an x402 facilitator (POST /verify, POST /settle, GET /supported)",
@@ -63,18 +53,7 @@ def _facilitator_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--receipt-timeout", type=float, default=60.0)
     p.add_argument("--reconcile-interval", type=float, default=5.0)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fastx402", description=__doc__)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _facilitator_parser(commands)
-    return parser
-
-
-def _redacted(text: str) -> str:
-    """``text`` with anything shaped like a private key replaced (for messages we print)."""
-    return _HEX_KEY.sub("<redacted>", text)
+    p.set_defaults(run=run)
 
 
 def _read_key(args: argparse.Namespace) -> str:
@@ -85,23 +64,23 @@ def _read_key(args: argparse.Namespace) -> str:
             # Never the path itself (nor str(e), which quotes it): a key typed where the
             # path belongs would be printed to the terminal and the logs.
             why = e.strerror or type(e).__name__
-            raise SystemExit(f"fastx402: --key-file: cannot read the key file ({why})") from None
+            raise CliError(f"--key-file: cannot read the key file ({why})") from None
         except UnicodeDecodeError:
-            raise SystemExit("fastx402: --key-file: the key file is not ASCII hex") from None
+            raise CliError("--key-file: the key file is not ASCII hex") from None
     value = os.environ.get(args.key_env)
     if not value:
-        raise SystemExit(f"fastx402: set ${args.key_env} to the facilitator's hex private key")
+        raise CliError(f"set ${args.key_env} to the facilitator's hex private key")
     return value.strip()
 
 
-def run_facilitator(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
         from fastx402.facilitator import create_app
     except ImportError:
-        raise SystemExit(
-            "fastx402: the facilitator needs its extra: pip install 'fastx402[facilitator]'"
+        raise CliError(
+            "the facilitator needs its extra: pip install 'fastx402[facilitator]'"
         ) from None
     from fastx402 import Facilitator, PrivateKey, X402Error, parse_network, to_checksum_address
 
@@ -114,11 +93,11 @@ def run_facilitator(args: argparse.Namespace) -> int:
         try:
             check(value)
         except X402Error as e:
-            raise SystemExit(_redacted(f"fastx402: {option} {value}: {e}")) from None
+            raise CliError(f"{option} {value}: {e}") from None
     try:
         key = PrivateKey.from_hex(_read_key(args))
     except X402Error as e:  # the message never contains the key
-        raise SystemExit(_redacted(f"fastx402: invalid facilitator key: {e}")) from None
+        raise CliError(f"invalid facilitator key: {e}") from None
     try:
         facilitator = Facilitator(
             args.rpc,
@@ -129,7 +108,7 @@ def run_facilitator(args: argparse.Namespace) -> int:
             receipt_timeout=args.receipt_timeout,
         )
     except X402Error as e:
-        raise SystemExit(_redacted(f"fastx402: {e}")) from None
+        raise CliError(str(e)) from None
     del key
     print(
         f"fastx402 facilitator {facilitator.address} on {facilitator.network} "
@@ -139,16 +118,3 @@ def run_facilitator(args: argparse.Namespace) -> int:
     app = create_app(facilitator, reconcile_interval=args.reconcile_interval)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "facilitator":
-        return run_facilitator(args)
-    parser.print_help()
-    return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

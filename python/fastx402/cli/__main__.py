@@ -1,0 +1,5 @@
+import sys
+
+from fastx402.cli import main
+
+sys.exit(main())
