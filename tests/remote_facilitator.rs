@@ -549,6 +549,11 @@ async fn inconsistent_successes_are_unknown() {
             }
             "/facilitator/network/settle" => settled_answer("eip155:8453", PAYER),
             "/facilitator/payer/settle" => settled_answer("eip155:84532", OTHER),
+            "/facilitator/amount/settle" => {
+                let mut answer = settled_answer("eip155:84532", PAYER);
+                answer["amount"] = "1".into(); // the payment is for more
+                answer
+            }
             // A v1 name of the same chain, and no payer: settled.
             _ => json!({"success": true, "transaction": tx_hash(), "network": "base-sepolia"}),
         };
@@ -561,6 +566,7 @@ async fn inconsistent_successes_are_unknown() {
         ("short", "malformed"),
         ("network", "wrong_network"),
         ("payer", "wrong_payer"),
+        ("amount", "wrong_amount"),
     ] {
         let f = client(&format!("{}/{path}", server.url));
         let (err, response) = unknown(f.settle(&payload, &requirements).await.unwrap());

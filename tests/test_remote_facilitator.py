@@ -112,6 +112,7 @@ async def endpoint(request: Request) -> Response:
         "empty_tx": settled(body, transaction=""),
         "wrong_network": settled(body, network="eip155:8453"),
         "wrong_payer": settled(body, payer=PAY_TO),
+        "wrong_amount": settled(body, amount="1"),
         "failed_with_tx": settled(body, success=False, errorReason="transaction_failed"),
     }
     return JSONResponse(answers[mode], status_code=400 if mode == "fail" else 200)
@@ -227,6 +228,7 @@ def test_refusals_are_answers(base_url: str, api: str) -> None:
         ("empty_tx", "malformed", False),
         ("wrong_network", "wrong_network", True),
         ("wrong_payer", "wrong_payer", True),
+        ("wrong_amount", "wrong_amount", True),
         ("failed_with_tx", "failed_with_transaction", True),
     ],
 )

@@ -338,3 +338,35 @@ class TestCreateAndVerify:
         assert result.is_valid, result.message
         assert result.replay_key is not None
         assert result.replay_key.split(":")[2] == "0x000000000022d473030f116ddee9f6b43ac78ba3"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({}, None),
+        ({"network": "base-sepolia"}, None),  # another name of the same chain
+        ({"payer": None, "amount": None}, None),  # optional on the wire
+        ({"network": "eip155:8453"}, "network"),
+        ({"payer": PAY_TO}, "payer"),
+        ({"amount": "9999"}, "amount"),
+        ({"success": False, "transaction": "", "errorReason": "x"}, "success"),
+    ],
+)
+def test_a_settlement_answer_is_checked_against_the_payment(
+    change: dict[str, Any], path: str | None
+) -> None:
+    answer = {
+        "success": True,
+        "transaction": "0x" + "ab" * 32,
+        "network": OFFER["network"],
+        "payer": KEY.address,
+        "amount": OFFER["amount"],
+    } | change
+    settle = SettleResponse.from_dict({k: v for k, v in answer.items() if v is not None})
+    requirements = PaymentRequirements.from_dict(OFFER)
+    if path is None:
+        settle.check(requirements, KEY.address)
+        return
+    with pytest.raises(ProtocolError) as info:
+        settle.check(requirements, KEY.address)
+    assert (info.value.reason, info.value.path) == ("unexpected_settle_error", path)

@@ -12,7 +12,7 @@
 //!
 //! | result | meaning |
 //! |---|---|
-//! | [`SettleOutcome::Settled`] | `success: true`, a 32-byte transaction hash, the requirements' network, the payment's payer |
+//! | [`SettleOutcome::Settled`] | `success: true`, a 32-byte transaction hash, the requirements' network, the payment's payer and amount ([`check_settlement`]) |
 //! | [`SettleOutcome::Failed`] | `success: false` without a transaction: the facilitator answered definitively |
 //! | [`SettleOutcome::Unknown`] | anything else once the request may have been written: timeout, connection lost, a 3xx or 5xx, any status without a valid answer, garbage, an oversized or inconsistent answer |
 //! | `Err(`[`RemoteError`]`)` | the request was certainly not sent ([`RemoteError::not_sent`]): this call settled nothing |
@@ -31,10 +31,9 @@ use hyper::header::{HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use hyper::{Method, Request, StatusCode, Uri};
 use serde_json::{json, Value};
 
-use crate::crypto::address::Address;
 use crate::http::{self, Failure, Transport};
-use crate::x402::networks::Registry;
 use crate::x402::reason;
+use crate::x402::receipt::{check_settlement, Mismatch};
 use crate::x402::types::{
     PaymentPayload, Requirements, SettleResponse, SupportedResponse, VerifyResponse,
 };
@@ -164,10 +163,9 @@ pub enum ErrorKind {
     /// `settlement_pending`: broadcast, outcome not known yet; settle the same
     /// payment again later (it settles at most once).
     Pending(String),
-    /// `success: true` on another network than the requirements'.
-    WrongNetwork { expected: String, got: String },
-    /// `success: true` for another payer than the payment's.
-    WrongPayer { expected: Address, got: Address },
+    /// `success: true` that is not this payment's settlement: another network,
+    /// payer or amount ([`check_settlement`]).
+    Mismatch(Mismatch),
 }
 
 impl ErrorKind {
@@ -184,8 +182,7 @@ impl ErrorKind {
             ErrorKind::Malformed(_) => "malformed",
             ErrorKind::FailedWithTransaction(_) => "failed_with_transaction",
             ErrorKind::Pending(_) => "pending",
-            ErrorKind::WrongNetwork { .. } => "wrong_network",
-            ErrorKind::WrongPayer { .. } => "wrong_payer",
+            ErrorKind::Mismatch(m) => m.code(),
         }
     }
 }
@@ -213,18 +210,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Pending(tx) => {
                 write!(f, "settlement pending: transaction {tx} not final yet")
             }
-            ErrorKind::WrongNetwork { expected, got } => {
-                write!(
-                    f,
-                    "settled on network {got:?}, the requirements say {expected:?}"
-                )
-            }
-            ErrorKind::WrongPayer { expected, got } => {
-                write!(
-                    f,
-                    "settled for payer {got}, the payment's payer is {expected}"
-                )
-            }
+            ErrorKind::Mismatch(m) => write!(f, "{m}"),
         }
     }
 }
@@ -526,20 +512,15 @@ impl RemoteFacilitator {
             }
             return Ok(SettleOutcome::Failed(answer));
         }
-        if !same_network(&answer.network, &requirements.network) {
-            let kind = ErrorKind::WrongNetwork {
-                expected: requirements.network.clone(),
-                got: answer.network.clone(),
-            };
-            return Ok(unknown(kind, Some(answer)));
-        }
-        if let (Some(got), Some(expected)) = (answer.payer, payload.payer()) {
-            if got != expected {
-                return Ok(unknown(
-                    ErrorKind::WrongPayer { expected, got },
-                    Some(answer),
-                ));
-            }
+        let checked = check_settlement(
+            &answer,
+            &requirements.network,
+            payload.payer(),
+            &requirements.scheme,
+            requirements.amount,
+        );
+        if let Err(mismatch) = checked {
+            return Ok(unknown(ErrorKind::Mismatch(mismatch), Some(answer)));
         }
         Ok(SettleOutcome::Settled(answer))
     }
@@ -574,18 +555,6 @@ fn parse<T, E: fmt::Display>(
 ) -> Result<T, String> {
     let value = crate::json::parse_strict(body).map_err(|e| format!("not strict JSON: {e}"))?;
     from_json(&value).map_err(|e| e.to_string())
-}
-
-/// The same string, or two names of one chain (`base-sepolia`, `eip155:84532`).
-fn same_network(a: &str, b: &str) -> bool {
-    if a == b {
-        return true;
-    }
-    let registry = Registry::global();
-    matches!(
-        (registry.parse_network(a), registry.parse_network(b)),
-        (Ok(x), Ok(y)) if x.chain_id() == y.chain_id()
-    )
 }
 
 #[cfg(test)]

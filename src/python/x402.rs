@@ -25,6 +25,7 @@ use crate::x402::types::{
     VerifyResponse,
 };
 use crate::x402::verify::{self, Verdict, VerifyOptions};
+use crate::x402::{reason, receipt};
 
 /// A Python value as an x402 message's JSON; anything unconvertible is `invalid_payload`.
 fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -380,6 +381,23 @@ wire_class!(SettleResponseMessage from SettleResponse {
     }
     fn to_header(&self) -> String {
         codec::encode_header(&self.inner.raw)
+    }
+    /// Raises `ProtocolError` (reason `unexpected_settle_error`, `path` the field
+    /// at fault) unless this answer settles the payment of `requirements` by
+    /// `payer`: success, the same network, payer and amount (`upto`: at most).
+    #[pyo3(signature = (requirements, payer=None))]
+    fn check(&self, requirements: &PaymentRequirements, payer: Option<&str>) -> PyResult<()> {
+        let payer = payer
+            .map(crate::crypto::address::Address::parse)
+            .transpose()
+            .map_err(Error::from)?;
+        let r = &requirements.inner;
+        receipt::check_settlement(&self.inner, &r.network, payer, &r.scheme, r.amount).map_err(
+            |m| {
+                let e = ProtocolError::field(reason::UNEXPECTED_SETTLE_ERROR, m.field(), &m);
+                Error::from(e).into()
+            },
+        )
     }
     #[getter]
     fn success(&self) -> bool {

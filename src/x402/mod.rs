@@ -14,6 +14,7 @@ pub mod payload;
 pub mod payment;
 pub mod permit2;
 pub mod reason;
+pub mod receipt;
 pub mod schemes;
 pub mod smart_wallet;
 pub mod types;

@@ -1,7 +1,8 @@
 """What a paid call cost: a typed receipt, checked against the quote.
 
 ``paid``: the settle header says success, with a 32-byte transaction, on the quoted network, for
-this payer (and the quoted amount when the server states one). ``not_charged``: the seller says it
+this payer and the quoted amount when the server states them (one check, in the core, shared with
+the seller's facilitator client: ``SettleResponse.check``). ``not_charged``: the seller says it
 did not settle (a 402 after payment, a failure receipt). ``unknown``: no usable answer (lost, 5xx,
 a receipt that does not match the quote): the payment may have settled; it is never re-signed.
 """
@@ -15,6 +16,7 @@ import httpx
 
 from fastx402._core import SettleResponse
 from fastx402.client.quote import Quote
+from fastx402.errors import ProtocolError
 
 Outcome = Literal["paid", "not_charged", "unknown"]
 
@@ -55,13 +57,14 @@ def read_receipt(
         except ValueError as e:
             return unknown(f"unreadable PAYMENT-RESPONSE: {e}")
     if settle is not None and settle.success:
-        if settle.network != quote.network:
-            return unknown(f"receipt on {settle.network}, quoted {quote.network}")
-        if settle.payer is not None and settle.payer.lower() != payer.lower():
-            return unknown("receipt names another payer")
-        if settle.amount is not None and int(settle.amount) != quote.amount:
-            return unknown(f"receipt amount {settle.amount}, quoted {quote.amount}")
-        return Receipt("paid", quote, payer, settle.transaction, payment_id=payment_id)
+        try:
+            settle.check(quote.requirements, payer)
+        except ProtocolError as e:
+            return unknown(f"receipt does not match the quote: {e}")
+        settled = settle.amount_atomic if quote.requirements.scheme == "upto" else None
+        return Receipt(
+            "paid", quote, payer, settle.transaction, payment_id=payment_id, settled_amount=settled
+        )
     if response.status_code == 402 or (settle is not None and not settle.success):
         reason = settle.error_reason if settle is not None else "refused"
         return Receipt("not_charged", quote, payer, reason=reason, payment_id=payment_id)

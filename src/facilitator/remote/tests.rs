@@ -1,4 +1,5 @@
 use super::*;
+use crate::x402::receipt::same_network;
 
 #[test]
 fn config_is_checked_and_secrets_redacted() {
