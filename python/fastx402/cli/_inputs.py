@@ -258,6 +258,8 @@ def read_policy(args: argparse.Namespace) -> Any:
         if args.max is not None:
             policy = dataclasses.replace(policy, max_per_call=money(args.max, "--max"))
     else:
+        if not args.policy.is_file():
+            raise CliError(f"--policy: no file {args.policy}")
         try:
             data = json.loads(read_text(str(args.policy), "--policy"))
             if not isinstance(data, dict):

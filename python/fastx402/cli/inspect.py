@@ -109,8 +109,9 @@ def verdict(payment: Any, requirements: Any, now: int) -> dict[str, Any]:
 def _payment(value: Any, requirements: Any, now: int) -> tuple[list[str], dict[str, Any]]:
     lines = [f"PAYMENT-SIGNATURE (x402 v{value.x402_version}, {value.scheme} on {value.network})"]
     lines.append(f"  payer    {value.payer or '?'} (claimed)")
-    if value.amount_atomic is not None and value.accepted is not None:
-        a = value.accepted
+    terms = requirements if requirements is not None else value.accepted
+    if value.amount_atomic is not None and terms is not None:
+        a = terms
         lines.append(f"  amount   {human_amount(value.amount_atomic, a.network, a.asset)}")
     elif value.amount_atomic is not None:
         lines.append(f"  amount   {value.amount_atomic} atomic")
