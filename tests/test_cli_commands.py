@@ -49,6 +49,12 @@ USDC = fastx402.default_asset(BASE)
 PAY_TO = "0x" + "22" * 20
 
 
+@pytest.fixture(autouse=True)
+def _no_home_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs without --ledger never write the user's real ledger."""
+    monkeypatch.setenv("FASTX402_LEDGER", str(tmp_path / "default-ledger.db"))
+
+
 def no_traceback(result: Any) -> None:
     assert "Traceback" not in result.stderr + result.stdout, result.stderr
 
@@ -513,6 +519,58 @@ def test_pay_refused_by_policy_signs_nothing(
     assert status == 0 and f"would pay 0.01 tUSDC to {s.seller}" in err, err
     assert s.runs == {} and token.balance_of(s.seller) == 0
     assert payer_env[2:] not in out + err
+
+
+def test_pay_keeps_a_daily_budget_across_runs(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+    payer_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Budget counters live with the ledger by default: a second run sees the first's spend."""
+    s, url = shop
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        json.dumps({"allow_http": True, "budgets": [{"window": "day", "limit": "$0.015"}]})
+    )
+    args = ["--policy", str(policy), "--ledger", f"sqlite:///{tmp_path / 'ledger.db'}"]
+    status, _, err = call(["pay", f"{url}/weather/a", *args], capsys)
+    assert status == 0, err
+    status, out, err = call(["pay", f"{url}/weather/b", *args], capsys)
+    assert status == 1 and out == "" and "budget_exhausted: day budget" in err, err
+    assert token.balance_of(s.seller) == PRICE and s.runs == {"weather": 1}
+    # ... and `ledger statement --ledger` (after the subcommand) shows the one payment.
+    status, out, _ = call(["ledger", "statement", *args[2:], "--by", "host", "--json"], capsys)
+    assert status == 0 and json.loads(out)["total"]["settled"] == "0.01", out
+
+
+def test_pay_with_a_keystore(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from eth_keyfile.keyfile import create_keyfile_json
+
+    s, url = shop
+    raw = os.urandom(32)
+    payer = PrivateKey(raw).address
+    token.mint(payer, PRICE)
+    store = tmp_path / "agent.json"  # pbkdf2 with few rounds: a fast test, the same format
+    store.write_text(json.dumps(create_keyfile_json(raw, b"pw", kdf="pbkdf2", iterations=2)))
+    monkeypatch.setenv("AGENT_PW", "pw")
+    args = ["--allow-http", "--keystore", str(store), "--password-env", "AGENT_PW", "--json"]
+    status, out, err = call(
+        ["pay", f"{url}/weather/x", *args, "--ledger", str(tmp_path / "l")], capsys
+    )
+    assert status == 0, err
+    assert json.loads(out)["receipt"]["payer"] == payer and token.balance_of(s.seller) == PRICE
+    monkeypatch.setenv("AGENT_PW", "wrong")
+    status, _, err = call(["pay", f"{url}/weather/y", *args], capsys)
+    assert status == 1 and "wrong password or corrupt" in err, err
+    assert raw.hex() not in out + err
 
 
 def test_pay_not_charged_exits_3(

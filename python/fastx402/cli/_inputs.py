@@ -67,7 +67,7 @@ def password(args: argparse.Namespace, *, confirm: bool = False) -> str:
         if not value:
             raise CliError(f"--password-env: ${args.password_env} is not set")
         return value
-    if not sys.stdin.isatty():
+    if not sys.stdin.isatty():  # never block a script on a prompt it cannot answer
         raise CliError("no terminal to ask the keystore password on: use --password-env NAME")
     first = getpass.getpass("keystore password: ")
     if not first:
@@ -96,6 +96,8 @@ def read_key(args: argparse.Namespace, role: str) -> Any:
     if store is not None:
         from fastx402.client import WalletError, wallet_from_keystore
 
+        if not store.is_file():  # before asking a password for nothing
+            raise CliError("--keystore: no such keystore file")
         try:
             return wallet_from_keystore(store, password(args))
         except WalletError as e:
@@ -276,10 +278,12 @@ def read_policy(args: argparse.Namespace) -> Any:
     return policy
 
 
-def add_ledger_option(p: Parser) -> None:
+def add_ledger_option(p: Parser, *, inherit: bool = False) -> None:
+    """``--ledger``; ``inherit``: on a subcommand, keep the parent's value when not given."""
     p.add_argument(
         "--ledger",
         metavar="URL",
+        default=argparse.SUPPRESS if inherit else None,
         help="the agent's ledger: a SQLite file or a fastx402.store URL (default: "
         "$FASTX402_LEDGER or ~/.local/share/fastx402/ledger.db)",
     )

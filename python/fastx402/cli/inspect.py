@@ -195,7 +195,7 @@ def _from_url(url: str, requirements: Any, now: int) -> tuple[list[str], dict[st
     from fastx402 import X402Error
     from fastx402.client.quote import NotA402, parse_402
 
-    with httpx.Client(follow_redirects=False, timeout=TIMEOUT, trust_env=False) as client:
+    with httpx.Client(follow_redirects=False, timeout=TIMEOUT) as client:
         try:
             answer = client.get(url)
         except httpx.HTTPError as e:

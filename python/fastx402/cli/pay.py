@@ -50,7 +50,12 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     add_policy_options(p)
     add_key_options(p, DEFAULT_KEY_ENV, keystore=True)
     add_ledger_option(p)
-    p.add_argument("--budget-store", metavar="URL", default="memory://", help="budget counters")
+    p.add_argument(
+        "--budget-store",
+        metavar="URL",
+        help="where the policy's budget counters live (default: the ledger's store, so a "
+        "daily budget holds across runs)",
+    )
     for who in ("agent", "tool", "user"):
         p.add_argument(f"--{who}", metavar="NAME", help=f"the {who} the ledger records")
     p.add_argument("--dry-run", action="store_true", help="quote and stop: sign nothing")
@@ -106,7 +111,8 @@ def _spending(args: argparse.Namespace) -> Any:
     from fastx402.client import Spending
 
     try:
-        return Spending(args.budget_store, ledger_url(args, must_exist=False))
+        ledger = ledger_url(args, must_exist=False)
+        return Spending(args.budget_store or ledger, ledger)
     except ValueError as e:  # a store URL the store layer refuses
         raise CliError(f"--ledger/--budget-store: {e}") from None
 
@@ -138,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     spending = _spending(args)
     try:
         with paying_client(
-            key, policy, spending=spending, spender=spender, timeout=args.timeout, trust_env=False
+            key, policy, spending=spending, spender=spender, timeout=args.timeout
         ) as client:
             try:
                 response = client.request(method, args.url, headers=headers, content=body)

@@ -36,7 +36,7 @@ def fetch_offers(url: str, method: str, policy: Any, timeout: float) -> Any:
     if not url.startswith(("http://", "https://")):
         raise CliError(f"URL: an http(s) URL, not {url!r}", 2)
     try:
-        return quote(url, policy, method=method.upper(), timeout=timeout, trust_env=False)
+        return quote(url, policy, method=method.upper(), timeout=timeout)
     except httpx.HTTPError as e:
         raise CliError(f"cannot reach {url}: {type(e).__name__}: {e}") from None
     except (NotA402, X402Error) as e:
