@@ -807,3 +807,32 @@ def test_ledger_chart_without_matplotlib_names_the_extra(
     )
     fails_cleanly(result, "pip install 'fastx402[chart]'")
     assert not out.exists()
+
+
+# --- a seller that answers 402 with garbage -------------------------------------------------------
+
+
+async def garbage_402(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/header``: a 402 whose PAYMENT-REQUIRED is not base64; ``/body``: a 402 with HTML."""
+    assert scope["type"] == "http"
+    headers = [(b"content-type", b"text/html")]
+    if scope["path"] == "/header":
+        headers.append((b"payment-required", b"%%%not-base64%%%"))
+    await send({"type": "http.response.start", "status": 402, "headers": headers})
+    await send({"type": "http.response.body", "body": b"<html>pay me</html>"})
+
+
+@pytest.mark.parametrize("path", ["/header", "/body"])
+def test_a_garbage_402_is_a_clear_error_for_every_command(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FASTX402_KEY", "0x" + os.urandom(32).hex())
+    with running(garbage_402, lifespan="off") as url:
+        for argv in (
+            ["inspect", url + path],
+            ["quote", url + path, "--allow-http"],
+            ["pay", url + path, "--allow-http", "--ledger", str(tmp_path / "l.db")],
+        ):
+            status, out, err = call(argv, capsys)
+            assert status == 1 and out == "", (argv, out, err)
+            assert err.startswith(f"fastx402: {url}{path} answered 402 without a valid x402"), err

@@ -120,7 +120,7 @@ def _spending(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     import httpx
 
-    from fastx402 import X402Error
+    from fastx402 import ProtocolError, X402Error
     from fastx402.client import (
         NotA402,
         PaymentRefused,
@@ -155,9 +155,11 @@ def run(args: argparse.Namespace) -> int:
             except PaymentUnconfirmed as e:
                 print(describe_receipt(e.receipt), file=sys.stderr)
                 raise CliError(f"{e}; check the ledger before paying again", UNKNOWN) from None
-            except (NotA402, X402Error) as e:
+            except (NotA402, ProtocolError) as e:
                 why = f"{args.url} answered 402 without a valid x402 request: {e}"
                 raise CliError(why) from None
+            except X402Error as e:  # e.g. the core refused to sign these terms
+                raise CliError(f"{args.url}: cannot pay: {e}") from None
             except httpx.HTTPError as e:
                 raise CliError(f"cannot reach {args.url}: {type(e).__name__}: {e}") from None
     finally:
