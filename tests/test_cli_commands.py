@@ -239,6 +239,7 @@ def test_inspect_decodes_each_header_kind(docs: dict[str, Any]) -> None:
     assert required.returncode == 0, required.stderr
     assert "PAYMENT-REQUIRED (x402 v2)" in required.stdout
     assert "0.01 USDC (10000 atomic)" in required.stdout and PAY_TO in required.stdout
+    assert "network  eip155:8453 (base, chain 8453)" in required.stdout
 
     paid = run_cli(["inspect", docs["payment_file"]], clean_env())  # from a file
     assert paid.returncode == 0, paid.stderr

@@ -103,3 +103,15 @@ def describe_receipt(receipt: Any) -> str:
     if receipt.reason:
         line += f" ({receipt.reason})"
     return line
+
+
+def network_label(network: str) -> str:
+    """``eip155:8453 (base, chain 8453)``; the name as given when the core does not know it."""
+    from fastx402 import parse_network
+
+    try:
+        caip2, chain_id, name = parse_network(network)
+    except ValueError:
+        return f"{network} (unknown network)"
+    label = f"{caip2} ({name}, chain {chain_id})" if name else f"{caip2} (chain {chain_id})"
+    return label if caip2 == network else f"{network} = {label}"

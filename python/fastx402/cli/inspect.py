@@ -8,7 +8,14 @@ import argparse
 import time
 from typing import Any
 
-from fastx402.cli._common import CliError, Parser, human_amount, print_json, relative_time
+from fastx402.cli._common import (
+    CliError,
+    Parser,
+    human_amount,
+    network_label,
+    print_json,
+    relative_time,
+)
 from fastx402.cli._inputs import Document, parse_document, read_document, read_text
 
 TIMEOUT = 10.0  # seconds, for the URL and its rate card
@@ -44,7 +51,8 @@ def requirements_data(r: Any, now: int) -> dict[str, Any]:
 
 def _requirements_lines(r: Any, indent: str) -> list[str]:
     lines = [
-        f"{indent}scheme   {r.scheme} on {r.network}",
+        f"{indent}scheme   {r.scheme}",
+        f"{indent}network  {network_label(r.network)}",
         f"{indent}amount   {human_amount(r.amount, r.network, r.asset)} ({r.amount} atomic)",
         f"{indent}asset    {r.asset}",
         f"{indent}payTo    {r.pay_to}",
@@ -134,7 +142,7 @@ def _payment(value: Any, requirements: Any, now: int) -> tuple[list[str], dict[s
 
 def _settled(value: Any) -> tuple[list[str], dict[str, Any]]:
     outcome = "SUCCESS" if value.success else f"FAILED {value.error_reason}"
-    lines = [f"PAYMENT-RESPONSE {outcome}", f"  network  {value.network}"]
+    lines = [f"PAYMENT-RESPONSE {outcome}", f"  network  {network_label(value.network)}"]
     if value.transaction:
         lines.append(f"  tx       {value.transaction}")
     if value.payer:
