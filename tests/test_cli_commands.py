@@ -304,6 +304,14 @@ def test_inspect_bad_input(arg: str, needle: str) -> None:
     fails_cleanly(run_cli(["inspect", arg], clean_env()), needle, status=1)
 
 
+def test_inspect_requirements_go_with_a_payment(docs: dict[str, Any]) -> None:
+    for arg in (docs["required"], "http://127.0.0.1:9/x"):
+        result = run_cli(["inspect", arg, "--requirements", docs["other"]], clean_env())
+        fails_cleanly(result, "--requirements goes with a payment", status=2)
+    result = run_cli(["inspect", docs["payment"], "--requirements", "???"], clean_env())
+    fails_cleanly(result, "--requirements: cannot decode", status=1)
+
+
 def test_inspect_an_empty_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("")

@@ -115,3 +115,28 @@ def network_label(network: str) -> str:
         return f"{network} (unknown network)"
     label = f"{caip2} ({name}, chain {chain_id})" if name else f"{caip2} (chain {chain_id})"
     return label if caip2 == network else f"{network} = {label}"
+
+
+def verdict(payment: Any, requirements: Any, now: int) -> dict[str, Any]:
+    """The core's local verification of ``payment`` (against ``requirements``, or the terms it
+    accepted); never a chain or facilitator call."""
+    from fastx402 import X402Error, verify_payment
+
+    against = requirements if requirements is not None else payment.accepted
+    if against is None:
+        return {"checked": False, "why": "a v1 payment names no terms: pass --requirements"}
+    try:
+        result = verify_payment(payment, against, now=now)
+    except X402Error as e:
+        reason = getattr(e, "reason", None)
+        return {"checked": True, "valid": False, "reason": reason, "why": str(e)}
+    return {
+        "checked": True,
+        "against": "--requirements" if requirements is not None else "accepted terms",
+        "valid": result.is_valid,
+        "reason": result.reason,
+        "why": result.message,
+        "needs_chain": result.needs_chain,
+        "payer": result.payer,
+        "authenticated": result.is_valid,
+    }

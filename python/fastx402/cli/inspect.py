@@ -15,8 +15,9 @@ from fastx402.cli._common import (
     network_label,
     print_json,
     relative_time,
+    verdict,
 )
-from fastx402.cli._inputs import Document, parse_document, read_document, read_text
+from fastx402.cli._inputs import Document, parse_document, read_document, requirements_for
 
 TIMEOUT = 10.0  # seconds, for the URL and its rate card
 MAX_CARD_ROUTES = 50  # routes of a rate card printed (all of them in --json)
@@ -87,31 +88,6 @@ def _window(value: Any, now: int) -> dict[str, Any]:
         if at is not None:
             window[name] = {"at": at, "relative": relative_time(at, now)}
     return window
-
-
-def verdict(payment: Any, requirements: Any, now: int) -> dict[str, Any]:
-    """The core's local verification of ``payment`` (against ``requirements``, or the terms it
-    accepted); never a chain or facilitator call."""
-    from fastx402 import X402Error, verify_payment
-
-    against = requirements if requirements is not None else payment.accepted
-    if against is None:
-        return {"checked": False, "why": "a v1 payment names no terms: pass --requirements"}
-    try:
-        result = verify_payment(payment, against, now=now)
-    except X402Error as e:
-        reason = getattr(e, "reason", None)
-        return {"checked": True, "valid": False, "reason": reason, "why": str(e)}
-    return {
-        "checked": True,
-        "against": "--requirements" if requirements is not None else "accepted terms",
-        "valid": result.is_valid,
-        "reason": result.reason,
-        "why": result.message,
-        "needs_chain": result.needs_chain,
-        "payer": result.payer,
-        "authenticated": result.is_valid,
-    }
 
 
 def _payment(value: Any, requirements: Any, now: int) -> tuple[list[str], dict[str, Any]]:
@@ -197,7 +173,7 @@ def _card_lines(card: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _from_url(url: str, requirements: Any, now: int) -> tuple[list[str], dict[str, Any]]:
+def _from_url(url: str, now: int) -> tuple[list[str], dict[str, Any]]:
     import httpx
 
     from fastx402 import X402Error
@@ -225,7 +201,7 @@ def _from_url(url: str, requirements: Any, now: int) -> tuple[list[str], dict[st
         data["kind"] = None
     receipt = answer.headers.get("payment-response")
     if receipt:
-        more, settled = describe(parse_document(receipt, "PAYMENT-RESPONSE"), requirements, now)
+        more, settled = describe(parse_document(receipt, "PAYMENT-RESPONSE"), None, now)
         lines += more
         data["settle_response"] = settled
     data["rate_card"] = card
@@ -236,26 +212,21 @@ def _from_url(url: str, requirements: Any, now: int) -> tuple[list[str], dict[st
 
 def run(args: argparse.Namespace) -> int:
     now = int(time.time())
-    requirements = None
-    if args.requirements is not None:
-        from fastx402.cli._inputs import requirements_for
-
-        req_doc = read_document(args.requirements, "--requirements")
-        if args.arg.startswith(("http://", "https://")):
-            raise CliError("--requirements goes with a payment, not a URL", 2)
-        payment = read_document(args.arg, "ARG")
-        if payment.kind != "payment":
-            raise CliError(f"--requirements goes with a payment, not a {payment.kind}", 2)
-        requirements = requirements_for(payment.value, req_doc)
     if args.arg.startswith(("http://", "https://")):
-        lines, data = _from_url(args.arg, requirements, now)
+        if args.requirements is not None:
+            raise CliError("--requirements goes with a payment, not a URL", 2)
+        lines, data = _from_url(args.arg, now)
     else:
-        lines, data = describe(read_document(args.arg, "ARG"), requirements, now)
+        doc = read_document(args.arg, "ARG")
+        requirements = None
+        if args.requirements is not None:
+            if doc.kind != "payment":
+                raise CliError(f"--requirements goes with a payment, not a {doc.kind}", 2)
+            against = read_document(args.requirements, "--requirements")
+            requirements = requirements_for(doc.value, against)
+        lines, data = describe(doc, requirements, now)
     if args.json:
         print_json(data)
     else:
         print("\n".join(lines))
     return 0
-
-
-__all__ = ["describe", "read_text", "verdict"]

@@ -8,7 +8,7 @@ import argparse
 import time
 from typing import Any
 
-from fastx402.cli._common import CliError, Parser, print_json
+from fastx402.cli._common import CliError, Parser, print_json, verdict
 from fastx402.cli._inputs import read_document, requirements_for
 
 UNREACHABLE = 3
@@ -47,8 +47,6 @@ def _remote(url: str, payment: Any, requirements: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fastx402.cli.inspect import verdict
-
     try:
         payment = read_document(args.payment, "PAYMENT")
         if payment.kind != "payment":
