@@ -42,7 +42,15 @@ from fastx402.client import (
 )
 from fastx402.client.quote import offers
 from test_cli import clean_env, run_cli
-from test_server import PRICE, Shop, facilitator, funded, shop, token  # noqa: F401
+from test_server import (  # noqa: F401
+    PRICE,
+    FaultyFront,
+    Shop,
+    facilitator,
+    funded,
+    shop,
+    token,
+)
 
 BASE = "eip155:8453"
 USDC = fastx402.default_asset(BASE)
@@ -582,6 +590,49 @@ def test_pay_with_a_keystore(
     assert raw.hex() not in out + err
 
 
+def test_pay_a_free_url_pays_nothing_and_sends_the_data(
+    shop: tuple[Shop, str],  # noqa: F811
+    payer_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url = shop
+    ledger = tmp_path / "ledger.db"
+    status, out, err = call(["pay", f"{url}/free", "--allow-http", "--ledger", str(ledger)], capsys)
+    assert (status, out, err) == (0, '{"free":true}', "")
+    with contextlib.closing(Ledger(f"sqlite:///{ledger}")) as book:
+        assert book.records() == []
+
+
+def test_pay_unknown_outcome_exits_4_and_is_recorded(
+    token: Token,  # noqa: F811
+    facilitator: fastx402.Facilitator,  # noqa: F811
+    payer_env: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The seller's facilitator keeps failing: after the bounded resends of the same payment the
+    outcome is unknown (exit 4), the ledger says so, and nothing was served."""
+    front = FaultyFront(facilitator)
+    front.mode = "500"
+    with running(front.app) as facilitator_url:
+        remote = fastx402.RemoteFacilitator(
+            facilitator_url, timeout=1.0, settle_timeout=1.0, connect_timeout=0.5
+        )
+        s = Shop(token, remote, unknown_retry_after=1)
+        ledger = tmp_path / "ledger.db"
+        with running(s.app) as url:
+            argv = ["pay", f"{url}/weather/x", "--allow-http", "--ledger", str(ledger)]
+            status, out, err = call(argv, capsys)
+    assert status == 4, (status, out, err)
+    assert err.startswith("unknown: 0.01 (quoted) tUSDC"), err
+    with contextlib.closing(Ledger(f"sqlite:///{ledger}")) as book:
+        assert [r["phase"] for r in book.payments()] == ["unknown"]
+        assert book.spent("all").unknown == Decimal("0.01")
+    assert s.runs == {"weather": 1} and '"city"' not in out  # ran, but not served unpaid
+    assert front.settles >= 1
+
+
 def test_pay_not_charged_exits_3(
     shop: tuple[Shop, str],  # noqa: F811
     token: Token,  # noqa: F811
@@ -608,7 +659,7 @@ def test_pay_not_charged_exits_3(
         ("none", ["--key-file", "MISSING"], "--key-file: cannot read the key file", 1),
         ("keystore-garbage", ["--keystore", "F", "--password-env", "PW"], "--keystore: ", 1),
         ("env", ["-H", "no colon"], "-H: 'Name: value'", 2),
-        ("env", ["-d", "@MISSING"], "-d: no file", 2),
+        ("env", ["-d", "@MISSING"], "-d: cannot read", 2),
         ("env", ["--ledger", "ftp://x"], "--ledger/--budget-store: unknown store URL", 1),
         ("env", [], "cannot reach http://127.0.0.1:9/x", 1),
     ],

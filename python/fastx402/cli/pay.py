@@ -7,8 +7,8 @@ charged; never re-signed)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from fastx402.cli._common import CliError, Parser, describe_receipt, print_json, receipt_dict
@@ -19,7 +19,6 @@ from fastx402.cli._inputs import (
     ledger_url,
     read_key,
     read_policy,
-    read_text,
 )
 
 DEFAULT_KEY_ENV = "FASTX402_KEY"
@@ -75,13 +74,16 @@ def _headers(values: list[str]) -> list[tuple[str, str]]:
 
 
 def _body(data: str | None) -> bytes | None:
+    """``-d``: the text itself, ``@FILE``'s bytes, or stdin's (``@-``), as curl reads them."""
     if data is None:
         return None
+    if data == "@-":
+        return sys.stdin.buffer.read()
     if data.startswith("@"):
-        source = data[1:]
-        if source != "-" and not os.path.isfile(source):
-            raise CliError(f"-d: no file {source}", 2)
-        return read_text(source, "-d").encode()
+        try:
+            return Path(data[1:]).read_bytes()
+        except OSError as e:
+            raise CliError(f"-d: cannot read {data[1:]} ({e.strerror})", 2) from None
     return data.encode()
 
 
