@@ -248,6 +248,8 @@ def test_inspect_decodes_each_header_kind(docs: dict[str, Any]) -> None:
     assert "PAYMENT-REQUIRED (x402 v2)" in required.stdout
     assert "0.01 USDC (10000 atomic)" in required.stdout and PAY_TO in required.stdout
     assert "network  eip155:8453 (base, chain 8453)" in required.stdout
+    named = run_cli(["inspect", f"payment-required: {docs['required']}"], clean_env())
+    assert named.returncode == 0 and named.stdout == required.stdout, named.stderr
 
     paid = run_cli(["inspect", docs["payment_file"]], clean_env())  # from a file
     assert paid.returncode == 0, paid.stderr

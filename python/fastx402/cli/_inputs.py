@@ -21,6 +21,11 @@ from typing import Any, Literal
 from fastx402.cli._common import HEX_KEY, CliError, Parser
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A header pasted with its name (``PAYMENT-REQUIRED: eyJ...``): the value is what is decoded.
+_NAMED = re.compile(
+    r"(?i)(?:payment-required|payment-signature|x-payment|payment-response|x-payment-response)"
+    r"\s*:\s*(\S+)"
+)
 MAX_INPUT_BYTES = 1 << 20  # a header, a 402 body or a policy: never more than 1 MiB
 
 
@@ -181,6 +186,9 @@ def parse_document(text: str, what: str) -> Document:
 
     if not text:
         raise CliError(f"{what}: empty input")
+    named = _NAMED.fullmatch(text)
+    if named:
+        text = named.group(1)
     source = "json" if text[0] in "{[" else "header"
     try:
         data = json.loads(text) if source == "json" else decode_header(text)

@@ -29,7 +29,8 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
         help="decode any x402 header, 402 body or URL's 402, with a verdict",
         description=(
             "ARG is a PAYMENT-REQUIRED, PAYMENT-SIGNATURE / X-PAYMENT or PAYMENT-RESPONSE "
-            "header value (base64 JSON, v1 or v2), its JSON, a file holding one, '-' for stdin, "
+            "header value (base64 JSON, v1 or v2; with or without its 'Name: '), its JSON, a "
+            "file holding one, '-' for stdin, "
             "or an http(s) URL (its 402 and the origin's rate card at /.well-known/x402). "
             "A payment is verified locally against the terms it accepted, or --requirements."
         ),
