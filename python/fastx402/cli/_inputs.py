@@ -16,9 +16,12 @@ import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastx402.cli._common import HEX_KEY, CliError, Parser
+
+if TYPE_CHECKING:
+    from fastx402 import PrivateKey
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A header pasted with its name (``PAYMENT-REQUIRED: eyJ...``): the value is what is decoded.
@@ -93,7 +96,7 @@ def _hex_from_file(path: Path) -> str:
         raise CliError("--key-file: the key file is not ASCII hex") from None
 
 
-def read_key(args: argparse.Namespace, role: str) -> Any:
+def read_key(args: argparse.Namespace, role: str) -> PrivateKey:
     """The :class:`~fastx402.PrivateKey` the options name (``role`` words the errors)."""
     from fastx402 import PrivateKey, X402Error
 
@@ -110,7 +113,8 @@ def read_key(args: argparse.Namespace, role: str) -> Any:
     if args.key_file is not None:
         text = _hex_from_file(args.key_file)
         if text.startswith("{"):
-            raise CliError("--key-file: the file is JSON; pass a keystore with --keystore")
+            hint = "pass a keystore with --keystore" if hasattr(args, "keystore") else "hex only"
+            raise CliError(f"--key-file: the file is JSON; {hint}")
     else:
         text = os.environ.get(args.key_env, "").strip()
         if not text:
