@@ -40,3 +40,103 @@ def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def human_amount(amount: int | str, network: str, asset: str) -> str:
+    """``10000`` of USDC → ``0.01 USDC``; the raw amount when the asset is not registered."""
+    from fastx402 import atomic_to_price, find_asset
+
+    try:
+        info = find_asset(network, asset)
+        return f"{atomic_to_price(amount, info['decimals'])} {info.get('symbol') or info['name']}"
+    except ValueError:
+        return f"{amount} (atomic units of unregistered asset {asset})"
+
+
+def relative_time(at: int, now: int) -> str:
+    """``in 59 s`` / ``3 min ago``."""
+    delta = at - now
+    span = abs(delta)
+    if span < 120:
+        text = f"{span} s"
+    else:
+        text = f"{span // 60} min" if span < 7200 else f"{span // 3600} h"
+    return f"in {text}" if delta >= 0 else f"{text} ago"
+
+
+def _charged(receipt: Any) -> str:
+    """What the receipt says was charged, in token units (0 unless paid)."""
+    from fastx402 import atomic_to_price, find_asset
+
+    q = receipt.quote
+    return atomic_to_price(receipt.amount, find_asset(q.network, q.asset)["decimals"])
+
+
+def receipt_dict(receipt: Any) -> dict[str, Any]:
+    """A :class:`~fastx402.client.Receipt` as JSON-ready data (``amount``: atomic units charged,
+    ``price``: the same in token units)."""
+    q = receipt.quote
+    return {
+        "outcome": receipt.outcome,
+        "amount": str(receipt.amount),
+        "price": _charged(receipt),
+        "quoted": str(q.price),
+        "symbol": q.symbol,
+        "payer": receipt.payer,
+        "pay_to": q.pay_to,
+        "network": q.network,
+        "asset": q.asset,
+        "transaction": receipt.transaction,
+        "reason": receipt.reason,
+        "payment_id": receipt.payment_id,
+        "url": q.url,
+    }
+
+
+def describe_receipt(receipt: Any) -> str:
+    """One line for humans: outcome, amount, payer → payee, network, transaction."""
+    q = receipt.quote
+    price = _charged(receipt) if receipt.outcome == "paid" else f"{q.price} (quoted)"
+    line = f"{receipt.outcome}: {price} {q.symbol} {receipt.payer} -> {q.pay_to} on {q.network}"
+    if receipt.transaction:
+        line += f" tx {receipt.transaction}"
+    if receipt.reason:
+        line += f" ({receipt.reason})"
+    return line
+
+
+def network_label(network: str) -> str:
+    """``eip155:8453 (base, chain 8453)``; the name as given when the core does not know it."""
+    from fastx402 import parse_network
+
+    try:
+        caip2, chain_id, name = parse_network(network)
+    except ValueError:
+        return f"{network} (unknown network)"
+    label = f"{caip2} ({name}, chain {chain_id})" if name else f"{caip2} (chain {chain_id})"
+    return label if caip2 == network else f"{network} = {label}"
+
+
+def verdict(payment: Any, requirements: Any, now: int) -> dict[str, Any]:
+    """The core's local verification of ``payment`` (against ``requirements``, or the terms it
+    accepted); never a chain or facilitator call."""
+    from fastx402 import X402Error, verify_payment
+
+    against = requirements if requirements is not None else payment.accepted
+    if against is None:
+        return {"checked": False, "why": "a v1 payment names no terms: pass --requirements"}
+    try:
+        result = verify_payment(payment, against, now=now)
+    except X402Error as e:
+        reason = getattr(e, "reason", None)
+        return {"checked": True, "valid": False, "reason": reason, "why": str(e)}
+    return {
+        "checked": True,
+        "against": "--requirements" if requirements is not None else "accepted terms",
+        "valid": result.is_valid,
+        "reason": result.reason,
+        "why": result.message,
+        "needs_chain": result.needs_chain,
+        "payer": result.payer,
+        "authenticated": result.is_valid,
+    }

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
-from fastx402.cli._common import HEX_KEY, CliError, Parser
+from fastx402.cli._common import CliError, Parser
+from fastx402.cli._inputs import add_key_options, read_key
 
 DEFAULT_KEY_ENV = "FASTX402_FACILITATOR_KEY"
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _env_name(value: str) -> str:
-    """``--key-env`` takes a variable's name; refuse a key there without printing it back."""
-    if not _ENV_NAME.fullmatch(value) or HEX_KEY.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            "takes the NAME of an environment variable holding the key, not the key itself"
-        )
-    return value
 
 
 def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
@@ -38,11 +26,7 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--network", required=True, help="CAIP-2 network, e.g. eip155:8453")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4020)
-    keys = p.add_mutually_exclusive_group()
-    keys.add_argument(
-        "--key-env", type=_env_name, default=DEFAULT_KEY_ENV, help="variable holding the hex key"
-    )
-    keys.add_argument("--key-file", type=Path, help="file holding the hex key")
+    add_key_options(p, DEFAULT_KEY_ENV)
     p.add_argument("--journal", type=Path, help="settlement journal (survives restarts)")
     p.add_argument(
         "--allow-factory",
@@ -56,23 +40,6 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     p.set_defaults(run=run)
 
 
-def _read_key(args: argparse.Namespace) -> str:
-    if args.key_file is not None:
-        try:
-            return str(args.key_file.read_text(encoding="ascii").strip())
-        except OSError as e:
-            # Never the path itself (nor str(e), which quotes it): a key typed where the
-            # path belongs would be printed to the terminal and the logs.
-            why = e.strerror or type(e).__name__
-            raise CliError(f"--key-file: cannot read the key file ({why})") from None
-        except UnicodeDecodeError:
-            raise CliError("--key-file: the key file is not ASCII hex") from None
-    value = os.environ.get(args.key_env)
-    if not value:
-        raise CliError(f"set ${args.key_env} to the facilitator's hex private key")
-    return value.strip()
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -82,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             "the facilitator needs its extra: pip install 'fastx402[facilitator]'"
         ) from None
-    from fastx402 import Facilitator, PrivateKey, X402Error, parse_network, to_checksum_address
+    from fastx402 import Facilitator, X402Error, parse_network, to_checksum_address
 
     # Name the option at fault (the core's messages say what is wrong, not where it came from).
     checks: list[tuple[str, Callable[[str], object], str]] = [
@@ -94,10 +61,7 @@ def run(args: argparse.Namespace) -> int:
             check(value)
         except X402Error as e:
             raise CliError(f"{option} {value}: {e}") from None
-    try:
-        key = PrivateKey.from_hex(_read_key(args))
-    except X402Error as e:  # the message never contains the key
-        raise CliError(f"invalid facilitator key: {e}") from None
+    key = read_key(args, "facilitator")
     try:
         facilitator = Facilitator(
             args.rpc,
