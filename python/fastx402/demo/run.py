@@ -1,0 +1,460 @@
+"""The demo from start to end: chain, token, facilitator, seller, two agents, checks, clean-up.
+
+Every process, server and file it starts is registered on one ExitStack and undone in reverse
+order however the run ends (a failed step, Ctrl-C, SIGTERM). The checks compare what the chain
+says after the run with what the receipts said: the seller gained, and the buyer lost, exactly
+the sum of the receipts; the facilitator paid exactly the receipts' gas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import FrameType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from fastx402 import (
+    Facilitator,
+    PrivateKey,
+    RemoteFacilitator,
+    X402Error,
+    atomic_to_price,
+    find_asset,
+    register_asset,
+    to_checksum_address,
+)
+from fastx402.client import Spending
+from fastx402.client.quote import parse_402
+from fastx402.demo.agents import Paid, Refused, run_httpx_agent
+from fastx402.demo.chain import Anvil, Chain, Rpc, TokenInfo, TxReceipt, find_anvil, load_artifact
+from fastx402.demo.errors import DemoError
+from fastx402.demo.report import Quiet
+from fastx402.demo.serve import serving
+
+BUYER_FUNDS = 1_000_000  # 1.00 tUSDC
+FACILITATOR_GAS_MONEY = 10**18  # 1 ETH, from the dev chain's first account
+
+
+@dataclass(frozen=True)
+class Options:
+    anvil: str | None = None
+    rpc: str | None = None
+    token: str | None = None
+    buyer_key_env: str | None = None
+    facilitator: str | None = None
+    facilitator_key_env: str | None = None
+    in_process_facilitator: bool = False
+    seller: str | None = None
+    langchain: bool = True
+
+
+@dataclass
+class _Run:
+    """What the run has seen so far (becomes the ``--json`` document)."""
+
+    chain: Chain
+    token: TokenInfo
+    reporter: Quiet
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    # -- the agents' Events --
+
+    def note(self, agent: str, text: str) -> None:
+        self.notes.append({"agent": agent, "text": text})
+        self.reporter.note(agent, text)
+
+    def paid(self, call: Paid) -> None:
+        tx = self.chain.wait_receipt(call.transaction, self.token.address)
+        expected = (to_checksum_address(call.payer), to_checksum_address(call.pay_to), call.amount)
+        if not tx.ok or expected not in tx.transfers:
+            raise DemoError(
+                f"{call.route}: transaction {tx.hash} does not move {call.amount} from the "
+                "buyer to the seller on chain"
+            )
+        row = _receipt_row(call, tx, self.token)
+        self.receipts.append(row)
+        self.reporter.receipt(row)
+
+    def refused(self, call: Refused) -> None:
+        row = {
+            "agent": call.agent,
+            "route": call.route,
+            "reason": call.reason,
+            "ledger_phase": call.ledger_phase,
+        }
+        self.refusals.append(row)
+        self.reporter.refusal(row)
+
+
+def _receipt_row(call: Paid, tx: TxReceipt, token: TokenInfo) -> dict[str, Any]:
+    return {
+        "agent": call.agent,
+        "route": call.route,
+        "amount": call.amount,
+        "price": atomic_to_price(call.amount, token.decimals),
+        "symbol": token.symbol,
+        "payer": call.payer,
+        "pay_to": call.pay_to,
+        "transaction": call.transaction,
+        "block": tx.block,
+        "gas_used": tx.gas_used,
+        "gas_cost_wei": tx.gas_used * tx.gas_price,
+        "settled_by": tx.sender,
+        "latency_ms": round(call.latency * 1000, 1),
+        "content": call.content,
+    }
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, so every finally (anvil, servers) runs."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _env_key(name: str, what: str) -> PrivateKey:
+    value = os.environ.get(name)
+    if not value:
+        raise DemoError(f"set ${name} to the {what}'s hex private key")
+    try:
+        return PrivateKey.from_hex(value.strip())
+    except X402Error as e:  # the message never contains the key
+        raise DemoError(f"${name}: not a private key ({e})") from None
+
+
+def _register(network: str, token: TokenInfo) -> None:
+    try:
+        find_asset(network, token.address)
+    except ValueError:
+        register_asset(
+            network, token.address, token.name, token.version, token.decimals, symbol=token.symbol
+        )
+
+
+def _port(url: str) -> int | None:
+    return urlsplit(url).port
+
+
+def demo(options: Options, reporter: Quiet) -> dict[str, Any]:
+    """Runs the demo; returns the result document. Raises :class:`DemoError` when a step fails."""
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack, _sigterm_as_interrupt():
+        return _demo(options, reporter, stack, t0)
+
+
+def _demo(
+    options: Options, reporter: Quiet, stack: contextlib.ExitStack, t0: float
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {"ok": False, "anvil": None, "ports": [], "skipped": []}
+    reporter.section("Setting up")
+
+    # -- the chain --
+    if options.rpc:
+        rpc_url = options.rpc
+        with reporter.phase(f"connecting to the chain at {rpc_url}"):
+            rpc = Rpc(rpc_url)
+            stack.callback(rpc.close)
+            chain_id = Chain(rpc).chain_id()
+    else:
+        binary = find_anvil(options.anvil)
+        anvil = Anvil(binary)
+        stack.callback(anvil.stop)
+        with reporter.phase("starting a local chain (anvil)") as step:
+            anvil.start()
+            rpc_url = anvil.url
+            rpc = Rpc(rpc_url)
+            stack.callback(rpc.close)
+            chain_id = Chain(rpc).chain_id()
+            step.result = f"anvil {anvil.version} on {rpc_url} (pid {anvil.pid})"
+        doc["anvil"] = {"pid": anvil.pid, "port": anvil.port, "version": anvil.version}
+        doc["ports"].append(anvil.port)
+    chain = Chain(rpc)
+    network = f"eip155:{chain_id}"
+    doc.update(rpc=rpc_url, network=network)
+
+    # -- the token and the buyer --
+    seller_url = options.seller
+    quoted_pay_to: str | None = None
+    if seller_url:
+        buyer = _env_key(options.buyer_key_env or "", "buyer")
+        token_address, quoted_pay_to = _read_offer(seller_url, network)
+        token = chain.token_info(token_address)
+    elif options.token:
+        buyer = _env_key(options.buyer_key_env or "", "buyer")
+        with reporter.phase(f"reading the token at {options.token}"):
+            token = chain.token_info(to_checksum_address(options.token))
+    else:
+        dev = chain.dev_account()
+        artifact = load_artifact()
+        compiler = artifact["compiler"]["version"].split("+")[0]
+        with reporter.phase("deploying TestUSDC") as step:
+            token = chain.token_info(chain.deploy(dev, artifact["bytecode"]))
+            step.result = (
+                f"TestUSDC ({token.name}, EIP-3009) at {token.address} "
+                f"(shipped build, solc {compiler})"
+            )
+        buyer = PrivateKey.generate()
+        funds = atomic_to_price(BUYER_FUNDS, token.decimals)
+        with reporter.phase("funding the buyer") as step:
+            chain.mint(dev, token.address, buyer.address, BUYER_FUNDS)
+            step.result = f"buyer {buyer.address} minted {funds} {token.symbol}"
+    _register(network, token)
+    doc["token"] = {
+        "address": token.address,
+        "name": token.name,
+        "version": token.version,
+        "decimals": token.decimals,
+        "symbol": token.symbol,
+    }
+    doc["buyer"] = buyer.address
+
+    # -- facilitator and seller --
+    facilitator_address: str | None = None
+    if seller_url:
+        pay_to = quoted_pay_to
+        doc["facilitator"] = None
+    else:
+        pay_to = PrivateKey.generate().address  # the seller only receives: no key needed
+        facilitator_address, remote = _start_facilitator(
+            options, reporter, stack, chain, rpc_url, network, doc
+        )
+        seller_app = _seller_app(remote, network, pay_to, token.address)
+        with reporter.phase("starting the seller (FastAPI + PaymentMiddleware)") as step:
+            seller_url = stack.enter_context(serving(seller_app, "seller"))
+            step.result = (
+                f"seller {seller_url}: GET /weather $0.001, GET /joke $0.0005, "
+                "POST /inference $0.01 (streams SSE)"
+            )
+        doc["ports"].append(_port(seller_url))
+    assert pay_to is not None
+    doc["seller"] = {"url": seller_url, "pay_to": pay_to}
+
+    before = _balances(chain, token, buyer.address, pay_to, facilitator_address)
+    doc["balances"] = {"before": before}
+    reporter.balances("Balances before (read from the chain)", _rows(before, doc, token))
+
+    # -- the agents, each with its own budget and a ledger in a temp dir (never the user's) --
+    run = _Run(chain, token, reporter)
+    ledgers = stack.enter_context(tempfile.TemporaryDirectory(prefix="fastx402-demo-"))
+
+    def spending(name: str) -> Spending:
+        s = Spending("memory://", f"sqlite:///{os.path.join(ledgers, name)}.db")
+        stack.callback(s.close)
+        return s
+
+    reporter.section("Agent 1: httpx paying client (max $0.01 a call, $0.012 for the session)")
+    run_httpx_agent(buyer, seller_url, spending("httpx"), run)
+    if not options.langchain:
+        doc["skipped"].append("langchain: --no-langchain")
+        reporter.skipped("the LangChain agent (--no-langchain)")
+    else:
+        try:
+            from fastx402.demo.langchain_agent import run_langchain_agent
+        except ImportError as e:
+            doc["skipped"].append(f"langchain: not installed ({e.name})")
+            reporter.section("Agent 2: LangChain")
+            reporter.skipped(f"LangChain is not installed ({e.name}): pip install 'fastx402[demo]'")
+        else:
+            reporter.section(
+                "Agent 2: LangChain create_agent, scripted model ($0.002 for the session)"
+            )
+            run_langchain_agent(buyer, seller_url, spending("langchain"), run)
+
+    after = _balances(chain, token, buyer.address, pay_to, facilitator_address)
+    doc["balances"]["after"] = after
+    reporter.balances("Balances after (read from the chain)", _rows(after, doc, token, before))
+    doc.update(receipts=run.receipts, refusals=run.refusals, notes=run.notes)
+    doc["checks"] = _checks(before, after, run, token, facilitator_address)
+    doc["summary"] = _summary(run, token)
+    doc["ok"] = all(c["ok"] for c in doc["checks"])
+    doc["seconds"] = round(time.perf_counter() - t0, 2)
+    return doc
+
+
+def _read_offer(seller: str, network: str) -> tuple[str, str]:
+    """The asset and payee of an external seller's ``GET /weather`` offer on this network."""
+    try:
+        response = httpx.get(f"{seller}/weather", timeout=30.0, trust_env=False)
+    except httpx.HTTPError as e:
+        raise DemoError(f"cannot reach the seller at {seller} ({type(e).__name__})") from None
+    if response.status_code != 402:
+        raise DemoError(f"{seller}/weather answered {response.status_code}, not 402")
+    try:
+        required = parse_402(response)
+    except (ValueError, X402Error) as e:
+        raise DemoError(f"{seller}/weather: not an x402 answer ({e})") from None
+    for r in required.accepts:
+        if r.network == network and r.scheme == "exact":
+            return to_checksum_address(r.asset), to_checksum_address(r.pay_to)
+    raise DemoError(f"{seller}/weather offers nothing on {network} (the --rpc chain)")
+
+
+def _start_facilitator(
+    options: Options,
+    reporter: Quiet,
+    stack: contextlib.ExitStack,
+    chain: Chain,
+    rpc_url: str,
+    network: str,
+    doc: dict[str, Any],
+) -> tuple[str | None, Facilitator | RemoteFacilitator]:
+    """The seller's facilitator: a remote URL, or ours (over HTTP, or in-process)."""
+    if options.facilitator:
+        remote = RemoteFacilitator(options.facilitator, settle_timeout=30.0)
+        with reporter.phase(f"asking the facilitator at {options.facilitator} what it supports"):
+            try:
+                supported = remote.supported_blocking()
+            except X402Error as e:
+                raise DemoError(f"facilitator {options.facilitator}: {e}") from None
+        signers = [a for k, v in supported.signers.items() if k in (network, "eip155:*") for a in v]
+        address = to_checksum_address(signers[0]) if len(signers) == 1 else None
+        doc["facilitator"] = {"url": options.facilitator, "address": address, "ours": False}
+        return address, remote
+    if options.facilitator_key_env:
+        key = _env_key(options.facilitator_key_env, "facilitator")
+    else:
+        key = PrivateKey.generate()
+        with reporter.phase("funding the facilitator with 1 ETH for gas") as step:
+            chain.send(chain.dev_account(), key.address, value=FACILITATOR_GAS_MONEY)
+            step.result = f"facilitator {key.address} funded with 1 ETH for gas"
+    try:
+        engine = Facilitator(rpc_url, network, key, poll_interval=0.05, receipt_timeout=30.0)
+    except X402Error as e:
+        raise DemoError(f"facilitator: {e}") from None
+    doc["facilitator"] = {"url": None, "address": engine.address, "ours": True}
+    if options.in_process_facilitator:
+        reporter.done(f"facilitator {engine.address} (in-process)")
+        return engine.address, engine
+    from fastx402.facilitator import create_app
+
+    with reporter.phase("starting the facilitator service") as step:
+        url = stack.enter_context(serving(create_app(engine), "facilitator"))
+        step.result = f"facilitator service {url} (the seller calls it over HTTP)"
+    doc["facilitator"]["url"] = url
+    doc["ports"].append(_port(url))
+    return engine.address, RemoteFacilitator(url, settle_timeout=30.0)
+
+
+def _seller_app(
+    facilitator: Facilitator | RemoteFacilitator, network: str, pay_to: str, asset: str
+) -> Any:
+    from fastx402.demo.seller import create_app
+
+    return create_app(facilitator, network, pay_to, asset)
+
+
+def _balances(
+    chain: Chain, token: TokenInfo, buyer: str, seller: str, facilitator: str | None
+) -> dict[str, int | None]:
+    return {
+        "buyer": chain.token_balance(token.address, buyer),
+        "seller": chain.token_balance(token.address, seller),
+        "facilitator_eth": None if facilitator is None else chain.eth_balance(facilitator),
+    }
+
+
+def _rows(
+    now: dict[str, int | None],
+    doc: dict[str, Any],
+    token: TokenInfo,
+    then: dict[str, int | None] | None = None,
+) -> list[dict[str, Any]]:
+    """Balances for display; with ``then``, each one's change since then."""
+    eth = Decimal("1e-9")
+    parts = [
+        ("buyer", doc["buyer"], "buyer", token.decimals, token.symbol),
+        ("seller (payTo)", doc["seller"]["pay_to"], "seller", token.decimals, token.symbol),
+    ]
+    if now["facilitator_eth"] is not None:
+        parts.append(("facilitator", doc["facilitator"]["address"], "facilitator_eth", 18, "ETH"))
+    rows = []
+    for who, address, key, decimals, unit in parts:
+        value = Decimal(now[key] or 0).scaleb(-decimals)
+        change = ""
+        if then is not None:
+            delta = Decimal((now[key] or 0) - (then[key] or 0)).scaleb(-decimals)
+            change = f"{delta:+}" if decimals != 18 else f"{delta.quantize(eth):+}"
+        shown = value.quantize(eth) if decimals == 18 else value
+        rows.append(
+            {"who": who, "address": address, "balance": str(shown), "unit": unit, "change": change}
+        )
+    return rows
+
+
+def _checks(
+    before: dict[str, int | None],
+    after: dict[str, int | None],
+    run: _Run,
+    token: TokenInfo,
+    facilitator: str | None,
+) -> list[dict[str, Any]]:
+    total = sum(r["amount"] for r in run.receipts)
+    units = f"{token.units(total)} {token.symbol}"
+    gained = (after["seller"] or 0) - (before["seller"] or 0)
+    lost = (before["buyer"] or 0) - (after["buyer"] or 0)
+    checks = [
+        {
+            "what": f"seller gained {token.units(gained)} = sum of the receipts ({units})",
+            "ok": gained == total,
+        },
+        {
+            "what": f"buyer lost {token.units(lost)} = sum of the receipts ({units})",
+            "ok": lost == total,
+        },
+        {
+            "what": f"{len(run.refusals)} refusal(s), each not charged in the ledger",
+            "ok": bool(run.refusals)
+            and all(r["ledger_phase"] == "not_charged" for r in run.refusals),
+        },
+    ]
+    if facilitator is not None and before["facilitator_eth"] is not None:
+        gas = sum(r["gas_cost_wei"] for r in run.receipts if r["settled_by"] == facilitator)
+        spent = before["facilitator_eth"] - (after["facilitator_eth"] or 0)
+        checks.append(
+            {
+                "what": f"facilitator spent {Decimal(spent).scaleb(-18)} ETH = the receipts' gas",
+                "ok": spent == gas,
+            }
+        )
+    return checks
+
+
+def _summary(run: _Run, token: TokenInfo) -> dict[str, Any]:
+    gas = [r["gas_used"] for r in run.receipts] or [0]
+    latency = [r["latency_ms"] for r in run.receipts] or [0.0]
+    agents: dict[str, int] = {}
+    for r in run.receipts:
+        agents[r["agent"]] = agents.get(r["agent"], 0) + 1
+    return {
+        "payments": len(run.receipts),
+        "by_agent": [f"{n} by {a}" for a, n in agents.items()],
+        "total_paid": atomic_to_price(sum(r["amount"] for r in run.receipts), token.decimals),
+        "symbol": token.symbol,
+        "gas_per_payment": {"mean": round(statistics.fmean(gas)), "min": min(gas), "max": max(gas)},
+        "gas_eth": atomic_to_price(sum(r["gas_cost_wei"] for r in run.receipts), 18),
+        "latency_ms": {"p50": statistics.median(latency), "max": max(latency)},
+        "refusals": len(run.refusals),
+    }
