@@ -274,9 +274,12 @@ def _demo(
         try:
             from fastx402.demo.langchain_agent import run_langchain_agent
         except ImportError as e:
-            doc["skipped"].append(f"langchain: not installed ({e.name})")
+            missing = (e.name or "").split(".")[0]
+            if missing not in ("langchain", "langchain_core", "langgraph"):
+                raise
+            doc["skipped"].append(f"langchain: not installed ({missing})")
             reporter.section("Agent 2: LangChain")
-            reporter.skipped(f"LangChain is not installed ({e.name}): pip install 'fastx402[demo]'")
+            reporter.skipped(f"{missing} is not installed: pip install 'fastx402[demo]'")
         else:
             reporter.section(
                 "Agent 2: LangChain create_agent, scripted model ($0.002 for the session)"
@@ -404,6 +407,11 @@ def _rows(
     return rows
 
 
+def _signed(value: int, decimals: int) -> str:
+    """An exact signed amount (``+0.0115``, ``-0.0115``)."""
+    return ("-" if value < 0 else "+") + atomic_to_price(abs(value), decimals)
+
+
 def _checks(
     before: dict[str, int | None],
     after: dict[str, int | None],
@@ -411,21 +419,22 @@ def _checks(
     token: TokenInfo,
     facilitator: str | None,
 ) -> list[dict[str, Any]]:
+    n, d, sym = len(run.receipts), token.decimals, token.symbol
     total = sum(r["amount"] for r in run.receipts)
-    units = f"{token.units(total)} {token.symbol}"
+    receipts = f"{atomic_to_price(total, d)} {sym} in {n} receipts"
     gained = (after["seller"] or 0) - (before["seller"] or 0)
     lost = (before["buyer"] or 0) - (after["buyer"] or 0)
     checks = [
         {
-            "what": f"seller gained {token.units(gained)} = sum of the receipts ({units})",
+            "what": f"seller {_signed(gained, d)} {sym} on chain {_eq(gained, total)} {receipts}",
             "ok": gained == total,
         },
         {
-            "what": f"buyer lost {token.units(lost)} = sum of the receipts ({units})",
+            "what": f"buyer {_signed(-lost, d)} {sym} on chain {_eq(lost, total)} {receipts}",
             "ok": lost == total,
         },
         {
-            "what": f"{len(run.refusals)} refusal(s), each not charged in the ledger",
+            "what": f"{len(run.refusals)} refusal(s) at the budget, each not_charged in the ledger",
             "ok": bool(run.refusals)
             and all(r["ledger_phase"] == "not_charged" for r in run.refusals),
         },
@@ -435,11 +444,16 @@ def _checks(
         spent = before["facilitator_eth"] - (after["facilitator_eth"] or 0)
         checks.append(
             {
-                "what": f"facilitator spent {Decimal(spent).scaleb(-18)} ETH = the receipts' gas",
+                "what": f"facilitator {_signed(-spent, 18)} ETH on chain {_eq(spent, gas)} "
+                "the receipts' gas",
                 "ok": spent == gas,
             }
         )
     return checks
+
+
+def _eq(a: int, b: int) -> str:
+    return "=" if a == b else "≠"
 
 
 def _summary(run: _Run, token: TokenInfo) -> dict[str, Any]:
