@@ -9,6 +9,13 @@ from fastx402.cli._common import HEX_KEY, CliError, Parser, print_json
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+DESCRIPTION = """\
+Start a local chain, deploy a test USDC, fund a buyer, start a facilitator and a priced FastAPI
+seller, then let two agents (httpx, LangChain) read prices, pay within their policy and hit
+their budget. Prints every receipt, the balances read from the chain before and after, and a
+summary; exits non-zero if a step or a check fails, and stops everything it started.
+"""
+
 EPILOG = """\
 By default everything runs here and is stopped at the end: anvil on a free 127.0.0.1 port
 (--anvil PATH, else $FASTX402_ANVIL, else anvil on PATH, else
@@ -47,13 +54,7 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     p = commands.add_parser(
         "demo",
         help="run x402 end to end on a local chain: seller, facilitator, paying agents",
-        description=(
-            "Start a local chain, deploy a test USDC, fund a buyer, start a facilitator and a "
-            "priced FastAPI seller, then let two agents (httpx, LangChain) read prices, pay "
-            "within their policy and hit their budget. Prints every receipt, the balances "
-            "read from the chain before and after, and a summary; exits non-zero if a step "
-            "or a check fails."
-        ),
+        description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -241,8 +241,8 @@ def _demo(
         facilitator_address, remote = _start_facilitator(
             options, reporter, stack, chain, rpc_url, network, doc
         )
-        seller_app = _seller_app(remote, network, pay_to, token.address)
         with reporter.phase("starting the seller (FastAPI + PaymentMiddleware)") as step:
+            seller_app = _seller_app(remote, network, pay_to, token.address)
             seller_url = stack.enter_context(serving(seller_app, "seller"))
             step.result = (
                 f"seller {seller_url}: GET /weather $0.001, GET /joke $0.0005, "
@@ -271,19 +271,19 @@ def _demo(
         doc["skipped"].append("langchain: --no-langchain")
         reporter.skipped("the LangChain agent (--no-langchain)")
     else:
+        reporter.section("Agent 2: LangChain create_agent, scripted model ($0.002 for the session)")
         try:
-            from fastx402.demo.langchain_agent import run_langchain_agent
+            with reporter.phase("loading LangChain") as step:
+                from fastx402.demo.langchain_agent import run_langchain_agent
+
+                step.result = "LangChain loaded"
         except ImportError as e:
             missing = (e.name or "").split(".")[0]
             if missing not in ("langchain", "langchain_core", "langgraph"):
                 raise
             doc["skipped"].append(f"langchain: not installed ({missing})")
-            reporter.section("Agent 2: LangChain")
             reporter.skipped(f"{missing} is not installed: pip install 'fastx402[demo]'")
         else:
-            reporter.section(
-                "Agent 2: LangChain create_agent, scripted model ($0.002 for the session)"
-            )
             run_langchain_agent(buyer, seller_url, spending("langchain"), run)
 
     after = _balances(chain, token, buyer.address, pay_to, facilitator_address)
@@ -351,9 +351,9 @@ def _start_facilitator(
     if options.in_process_facilitator:
         reporter.done(f"facilitator {engine.address} (in-process)")
         return engine.address, engine
-    from fastx402.facilitator import create_app
-
     with reporter.phase("starting the facilitator service") as step:
+        from fastx402.facilitator import create_app
+
         url = stack.enter_context(serving(create_app(engine), "facilitator"))
         step.result = f"facilitator service {url} (the seller calls it over HTTP)"
     doc["facilitator"]["url"] = url
