@@ -234,6 +234,20 @@ def test_flags_point_the_demo_at_an_external_token_facilitator_and_seller(
     check_ledger_untouched(env)
 
 
+def test_a_buyer_without_funds_is_refused_before_anything_starts(
+    anvil: Anvil, usdc: Token, env: dict[str, str]
+) -> None:
+    env = {**env, "DEMO_BUYER_KEY": "0x" + os.urandom(32).hex()}
+    args = ["--rpc", anvil.url, "--token", usdc.address, "--buyer-key-env", "DEMO_BUYER_KEY"]
+    run = demo(*args, env=env)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert re.fullmatch(
+        r"fastx402: the buyer 0x[0-9a-fA-F]{40} holds 0 USDC; the demo may spend up to 0\.014\n",
+        run.stderr,
+    ), run.stderr
+    assert "facilitator service" not in run.stdout  # nothing was started
+
+
 def test_sigterm_stops_the_demo_and_everything_it_started(env: dict[str, str]) -> None:
     proc = subprocess.Popen(
         [*CLI, "--anvil", str(anvil_binary())],

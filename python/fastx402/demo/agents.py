@@ -31,6 +31,7 @@ from fastx402.demo.errors import DemoError
 HTTP_TIMEOUT = 30.0
 MAX_PER_CALL = Decimal("0.01")
 HTTPX_BUDGET = Decimal("0.012")  # weather + joke + inference = 0.0115; one more weather is over
+LANGCHAIN_BUDGET = Decimal("0.002")  # a joke (0.0005) and a weather report (0.001), not two
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def run_httpx_agent(
             tokens = sse_tokens(lines)
             total = time.perf_counter() - t0
             text = f"{len(tokens)} tokens streamed in {total:.2f} s: {' '.join(tokens)}"
-            return response, latency, short(text, 110)
+            return response, latency, short(text, 140)
 
         paid("GET /weather", get("/weather"))
         paid("GET /joke", get("/joke"))

@@ -256,7 +256,7 @@ class TokenInfo:
     name: str
     version: str
     decimals: int
-    symbol: str = "tUSDC"
+    symbol: str
 
     def units(self, amount: int) -> Decimal:
         return Decimal(amount).scaleb(-self.decimals)
@@ -353,7 +353,7 @@ class Chain:
         return _uint(self.rpc.call("eth_getBalance", owner, "latest"))
 
     def token_info(self, address: str) -> TokenInfo:
-        """Name, version and decimals read from the token (its EIP-712 domain)."""
+        """Name, version (its EIP-712 domain), decimals and symbol, read from the token."""
 
         def call(signature: str) -> str:
             out: str = self.rpc.call(
@@ -368,4 +368,5 @@ class Chain:
             name=_string(call("name()")),
             version=_string(call("version()")),
             decimals=_uint(call("decimals()")),
+            symbol=_string(call("symbol()")),
         )

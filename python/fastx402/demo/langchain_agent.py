@@ -25,11 +25,10 @@ from pydantic import Field, InstanceOf
 
 from fastx402 import PrivateKey
 from fastx402.client import Spending
-from fastx402.demo.agents import Events, Paid, Refused, policy_for, short
+from fastx402.demo.agents import LANGCHAIN_BUDGET, Events, Paid, Refused, policy_for, short
 from fastx402.demo.errors import DemoError
 from fastx402.langchain import X402QuoteTool, X402RequestTool
 
-LANGCHAIN_BUDGET = Decimal("0.002")  # a joke (0.0005) and a weather report (0.001), not two
 AGENT = "langchain"
 
 

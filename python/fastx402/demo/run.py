@@ -9,6 +9,7 @@ the sum of the receipts; the facilitator paid exactly the receipts' gas.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import statistics
@@ -35,13 +36,21 @@ from fastx402 import (
 )
 from fastx402.client import Spending
 from fastx402.client.quote import parse_402
-from fastx402.demo.agents import Paid, Refused, run_httpx_agent
+from fastx402.demo.agents import (
+    HTTPX_BUDGET,
+    LANGCHAIN_BUDGET,
+    MAX_PER_CALL,
+    Paid,
+    Refused,
+    run_httpx_agent,
+)
 from fastx402.demo.chain import Anvil, Chain, Rpc, TokenInfo, TxReceipt, find_anvil, load_artifact
 from fastx402.demo.errors import DemoError
 from fastx402.demo.report import Quiet
 from fastx402.demo.serve import serving
 
 BUYER_FUNDS = 1_000_000  # 1.00 tUSDC
+TEST_SYMBOL = "tUSDC"
 FACILITATOR_GAS_MONEY = 10**18  # 1 ETH, from the dev chain's first account
 
 
@@ -170,57 +179,10 @@ def _demo(
 ) -> dict[str, Any]:
     doc: dict[str, Any] = {"ok": False, "anvil": None, "ports": [], "skipped": []}
     reporter.section("Setting up")
-
-    # -- the chain --
-    if options.rpc:
-        rpc_url = options.rpc
-        with reporter.phase(f"connecting to the chain at {rpc_url}"):
-            rpc = Rpc(rpc_url)
-            stack.callback(rpc.close)
-            chain_id = Chain(rpc).chain_id()
-    else:
-        binary = find_anvil(options.anvil)
-        anvil = Anvil(binary)
-        stack.callback(anvil.stop)
-        with reporter.phase("starting a local chain (anvil)") as step:
-            anvil.start()
-            rpc_url = anvil.url
-            rpc = Rpc(rpc_url)
-            stack.callback(rpc.close)
-            chain_id = Chain(rpc).chain_id()
-            step.result = f"anvil {anvil.version} on {rpc_url} (pid {anvil.pid})"
-        doc["anvil"] = {"pid": anvil.pid, "port": anvil.port, "version": anvil.version}
-        doc["ports"].append(anvil.port)
-    chain = Chain(rpc)
-    network = f"eip155:{chain_id}"
+    chain, rpc_url = _start_chain(options, reporter, stack, doc)
+    network = f"eip155:{chain.chain_id()}"
     doc.update(rpc=rpc_url, network=network)
-
-    # -- the token and the buyer --
-    seller_url = options.seller
-    quoted_pay_to: str | None = None
-    if seller_url:
-        buyer = _env_key(options.buyer_key_env or "", "buyer")
-        token_address, quoted_pay_to = _read_offer(seller_url, network)
-        token = chain.token_info(token_address)
-    elif options.token:
-        buyer = _env_key(options.buyer_key_env or "", "buyer")
-        with reporter.phase(f"reading the token at {options.token}"):
-            token = chain.token_info(to_checksum_address(options.token))
-    else:
-        dev = chain.dev_account()
-        artifact = load_artifact()
-        compiler = artifact["compiler"]["version"].split("+")[0]
-        with reporter.phase("deploying TestUSDC") as step:
-            token = chain.token_info(chain.deploy(dev, artifact["bytecode"]))
-            step.result = (
-                f"TestUSDC ({token.name}, EIP-3009) at {token.address} "
-                f"(shipped build, solc {compiler})"
-            )
-        buyer = PrivateKey.generate()
-        funds = atomic_to_price(BUYER_FUNDS, token.decimals)
-        with reporter.phase("funding the buyer") as step:
-            chain.mint(dev, token.address, buyer.address, BUYER_FUNDS)
-            step.result = f"buyer {buyer.address} minted {funds} {token.symbol}"
+    token, buyer, pay_to = _token_and_buyer(options, reporter, chain, network)
     _register(network, token)
     doc["token"] = {
         "address": token.address,
@@ -230,19 +192,19 @@ def _demo(
         "symbol": token.symbol,
     }
     doc["buyer"] = buyer.address
+    _check_funds(chain, token, buyer.address)
 
-    # -- facilitator and seller --
+    # -- facilitator and seller (or only the agents, against --seller) --
     facilitator_address: str | None = None
-    if seller_url:
-        pay_to = quoted_pay_to
-        doc["facilitator"] = None
-    else:
+    seller_url = options.seller
+    doc["facilitator"] = None
+    if seller_url is None:
         pay_to = PrivateKey.generate().address  # the seller only receives: no key needed
-        facilitator_address, remote = _start_facilitator(
+        facilitator_address, facilitator = _start_facilitator(
             options, reporter, stack, chain, rpc_url, network, doc
         )
         with reporter.phase("starting the seller (FastAPI + PaymentMiddleware)") as step:
-            seller_app = _seller_app(remote, network, pay_to, token.address)
+            seller_app = _seller_app(facilitator, network, pay_to, token.address)
             seller_url = stack.enter_context(serving(seller_app, "seller"))
             step.result = (
                 f"seller {seller_url}: GET /weather $0.001, GET /joke $0.0005, "
@@ -256,35 +218,8 @@ def _demo(
     doc["balances"] = {"before": before}
     reporter.balances("Balances before (read from the chain)", _rows(before, doc, token))
 
-    # -- the agents, each with its own budget and a ledger in a temp dir (never the user's) --
     run = _Run(chain, token, reporter)
-    ledgers = stack.enter_context(tempfile.TemporaryDirectory(prefix="fastx402-demo-"))
-
-    def spending(name: str) -> Spending:
-        s = Spending("memory://", f"sqlite:///{os.path.join(ledgers, name)}.db")
-        stack.callback(s.close)
-        return s
-
-    reporter.section("Agent 1: httpx paying client (max $0.01 a call, $0.012 for the session)")
-    run_httpx_agent(buyer, seller_url, spending("httpx"), run)
-    if not options.langchain:
-        doc["skipped"].append("langchain: --no-langchain")
-        reporter.skipped("the LangChain agent (--no-langchain)")
-    else:
-        reporter.section("Agent 2: LangChain create_agent, scripted model ($0.002 for the session)")
-        try:
-            with reporter.phase("loading LangChain") as step:
-                from fastx402.demo.langchain_agent import run_langchain_agent
-
-                step.result = "LangChain loaded"
-        except ImportError as e:
-            missing = (e.name or "").split(".")[0]
-            if missing not in ("langchain", "langchain_core", "langgraph"):
-                raise
-            doc["skipped"].append(f"langchain: not installed ({missing})")
-            reporter.skipped(f"{missing} is not installed: pip install 'fastx402[demo]'")
-        else:
-            run_langchain_agent(buyer, seller_url, spending("langchain"), run)
+    _run_agents(options, reporter, stack, run, buyer, seller_url, doc)
 
     after = _balances(chain, token, buyer.address, pay_to, facilitator_address)
     doc["balances"]["after"] = after
@@ -297,6 +232,117 @@ def _demo(
     doc["ok"] = all(c["ok"] for c in doc["checks"])
     doc["seconds"] = round(time.perf_counter() - t0, 2)
     return doc
+
+
+def _check_funds(chain: Chain, token: TokenInfo, buyer: str) -> None:
+    """Fail before starting anything when the buyer cannot pay for what the agents will buy."""
+    most = int((HTTPX_BUDGET + LANGCHAIN_BUDGET).scaleb(token.decimals))
+    held = chain.token_balance(token.address, buyer)
+    if held < most:
+        raise DemoError(
+            f"the buyer {buyer} holds {atomic_to_price(held, token.decimals)} {token.symbol}; "
+            f"the demo may spend up to {atomic_to_price(most, token.decimals)}"
+        )
+
+
+def _start_chain(
+    options: Options, reporter: Quiet, stack: contextlib.ExitStack, doc: dict[str, Any]
+) -> tuple[Chain, str]:
+    """``--rpc``, or anvil started here (stopped by the ExitStack)."""
+    if options.rpc:
+        with reporter.phase(f"connecting to the chain at {options.rpc}"):
+            rpc = Rpc(options.rpc)
+            stack.callback(rpc.close)
+            Chain(rpc).chain_id()
+        return Chain(rpc), options.rpc
+    anvil = Anvil(find_anvil(options.anvil))
+    stack.callback(anvil.stop)
+    with reporter.phase("starting a local chain (anvil)") as step:
+        anvil.start()
+        rpc = Rpc(anvil.url)
+        stack.callback(rpc.close)
+        Chain(rpc).chain_id()
+        step.result = f"anvil {anvil.version} on {anvil.url} (pid {anvil.pid})"
+    doc["anvil"] = {"pid": anvil.pid, "port": anvil.port, "version": anvil.version}
+    doc["ports"].append(anvil.port)
+    return Chain(rpc), anvil.url
+
+
+def _token_and_buyer(
+    options: Options, reporter: Quiet, chain: Chain, network: str
+) -> tuple[TokenInfo, PrivateKey, str | None]:
+    """The token, the buyer's key, and the payee when an external seller quoted it."""
+    if options.seller:
+        buyer = _env_key(options.buyer_key_env or "", "buyer")
+        with reporter.phase(f"asking {options.seller} for its prices") as step:
+            token_address, pay_to = _read_offer(options.seller, network)
+            token = chain.token_info(token_address)
+            step.result = f"{options.seller} sells for {token.symbol} ({token.address})"
+        return token, buyer, pay_to
+    if options.token:
+        buyer = _env_key(options.buyer_key_env or "", "buyer")
+        with reporter.phase(f"reading the token at {options.token}") as step:
+            token = chain.token_info(to_checksum_address(options.token))
+            step.result = f"token {token.name} ({token.symbol}) at {token.address}"
+        return token, buyer, None
+    dev = chain.dev_account()
+    artifact = load_artifact()
+    compiler = artifact["compiler"]["version"].split("+")[0]
+    with reporter.phase("deploying TestUSDC") as step:
+        deployed = chain.token_info(chain.deploy(dev, artifact["bytecode"]))
+        token = dataclasses.replace(deployed, symbol=TEST_SYMBOL)  # test money, and says so
+        step.result = (
+            f"TestUSDC ({token.name}, EIP-3009) at {token.address} (shipped build, solc {compiler})"
+        )
+    buyer = PrivateKey.generate()
+    with reporter.phase("funding the buyer") as step:
+        chain.mint(dev, token.address, buyer.address, BUYER_FUNDS)
+        funds = atomic_to_price(BUYER_FUNDS, token.decimals)
+        step.result = f"buyer {buyer.address} minted {funds} {token.symbol}"
+    return token, buyer, None
+
+
+def _run_agents(
+    options: Options,
+    reporter: Quiet,
+    stack: contextlib.ExitStack,
+    run: _Run,
+    buyer: PrivateKey,
+    seller_url: str,
+    doc: dict[str, Any],
+) -> None:
+    """Each agent with its own budget and its ledger in a temp dir (never the user's)."""
+    ledgers = stack.enter_context(tempfile.TemporaryDirectory(prefix="fastx402-demo-"))
+
+    def spending(name: str) -> Spending:
+        s = Spending("memory://", f"sqlite:///{os.path.join(ledgers, name)}.db")
+        stack.callback(s.close)
+        return s
+
+    reporter.section(
+        f"Agent 1: httpx paying client (max ${MAX_PER_CALL} a call, ${HTTPX_BUDGET} a session)"
+    )
+    run_httpx_agent(buyer, seller_url, spending("httpx"), run)
+    if not options.langchain:
+        doc["skipped"].append("langchain: --no-langchain")
+        reporter.skipped("the LangChain agent (--no-langchain)")
+        return
+    reporter.section(
+        f"Agent 2: LangChain create_agent, scripted model (${LANGCHAIN_BUDGET} a session)"
+    )
+    try:
+        with reporter.phase("loading LangChain") as step:
+            from fastx402.demo.langchain_agent import run_langchain_agent
+
+            step.result = "LangChain loaded"
+    except ImportError as e:
+        missing = (e.name or "").split(".")[0]
+        if missing not in ("langchain", "langchain_core", "langgraph"):
+            raise
+        doc["skipped"].append(f"langchain: not installed ({missing})")
+        reporter.skipped(f"{missing} is not installed: pip install 'fastx402[demo]'")
+        return
+    run_langchain_agent(buyer, seller_url, spending("langchain"), run)
 
 
 def _read_offer(seller: str, network: str) -> tuple[str, str]:
