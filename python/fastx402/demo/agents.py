@@ -55,7 +55,6 @@ class Refused:
 
     agent: str
     route: str
-    price: Decimal
     reason: str
     ledger_phase: str | None  # the ledger's last phase of that payment ("not_charged")
 
@@ -156,6 +155,6 @@ def run_httpx_agent(
             records = c.ledger.records()
             phase = records[-1]["phase"] if records else None
             reason = e.reasons[0] if e.reasons else str(e)
-            events.refused(Refused(agent, "GET /weather", q.price, reason, phase))
+            events.refused(Refused(agent, "GET /weather", reason, phase))
         else:
             raise DemoError(f"the budget did not stop a payment (HTTP {response.status_code})")

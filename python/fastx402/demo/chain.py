@@ -23,6 +23,7 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -49,6 +50,10 @@ class Rpc:
 
     def __init__(self, url: str, *, timeout: float = RPC_TIMEOUT) -> None:
         self.url = url
+        # What messages show: an RPC URL's path and user part often hold an API key.
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+        self.shown = f"{parts.scheme}://{parts.hostname}{port}"
         self._http = httpx.Client(timeout=timeout, trust_env=False)
         self._id = 0
 
@@ -59,11 +64,11 @@ class Rpc:
             response = self._http.post(self.url, json=body)
             answer = response.json()
         except httpx.HTTPError as e:
-            raise DemoError(f"cannot reach the chain at {self.url} ({type(e).__name__})") from e
+            raise DemoError(f"cannot reach the chain at {self.shown} ({type(e).__name__})") from e
         except ValueError as e:
-            raise DemoError(f"{self.url} answered {method} with something not JSON-RPC") from e
+            raise DemoError(f"{self.shown} answered {method} with something not JSON-RPC") from e
         if not isinstance(answer, dict):
-            raise DemoError(f"{self.url} answered {method} with something not JSON-RPC")
+            raise DemoError(f"{self.shown} answered {method} with something not JSON-RPC")
         error = answer.get("error")
         if error is not None:
             message = error.get("message", error) if isinstance(error, dict) else error
@@ -287,7 +292,7 @@ class Chain:
         accounts = self.rpc.call("eth_accounts") or []
         if not accounts:
             raise DemoError(
-                f"{self.rpc.url} has no unlocked accounts to deploy and fund from: use a dev "
+                f"{self.rpc.shown} has no unlocked accounts to deploy and fund from: use a dev "
                 "chain (anvil, hardhat), or pass --token with --buyer-key-env"
             )
         return to_checksum_address(accounts[0])

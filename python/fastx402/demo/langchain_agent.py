@@ -87,7 +87,7 @@ class DemoRequestTool(X402RequestTool):
             phase = records[-1]["phase"] if records else None
             reasons = getattr(e, "reasons", ())
             reason = reasons[0] if reasons else str(e)
-            self.events.refused(Refused(AGENT, route, Decimal(0), reason, phase))
+            self.events.refused(Refused(AGENT, route, reason, phase))
             raise
         latency = time.perf_counter() - t0
         if record is None or record["outcome"] != "paid" or not record["transaction"]:
@@ -127,10 +127,8 @@ class _Narrator(BaseCallbackHandler):
         self.events.note(AGENT, f"tool message ({output.name}): {short(first, 110)}")
 
 
-def run_langchain_agent(
-    key: PrivateKey, seller: str, spending: Spending, events: Events
-) -> list[str]:
-    """Runs the scripted agent; returns the tool messages' first lines, in order."""
+def run_langchain_agent(key: PrivateKey, seller: str, spending: Spending, events: Events) -> None:
+    """Runs the scripted agent against ``seller``, paying with ``key``."""
     policy = policy_for(seller, LANGCHAIN_BUDGET)
     joke, weather = f"{seller}/joke", f"{seller}/weather"
     paths = {joke: "/joke", weather: "/weather"}
@@ -154,9 +152,7 @@ def run_langchain_agent(
     result = agent.invoke(
         {"messages": [HumanMessage("Buy me a joke and the weather, twice.")]}, config
     )
-    messages = result["messages"]
-    final = messages[-1]
+    final = result["messages"][-1]
     if not isinstance(final, AIMessage) or final.tool_calls:
         raise DemoError("the LangChain agent did not finish with an answer")
     events.note(AGENT, f"model answers: {short(str(final.content), 110)}")
-    return [str(m.content).split("\n", 1)[0] for m in messages if isinstance(m, ToolMessage)]

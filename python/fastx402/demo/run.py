@@ -181,7 +181,7 @@ def _demo(
     reporter.section("Setting up")
     chain, rpc_url = _start_chain(options, reporter, stack, doc)
     network = f"eip155:{chain.chain_id()}"
-    doc.update(rpc=rpc_url, network=network)
+    doc.update(rpc=chain.rpc.shown, network=network)
     token, buyer, pay_to = _token_and_buyer(options, reporter, chain, network)
     _register(network, token)
     doc["token"] = {
@@ -250,9 +250,9 @@ def _start_chain(
 ) -> tuple[Chain, str]:
     """``--rpc``, or anvil started here (stopped by the ExitStack)."""
     if options.rpc:
-        with reporter.phase(f"connecting to the chain at {options.rpc}"):
-            rpc = Rpc(options.rpc)
-            stack.callback(rpc.close)
+        rpc = Rpc(options.rpc)
+        stack.callback(rpc.close)
+        with reporter.phase(f"connecting to the chain at {rpc.shown}"):
             Chain(rpc).chain_id()
         return Chain(rpc), options.rpc
     anvil = Anvil(find_anvil(options.anvil))
