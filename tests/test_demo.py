@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -254,25 +255,25 @@ def test_sigterm_stops_the_demo_and_everything_it_started(env: dict[str, str]) -
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        text=True,
         env=env,
     )
     try:
         assert proc.stdout is not None
-        seen: list[str] = []
+        seen = b""
         deadline = time.monotonic() + TIMEOUT
-        while time.monotonic() < deadline:  # up to the seller: everything is running
-            line = proc.stdout.readline()
-            if not line:
+        # Read up to the seller's line (everything is running then), with a deadline.
+        while b"seller http://" not in seen and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([proc.stdout], [], [], left)
+            chunk = os.read(proc.stdout.fileno(), 4096) if ready else b""
+            if not chunk:
                 break
-            seen.append(line)
-            if "✓ seller http://" in line:
-                break
-        text = "".join(seen)
+            seen += chunk
+        text = seen.decode()
         match = re.search(r"\(pid (\d+)\)", text)
         assert match and "✓ seller http://" in text, text
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=TIMEOUT)
+        _, raw_err = proc.communicate(timeout=TIMEOUT)
+        err = raw_err.decode()
     finally:
         if proc.poll() is None:
             proc.kill()
