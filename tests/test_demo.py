@@ -37,7 +37,7 @@ from chain import (
 from fastx402 import PrivateKey
 from fastx402.demo.seller import create_app as create_seller_app
 from fastx402.facilitator import create_app as create_facilitator_app
-from test_facilitator import new_facilitator
+from test_facilitator import fund_eth, new_facilitator
 
 SHIPPED = Path(__file__).resolve().parent.parent / "python" / "fastx402" / "demo" / "TestUSDC.json"
 CLI = [sys.executable, "-m", "fastx402.cli", "demo"]
@@ -176,12 +176,19 @@ def test_demo_pays_adds_up_on_chain_and_runs_twice_cleanly(env: dict[str, str]) 
 def test_demo_on_an_existing_dev_chain_matches_what_the_test_reads(
     anvil: Anvil, env: dict[str, str]
 ) -> None:
-    """--rpc: the demo deploys and funds on a chain the test reads itself afterwards."""
-    run = demo("--json", "--rpc", anvil.url, "--no-langchain", "--in-process-facilitator", env=env)
+    """--rpc: the demo deploys and funds on a chain the test reads itself afterwards; its
+    facilitator settles in-process with the key named by --facilitator-key-env."""
+    secret = os.urandom(32)
+    fund_eth(anvil, PrivateKey(secret).address)
+    env = {**env, "DEMO_FACILITATOR_KEY": secret.hex()}
+    args = ["--rpc", anvil.url, "--no-langchain", "--in-process-facilitator"]
+    run = demo("--json", *args, "--facilitator-key-env", "DEMO_FACILITATOR_KEY", env=env)
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     check_document(doc)
     assert doc["anvil"] is None and doc["facilitator"]["url"] is None
+    assert doc["facilitator"]["address"] == PrivateKey(secret).address
+    assert {r["settled_by"] for r in doc["receipts"]} == {PrivateKey(secret).address}
     assert doc["skipped"] == ["langchain: --no-langchain"]
     token, total = doc["token"]["address"], sum(r["amount"] for r in doc["receipts"])
     assert balance_of(anvil, token, doc["seller"]["pay_to"]) == total
