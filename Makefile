@@ -1,5 +1,6 @@
 # fastx402 — set-up and test commands. `make test` is what CI runs (.ci/run).
 #
+#   make demo    create .venv, build and install fastx402 with its demo extra, run `fastx402 demo`
 #   make test    create .venv, build the extension, run every check and test (Rust + Python)
 #   make dev     only (re)build the extension into .venv
 #   make bench   run the benchmarks side by side with the peers
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: test dev venv lint rust-test py-test stubtest bench vectors clean chain-tools redis-server chromium
+.PHONY: demo test dev venv lint rust-test py-test stubtest bench vectors clean chain-tools redis-server chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,11 @@ $(CHAIN)/build/TestUSDC.json: $(wildcard $(CHAIN)/*.sol) $(CHAIN)/compile.mjs $(
 	node $(CHAIN)/compile.mjs
 
 test: lint stubtest rust-test py-test
+
+# The first thing to run: x402 end to end on a local anvil (installed by chain-tools).
+demo: venv chain-tools
+	$(VENV)/bin/maturin develop --release --quiet --extras demo
+	$(VENV)/bin/fastx402 demo
 
 bench: venv chain-tools
 	$(VENV)/bin/maturin develop --release --quiet --extras test,lint,bench

@@ -17,7 +17,7 @@ from fastx402.cli._common import CliError, Parser, redacted
 
 # Command modules in the order ``--help`` lists them; imported only to build the parser, and
 # each imports its own heavy dependencies (uvicorn, httpx, langchain) only when it runs.
-COMMANDS = ("keygen", "inspect", "verify", "quote", "pay", "ledger", "facilitator")
+COMMANDS = ("demo", "keygen", "inspect", "verify", "quote", "pay", "ledger", "facilitator")
 
 
 def build_parser() -> Parser:
