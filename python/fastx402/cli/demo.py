@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
-from fastx402.cli._common import HEX_KEY, CliError, Parser, print_json
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from fastx402.cli._common import CliError, Parser, print_json
+from fastx402.cli._inputs import env_name
 
 DESCRIPTION = """\
 Start a local chain, deploy a test USDC, fund a buyer, start a facilitator and a priced FastAPI
@@ -35,15 +34,6 @@ a temporary folder, never in your own ledger.
 """
 
 
-def _env_name(value: str) -> str:
-    """Options ending in -env take a variable's name; refuse a key there, unprinted."""
-    if not _ENV_NAME.fullmatch(value) or HEX_KEY.fullmatch(value):
-        raise argparse.ArgumentTypeError(
-            "takes the NAME of an environment variable holding the key, not the key itself"
-        )
-    return value
-
-
 def _url(value: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
@@ -62,12 +52,12 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     p.add_argument("--rpc", type=_url, metavar="URL", help="use this chain instead of anvil")
     p.add_argument("--token", metavar="ADDRESS", help="an EIP-3009 token on --rpc (no deploy)")
     p.add_argument(
-        "--buyer-key-env", type=_env_name, metavar="NAME", help="variable holding the buyer's key"
+        "--buyer-key-env", type=env_name, metavar="NAME", help="variable holding the buyer's key"
     )
     p.add_argument("--facilitator", type=_url, metavar="URL", help="use this facilitator service")
     p.add_argument(
         "--facilitator-key-env",
-        type=_env_name,
+        type=env_name,
         metavar="NAME",
         help="variable holding the key our facilitator settles with (needs ETH for gas)",
     )
