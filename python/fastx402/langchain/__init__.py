@@ -23,6 +23,9 @@ Soft refusals (``ToolException``, the model reads them) and hard stops (they end
 
 from __future__ import annotations
 
+from fastx402.langchain.approval import ApprovalRequest
+from fastx402.langchain.budget import BudgetLine, BudgetReport, X402BudgetTool
+from fastx402.langchain.endpoints import Endpoint, RateCardError
 from fastx402.langchain.errors import (
     ApprovalDenied,
     BudgetExhausted,
@@ -36,7 +39,10 @@ from fastx402.langchain.errors import (
     X402HardStop,
     X402ToolError,
 )
+from fastx402.langchain.middleware import X402BudgetMiddleware
+from fastx402.langchain.purse import Purse
 from fastx402.langchain.records import OffersRecord, QuoteRecord, ReceiptRecord
+from fastx402.langchain.toolkit import X402Toolkit
 from fastx402.langchain.tools import (
     DEFAULT_MAX_BODY_CHARS,
     RECEIPT_EVENT,
@@ -44,26 +50,33 @@ from fastx402.langchain.tools import (
     RequestArgs,
     X402QuoteTool,
     X402RequestTool,
-    X402Toolkit,
 )
 
 __all__ = [
     "DEFAULT_MAX_BODY_CHARS",
     "RECEIPT_EVENT",
     "ApprovalDenied",
+    "ApprovalRequest",
     "BudgetExhausted",
+    "BudgetLine",
+    "BudgetReport",
+    "Endpoint",
     "HostNotAllowed",
     "OfferNotAllowed",
     "OffersRecord",
     "PaymentNotCharged",
     "PriceAboveCap",
+    "Purse",
     "QuoteArgs",
     "QuoteRecord",
+    "RateCardError",
     "ReceiptRecord",
     "RequestArgs",
     "RequestFailed",
     "SpendUnconfirmed",
     "SpendingHalted",
+    "X402BudgetMiddleware",
+    "X402BudgetTool",
     "X402HardStop",
     "X402QuoteTool",
     "X402RequestTool",
