@@ -119,7 +119,7 @@ def test_the_budget_tool_says_what_is_left_per_window_asset_and_user(
     assert token.balance_of(s.seller) == 2 * PRICE
     # Another user's per-user budget is untouched; the kill switch shows.
     kit.kill()
-    other = X402BudgetTool(policy=rules, purse=kit.spending_purse)._run(
+    other = X402BudgetTool(policy=rules, purse=kit.purse)._run(
         runtime=type("R", (), {"context": {"user_id": "bob"}})()
     )[1]
     bob = {(b["window"], b["per"], b["who"]): b for b in other["budgets"]}
@@ -247,6 +247,37 @@ def test_toolkit_from_endpoints_one_typed_tool_per_endpoint(
     assert token.balance_of(s.seller) == 2 * PRICE and s.runs == {"weather": 1, "job": 1}
     tools = {r["tool"] for r in p.spending.ledger.records() if r["phase"] == "settled"}
     assert tools == {"weather", "job"}
+
+
+def test_an_endpoint_with_a_json_schema_sends_its_arguments_as_the_query(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    s, url = shop
+    payer = funded(token, PRICE)
+    units = {"type": "object", "properties": {"units": {"type": "string", "enum": ["C", "F"]}}}
+    kit = X402Toolkit.from_endpoints(
+        [Endpoint(f"{url}/weather/{{city}}", name="weather", params=units)],
+        key=payer,
+        policy=policy(),
+        purse=purse(),
+    )
+    weather, _ = kit.get_tools()
+    schema = weather.tool_call_schema
+    assert isinstance(schema, dict) and schema["required"] == ["city"]
+    assert schema["properties"] == {
+        "city": {"type": "string", "description": "The 'city' part of the URL path."},
+        "units": {"type": "string", "enum": ["C", "F"]},
+    }
+    model = script(
+        calls(call("weather", "w", city="oslo", units="C"), call("weather", "x")), echo_tools
+    )
+    messages = by_id(create_agent(model, kit.get_tools()).invoke({"messages": [("user", "oslo")]}))
+    assert messages["w"].artifact["quote"]["url"] == f"{url}/weather/oslo?units=C"
+    assert messages["x"].status == "error" and "missing path parameters: city" in str(
+        messages["x"].content
+    )
+    assert token.balance_of(s.seller) == PRICE
 
 
 def test_a_path_parameter_never_changes_the_host_or_the_path() -> None:
@@ -410,6 +441,53 @@ def test_a_cheaper_price_on_resume_is_paid_without_asking_again(
     assert token.balance_of(d.seller) == PRICE // 2
 
 
+def test_resumed_where_the_question_is_not_cached_only_a_named_quote_is_paid(
+    drifting: tuple[Drifting, str],
+    token: Token,  # noqa: F811
+) -> None:
+    """Another process resumes the run (same checkpointer, a new toolkit): a bare yes cannot
+    say which price it approved, so it is refused; a yes naming the quote shown is paid."""
+    d, url = drifting
+    payer = funded(token, PRICE)
+    saver = InMemorySaver()
+
+    def agent(thread: str) -> tuple[Any, RunnableConfig]:
+        kit = X402Toolkit(key=payer, policy=policy(), purse=purse(), ask_above=Decimal("0"))
+        model = script(calls(call("x402_paid_request", "p", url=f"{url}/report")), echo_tools)
+        return create_agent(model, kit.get_tools(), checkpointer=saver), {
+            "configurable": {"thread_id": thread}
+        }
+
+    first, config = agent("bare")
+    asked = _interrupt(first.invoke({"messages": [("user", "report")]}, config))
+    second, _ = agent("bare")
+    result = second.invoke(Command(resume=True), config)
+    (message,) = tool_messages(result)
+    assert message.status == "error"
+    assert "the approval is not for this quote" in str(message.content)
+    assert d.runs == 0
+
+    first, config = agent("named")
+    asked = _interrupt(first.invoke({"messages": [("user", "report")]}, config))
+    d.price = PRICE + 1  # a higher price than the one named: refused as well
+    second, _ = agent("named")
+    (message,) = tool_messages(
+        second.invoke(Command(resume={"approved": True, "quote": asked["quote"]}), config)
+    )
+    assert message.status == "error"
+    assert "the approval is not for this quote" in str(message.content)
+    assert d.runs == 0
+    d.price = PRICE
+    first, config = agent("named-ok")
+    asked = _interrupt(first.invoke({"messages": [("user", "report")]}, config))
+    second, _ = agent("named-ok")
+    (message,) = tool_messages(
+        second.invoke(Command(resume={"approved": True, "quote": asked["quote"]}), config)
+    )
+    assert message.artifact["outcome"] == "paid" and d.runs == 1
+    assert message.artifact["quote"] == asked["quote"]
+
+
 def test_a_no_is_a_refusal_the_model_reads_and_nothing_is_paid(
     drifting: tuple[Drifting, str],
     token: Token,  # noqa: F811
@@ -565,5 +643,6 @@ def test_the_kill_switch_is_shared_by_every_process_on_the_store(tmp_path: Any) 
     assert second.halted(rules) is None
     first.kill()
     assert first.halted(rules) is not None
-    # The second learns it at reservation (the store's halt flag), not from its own Event.
-    assert second.spending.store.get("fastx402:spend:halt", now=0) is not None
+    # The second learns it from the store's flag, not from its own Event.
+    assert not second.halt.is_set()
+    assert second.halted(rules) == "x402 spending is halted in the shared store"

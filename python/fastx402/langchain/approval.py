@@ -3,13 +3,16 @@
 A paying tool with ``ask_above`` set pauses the run before signing any quote above that price:
 ``interrupt(payload)`` carries the quote that would be signed (:class:`ApprovalRequest`), the
 graph's checkpointer saves the run, and ``agent.invoke(Command(resume=True), config)`` (or
-``False``, or ``{"approved": bool}``) resumes it. On resume the tool body runs again from the top
+``False``, or ``{"approved": bool}``; ``{"approved": True, "quote": payload["quote"]}`` also names
+what was approved) resumes it. On resume the tool body runs again from the top
 and asks the seller again: the quote it now gets is compared with the one shown (cached by
 tool-call id). Cheaper or equal, same payee, asset and network: the approval applies. Otherwise
 (a higher price, another ``payTo``, asset or network) the new quote is shown in a second
 interrupt: a drift is re-asked, never silently paid, at most :data:`MAX_ASKS` times.
 
-The cache lives in the tool's process (bounded): a run resumed by another process re-asks.
+The cache lives in the tool's process (bounded). A run resumed where the cache does not know the
+question (another process) is paid only if the resume value names the approved quote
+(``{"approved": True, "quote": ...}``) and it has not drifted; a bare ``True`` is then refused.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from langgraph.types import interrupt
 
@@ -110,12 +113,27 @@ class InterruptApprover:
             )
         self._remember(call_id, current)
         answer = interrupt(_request(call_id, current, shown[-1] if shown else None))
-        # Only reached when a resume value is already there for this question.
-        if approved(answer):
-            self._forget(call_id)
-            return True
+        # Only reached when this question was answered before this process cached it (resumed
+        # in another process, or the cache evicted it): the answer may be about another quote.
+        # It is trusted only if it names the quote it approves and that quote has not drifted.
         self._forget(call_id)
+        if not approved(answer):
+            return False
+        named = answer.get("quote") if isinstance(answer, Mapping) else None
+        if isinstance(named, Mapping) and _same_or_better(named, current):
+            return True
+        raise PaymentRefused(
+            "the approval does not say which quote it approves (resumed without the quote "
+            f"shown): not paid; call again to be asked anew ({quote.describe()})",
+            ("denied: the approval is not for this quote; call again to be asked anew",),
+        )
+
+
+def _same_or_better(named: Mapping[str, Any], current: QuoteRecord) -> bool:
+    fields = ("amount", "pay_to", "asset", "network", "url", "method", "price", "symbol")
+    if not all(isinstance(named.get(f), str) for f in fields) or not named["amount"].isdigit():
         return False
+    return not drift(cast(QuoteRecord, {f: named[f] for f in fields}), current)
 
 
 def _request(call_id: str, record: QuoteRecord, previous: QuoteRecord | None) -> ApprovalRequest:

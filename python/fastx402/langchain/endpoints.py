@@ -27,7 +27,7 @@ from urllib.parse import quote as url_quote
 
 import httpx
 from langchain_core.callbacks import Callbacks
-from langchain_core.tools import StructuredTool
+from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel, Field, create_model
 
 from fastx402._core import atomic_to_price, find_asset
@@ -84,6 +84,9 @@ class Endpoint:
         """The URL (path parameters quoted: a value can never change the host or the path's
         shape) and the JSON body, for these arguments."""
         values = dict(args)
+        missing = [p for p in self.path_params if values.get(p) is None]
+        if missing:
+            raise ToolException(f"missing path parameters: {', '.join(missing)}")
         url = _PARAM.sub(lambda m: url_quote(str(values.pop(m.group(1))), safe=""), self.url)
         rest = {k: v for k, v in values.items() if v is not None}
         if self.method in _BODY_METHODS:

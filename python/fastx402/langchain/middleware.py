@@ -19,6 +19,7 @@ Paid tools are the toolkit's paying tools (metadata ``{"x402": "paid"}``) and an
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -32,6 +33,7 @@ from fastx402.client import SpendPolicy
 from fastx402.langchain.budget import BudgetLine, budget_report
 from fastx402.langchain.context import DEFAULT_USER_FIELD, user_of
 from fastx402.langchain.purse import Purse
+from fastx402.langchain.toolkit import X402Toolkit
 from fastx402.langchain.tools import RECEIPT_EVENT
 
 PAID = "paid"
@@ -53,21 +55,24 @@ class X402BudgetMiddleware(AgentMiddleware):
         *,
         paid_tools: Iterable[str] = (),
         user_field: str = DEFAULT_USER_FIELD,
+        halt: threading.Event | None = None,
     ) -> None:
         super().__init__()
         self.purse = purse
         self.policy = policy
         self.paid_tools = frozenset(paid_tools)
         self.user_field = user_field
+        self.halt = halt  # another kill switch to obey (the toolkit's own Event, if any)
 
     @classmethod
-    def of(cls, toolkit: Any, *, paid_tools: Iterable[str] = ()) -> X402BudgetMiddleware:
+    def of(cls, toolkit: X402Toolkit, *, paid_tools: Iterable[str] = ()) -> X402BudgetMiddleware:
         """The guard for an :class:`~fastx402.langchain.X402Toolkit`'s purse and policy."""
         return cls(
-            toolkit.spending_purse,
+            toolkit.purse,
             toolkit.policy,
             paid_tools=paid_tools,
             user_field=toolkit.user_field,
+            halt=toolkit.halt,
         )
 
     # -- decisions ---------------------------------------------------------------------------
@@ -91,9 +96,14 @@ class X402BudgetMiddleware(AgentMiddleware):
                 return line
         return None
 
+    def _halted(self) -> str | None:
+        if self.halt is not None and self.halt.is_set():
+            return "x402 spending is halted by the operator's kill switch"
+        return self.purse.halted(self.policy)
+
     def _refusal(self, request: ToolCallRequest) -> ToolMessage | None:
         call = request.tool_call
-        why = self.purse.halted(self.policy)
+        why = self._halted()
         if why is not None:
             text = f"Not run: {why}. No tool may run; stop and tell the user."
         elif self._paid(request) and (line := self._exhausted(request)) is not None:
@@ -141,7 +151,7 @@ class X402BudgetMiddleware(AgentMiddleware):
         return result
 
     def _stop(self) -> dict[str, Any] | None:
-        why = self.purse.halted(self.policy)
+        why = self._halted()
         if why is None:
             return None
         return {"jump_to": "end", "messages": [AIMessage(f"Stopped: {why}.")]}

@@ -110,10 +110,15 @@ class Purse:
         self.spending.kill()
 
     def halted(self, policy: SpendPolicy) -> str | None:
-        """Why spending is stopped, or None (the store's halt flag is checked at reservation)."""
+        """Why spending is stopped (this kill switch, the policy's file or environment
+        variable, or the store's flag set by a process sharing it), or None."""
         if self.halt.is_set():
             return "x402 spending is halted by the operator's kill switch"
-        return self.spending.core.halted(policy)
+        core = self.spending.core
+        why = core.halted(policy)
+        if why is None and self.spending.store.get(core.prefix + "halt", now=core.now()):
+            why = "x402 spending is halted in the shared store"
+        return why
 
     def saw(self, quote: Quote, spender: Spender) -> None:
         """Remember a quote's asset and host, and who spent (the budget tool reports on them)."""

@@ -43,7 +43,9 @@ class X402Toolkit(BaseToolkit):
     policy: InstanceOf[SpendPolicy] = Field(default_factory=SpendPolicy)
     approve: Approver | None = Field(default=None, exclude=True)
     halt: InstanceOf[threading.Event] | None = Field(default=None, exclude=True)
-    purse: InstanceOf[Purse] | None = Field(default=None, exclude=True)
+    # Budgets, breakers, ledger: a new in-memory purse (with the per-user SQLite ledger) unless
+    # one is given (e.g. over Redis, shared by several agent processes).
+    purse: InstanceOf[Purse] = Field(default_factory=Purse, exclude=True)
     user_field: str = DEFAULT_USER_FIELD
     ask_above: Decimal | None = None
     timeout: float = 30.0
@@ -51,23 +53,12 @@ class X402Toolkit(BaseToolkit):
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
     endpoints: tuple[Endpoint, ...] = ()
 
-    def model_post_init(self, context: Any, /) -> None:
-        if self.purse is None:
-            self.purse = Purse(halt=self.halt)
-        if self.halt is None:
-            self.halt = self.purse.halt
-        super().model_post_init(context)
-
-    @property
-    def spending_purse(self) -> Purse:
-        assert self.purse is not None  # set in model_post_init
-        return self.purse
-
     def kill(self) -> None:
-        """The kill switch: every tool stops spending (the run ends at the next paid call)."""
-        assert self.halt is not None
-        self.halt.set()
-        self.spending_purse.kill()
+        """The kill switch: every tool stops spending (the run ends at the next paid call), in
+        this process and in every process sharing the purse's store."""
+        if self.halt is not None:
+            self.halt.set()
+        self.purse.kill()
 
     def payer(self) -> X402RequestTool:
         """The paying tool every generated tool pays through."""
@@ -83,16 +74,14 @@ class X402Toolkit(BaseToolkit):
     def _common(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
-            "purse": self.spending_purse,
+            "purse": self.purse,
             "user_field": self.user_field,
             "timeout": self.timeout,
             "headers": self.headers,
         }
 
     def budget_tool(self) -> X402BudgetTool:
-        return X402BudgetTool(
-            policy=self.policy, purse=self.spending_purse, user_field=self.user_field
-        )
+        return X402BudgetTool(policy=self.policy, purse=self.purse, user_field=self.user_field)
 
     def get_tools(self) -> list[BaseTool]:
         if self.endpoints:
