@@ -17,6 +17,24 @@ result = agent.invoke({"messages": [("user", "What is the weather in Paris?")]})
 # Over the cap: the model reads a refusal, nothing is paid.
 ```
 
+The toolkit's tools share one :class:`Purse` (budgets, breakers, ledger, kill switch), on the sync
+and the async path; ``x402_budget`` tells the model what is left. Beyond that:
+
+```python
+# One typed tool per paid endpoint, its price in the description (and the most it pays):
+kit = X402Toolkit.from_endpoints([Endpoint("https://api.example.com/weather/{city}",
+                                           price=Decimal("0.01"), symbol="USDC")], key=k)
+kit = X402Toolkit.from_rate_card("https://api.example.com/.well-known/x402", key=k)
+# Per-user budgets: Budget(per="user") charged to the user id in the runtime context.
+agent = create_agent(model, kit.get_tools(), context_schema=Ctx,
+                     middleware=[X402BudgetMiddleware.of(kit)],  # guards every tool
+                     checkpointer=InMemorySaver())
+agent.invoke(question, config, context=Ctx(user_id="alice"))
+# ask_above=Decimal("0.05"): dearer quotes pause the run with interrupt({... the quote ...});
+# agent.invoke(Command(resume=True), config) pays it, unless the price drifted (asked again).
+kit.kill()  # the kill switch: no tool signs or sends anything any more
+```
+
 Soft refusals (``ToolException``, the model reads them) and hard stops (they end the run):
 :mod:`fastx402.langchain.errors`.
 """
