@@ -162,7 +162,7 @@ class X402BudgetMiddleware(AgentMiddleware):
 
     @hook_config(can_jump_to=["end"])
     async def abefore_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        return self._stop()
+        return await asyncio.to_thread(self._stop)  # the store may be remote
 
 
 __all__ = ["X402BudgetMiddleware", "is_receipt"]

@@ -109,14 +109,15 @@ class Purse:
         self.halt.set()
         self.spending.kill()
 
-    def halted(self, policy: SpendPolicy) -> str | None:
+    def halted(self, policy: SpendPolicy, *, store: bool = True) -> str | None:
         """Why spending is stopped (this kill switch, the policy's file or environment
-        variable, or the store's flag set by a process sharing it), or None."""
+        variable, or, with ``store``, the store's flag set by a process sharing it), or None.
+        The paying path leaves the store to the reservation, which checks it on either path."""
         if self.halt.is_set():
             return "x402 spending is halted by the operator's kill switch"
         core = self.spending.core
         why = core.halted(policy)
-        if why is None and self.spending.store.get(core.prefix + "halt", now=core.now()):
+        if why is None and store and self.spending.store.get(core.prefix + "halt", now=core.now()):
             why = "x402 spending is halted in the shared store"
         return why
 

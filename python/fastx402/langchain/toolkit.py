@@ -68,17 +68,13 @@ class X402Toolkit(BaseToolkit):
             halt=self.halt,
             max_body_chars=self.max_body_chars,
             ask_above=self.ask_above,
+            purse=self.purse,
+            user_field=self.user_field,
             **self._common(),
         )
 
     def _common(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "purse": self.purse,
-            "user_field": self.user_field,
-            "timeout": self.timeout,
-            "headers": self.headers,
-        }
+        return {"policy": self.policy, "timeout": self.timeout, "headers": self.headers}
 
     def budget_tool(self) -> X402BudgetTool:
         return X402BudgetTool(policy=self.policy, purse=self.purse, user_field=self.user_field)

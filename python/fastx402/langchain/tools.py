@@ -154,10 +154,6 @@ class _PolicyTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     policy: InstanceOf[SpendPolicy] = Field(default_factory=SpendPolicy)
-    # Budgets, breakers, ledger and kill switch: shared by the tools of one toolkit.
-    purse: InstanceOf[Purse] = Field(default_factory=Purse, exclude=True)
-    # The field of ToolRuntime.context holding the user id (Budget(per="user")).
-    user_field: str = DEFAULT_USER_FIELD
     timeout: float = 30.0
     headers: dict[str, str] = Field(default_factory=dict)
     # Soft refusals (ToolException) become a ToolMessage the model reads; hard stops are not.
@@ -184,6 +180,11 @@ class X402RequestTool(_PolicyTool):
     args_schema: type[BaseModel] = RequestArgs
     key: InstanceOf[PrivateKey] = Field(repr=False, exclude=True)
     approve: Approver | None = Field(default=None, exclude=True)
+    # Budgets, breakers, ledger and kill switch: shared by the tools of one toolkit (a new one
+    # by default: in memory, with the per-user SQLite ledger).
+    purse: InstanceOf[Purse] = Field(default_factory=Purse, exclude=True)
+    # The field of ToolRuntime.context holding the user id (Budget(per="user")).
+    user_field: str = DEFAULT_USER_FIELD
     # The operator's kill switch: once set, no paid call is sent or signed (the run ends).
     halt: InstanceOf[threading.Event] | None = Field(default=None, exclude=True)
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
@@ -208,7 +209,7 @@ class X402RequestTool(_PolicyTool):
     def _halted(self) -> None:
         if self.halt is not None and self.halt.is_set():
             raise SpendingHalted("x402 spending is halted by the operator's kill switch")
-        why = self.purse.halted(self.policy)
+        why = self.purse.halted(self.policy, store=False)  # the store: at reservation
         if why is not None:
             raise SpendingHalted(why)
 
