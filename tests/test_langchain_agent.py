@@ -123,7 +123,14 @@ def test_the_budget_tool_says_what_is_left_per_window_asset_and_user(
         runtime=type("R", (), {"context": {"user_id": "bob"}})()
     )[1]
     bob = {(b["window"], b["per"], b["who"]): b for b in other["budgets"]}
-    assert bob[("day", "user", "bob")]["left"] == "0.03" and other["halted"]
+    assert (bob[("day", "user", "bob")]["used"], bob[("day", "user", "bob")]["left"]) == (
+        "0",
+        "0.03",
+    )
+    assert other["halted"]
+    # Outside an agent (no user): the anonymous per-user counter, as the reservation uses.
+    anonymous = X402BudgetTool(policy=rules, purse=kit.purse)._run()[1]["budgets"]
+    assert [(b["who"], b["used"]) for b in anonymous if b["per"] == "user"] == [(None, "0")]
 
 
 # --- per-user budgets from ToolRuntime.context ----------------------------------------------------

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Literal, TypedDict, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
-from fastx402._core import find_asset
+from fastx402._core import atomic_to_price, find_asset
 from fastx402.client import Budget, Quote, Spender, SpendPolicy
 from fastx402.client.spending import _Core
 from fastx402.langchain.context import DEFAULT_USER_FIELD, Runtime, user_of
@@ -67,7 +66,8 @@ def _spenders(budget: Budget, purse: Purse, user: str | None) -> list[tuple[Spen
     if budget.per == "host":
         return [(Spender(), h) for h in purse.hosts()]
     if budget.per == "user":
-        return [] if user is None else [(Spender(user=user), "")]
+        # No user in the context: the reservation charges the anonymous ("-") counter too.
+        return [(Spender(user=user), "")]
     names = {getattr(s, budget.per) for s in purse.spenders()} - {None}
     if budget.per == "tool":
         return [(Spender(tool=n), "") for n in sorted(names)]
@@ -95,18 +95,19 @@ def budget_report(policy: SpendPolicy, purse: Purse, user: str | None = None) ->
             assets = {budget.asset: str(find_asset(*budget.asset).get("symbol") or "")}
         else:
             assets = {**listed, **known}
-        if not assets:
+        spenders = _spenders(budget, purse, user)
+        if not assets or not spenders:
             lines.append(_untouched(budget, user))
             continue
         for (network, asset), symbol in sorted(assets.items()):
-            for spender, origin in _spenders(budget, purse, user):
+            for spender, origin in spenders:
                 probe = cast(Quote, _Probe(network, asset, origin))
                 # The very key the reservation uses (one definition, in the client).
                 key, limit, end, _ = core._budget_key(budget, probe, spender, now)
                 if key is None:
                     continue
                 used = spending.store.add(key, 0, expires_at=end, now=now)
-                scale = Decimal(10) ** int(find_asset(network, asset)["decimals"])
+                decimals = int(find_asset(network, asset)["decimals"])
                 lines.append(
                     {
                         "window": budget.window,
@@ -116,8 +117,8 @@ def budget_report(policy: SpendPolicy, purse: Purse, user: str | None = None) ->
                         "asset": asset,
                         "symbol": symbol,
                         "limit": str(budget.limit),
-                        "used": str(Decimal(used) / scale),
-                        "left": str(Decimal(max(limit - used, 0)) / scale),
+                        "used": atomic_to_price(used, decimals),
+                        "left": atomic_to_price(max(limit - used, 0), decimals),
                         "resets_at": end,
                     }
                 )
