@@ -555,6 +555,38 @@ def test_middleware_streams_receipts_and_refuses_once_the_budget_is_spent(
     assert token.balance_of(s.seller) == PRICE and s.runs == {"weather": 1}
 
 
+def test_middleware_refuses_only_the_user_whose_budget_is_spent(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    s, url = shop
+    payer = funded(token, 3 * PRICE)
+    p = purse()
+    kit = X402Toolkit(
+        key=payer,
+        policy=policy(Budget(window="day", limit=Decimal("0.01"), per="user")),
+        purse=p,
+    )
+    guard = X402BudgetMiddleware.of(kit)
+
+    def ask(user: str, city: str) -> ToolMessage:
+        model = script(
+            calls(call("x402_paid_request", city, url=f"{url}/weather/{city}")), echo_tools
+        )
+        agent = create_agent(model, kit.get_tools(), context_schema=Ctx, middleware=[guard])
+        (message,) = tool_messages(agent.invoke({"messages": [("user", city)]}, context=Ctx(user)))
+        return message
+
+    assert ask("alice", "a1").artifact["outcome"] == "paid"
+    refused = ask("alice", "a2")
+    assert refused.status == "error"
+    assert "the day budget for user alice of 0.01 tUSDC has nothing left" in str(refused.content)
+    assert ask("bob", "b1").artifact["outcome"] == "paid"
+    intents = [r["url"] for r in p.spending.ledger.records() if r["phase"] == "intent"]
+    assert [u.rsplit("/", 1)[1] for u in intents] == ["a1", "b1"]  # a2 never reached the tool
+    assert token.balance_of(s.seller) == 2 * PRICE
+
+
 def test_middleware_kill_switch_refuses_every_tool_and_ends_the_run(
     shop: tuple[Shop, str],  # noqa: F811
     token: Token,  # noqa: F811

@@ -84,16 +84,18 @@ class X402BudgetMiddleware(AgentMiddleware):
         return request.tool_call["name"] in self.paid_tools
 
     def _exhausted(self, request: ToolCallRequest) -> BudgetLine | None:
-        """A budget applying to this call with nothing left, if any."""
+        """A budget applying to this call with nothing left in any asset it was counted in."""
         user = user_of(request.runtime, self.user_field)
         tool = request.tool_call["name"]
+        groups: dict[tuple[str, str, str | None], list[BudgetLine]] = {}
         for line in budget_report(self.policy, self.purse, user)["budgets"]:
             if line["per"] == "host" or (line["per"] == "tool" and line["who"] != tool):
                 continue  # the host is only known from the quote; other tools' budgets
-            if line["per"] == "user" and line["who"] != user:
-                continue
-            if line["network"] is not None and Decimal(line["left"]) <= 0:
-                return line
+            if line["network"] is not None:
+                groups.setdefault((line["window"], line["per"], line["who"]), []).append(line)
+        for lines in groups.values():
+            if all(Decimal(line["left"]) <= 0 for line in lines):
+                return lines[0]
         return None
 
     def _halted(self) -> str | None:
