@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import ToolException
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
@@ -292,6 +293,16 @@ def test_a_path_parameter_never_changes_the_host_or_the_path() -> None:
     url, body = e.request({"city": "../admin?x=1#@evil.test/"})
     assert url == "https://api.example.com/weather/..%2Fadmin%3Fx%3D1%23%40evil.test%2F"
     assert body is None and httpx.URL(url).host == "api.example.com"
+    for dots in (".", ".."):
+        url, _ = e.request({"city": dots})
+        assert httpx.Request("GET", url).url.raw_path.startswith(b"/weather/%2E")
+    with pytest.raises(ToolException, match="missing path parameters: city"):
+        e.request({"city": ""})
+    post = Endpoint("https://api.example.com/jobs/{id}", method="POST")
+    assert post.request({"id": 7, "price": Decimal("0.5"), "note": None}) == (
+        "https://api.example.com/jobs/7",
+        {"price": "0.5"},
+    )
     q, _ = Endpoint("https://api.example.com/s", name="s").request({"q": "a b", "n": 2})
     assert q == "https://api.example.com/s?q=a+b&n=2"
     for bad in ("ftp://x/y", "/relative"):

@@ -29,6 +29,7 @@ import httpx
 from langchain_core.callbacks import Callbacks
 from langchain_core.tools import StructuredTool, ToolException
 from pydantic import BaseModel, Field, create_model
+from pydantic_core import to_jsonable_python
 
 from fastx402._core import atomic_to_price, find_asset
 from fastx402.client import SpendPolicy, origin_of
@@ -84,13 +85,13 @@ class Endpoint:
         """The URL (path parameters quoted: a value can never change the host or the path's
         shape) and the JSON body, for these arguments."""
         values = dict(args)
-        missing = [p for p in self.path_params if values.get(p) is None]
+        missing = [p for p in self.path_params if values.get(p) in (None, "")]
         if missing:
             raise ToolException(f"missing path parameters: {', '.join(missing)}")
-        url = _PARAM.sub(lambda m: url_quote(str(values.pop(m.group(1))), safe=""), self.url)
+        url = _PARAM.sub(lambda m: _segment(values.pop(m.group(1))), self.url)
         rest = {k: v for k, v in values.items() if v is not None}
         if self.method in _BODY_METHODS:
-            return url, rest or None
+            return url, to_jsonable_python(rest) or None
         if rest:
             url = str(httpx.URL(url).copy_merge_params({k: str(v) for k, v in rest.items()}))
         return url, None
@@ -105,6 +106,13 @@ class Endpoint:
             f"{what}{self.method} {self.url}. PAID API: {cost} Paid automatically from the "
             "agent's wallet (x402) under the operator's policy; returns the HTTP status and body."
         )
+
+
+def _segment(value: Any) -> str:
+    """One path segment: every reserved character quoted, and a value of dots (which URL
+    normalization would resolve as ``.``/``..``) quoted too."""
+    text = url_quote(str(value), safe="")
+    return text.replace(".", "%2E") if set(text) == {"."} else text
 
 
 def _args_schema(endpoint: Endpoint, name: str) -> type[BaseModel] | dict[str, Any]:
