@@ -33,6 +33,7 @@ import httpx
 from langchain_core.callbacks import (
     AsyncCallbackManagerForToolRun,
     CallbackManagerForToolRun,
+    Callbacks,
     adispatch_custom_event,
     dispatch_custom_event,
 )
@@ -135,7 +136,6 @@ class QuoteArgs(BaseModel):
         default="GET", description="HTTP method the call would use."
     )
     max_price: Decimal | None = Field(default=None, ge=0, description=_PRICE_HELP)
-    runtime: Runtime = None
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -268,7 +268,7 @@ class X402RequestTool(_PolicyTool):
         max_price: Decimal | None = None,
         *,
         runtime: Any = None,
-        callbacks: Any = None,
+        callbacks: Callbacks = None,
         tool: str | None = None,
     ) -> tuple[str, ReceiptRecord | None]:
         """One call (sync), charged to ``tool`` (default: this tool's name) and the runtime's
@@ -314,7 +314,7 @@ class X402RequestTool(_PolicyTool):
         max_price: Decimal | None = None,
         *,
         runtime: Any = None,
-        callbacks: Any = None,
+        callbacks: Callbacks = None,
         tool: str | None = None,
     ) -> tuple[str, ReceiptRecord | None]:
         """The asyncio twin of :meth:`pay`."""
@@ -421,7 +421,6 @@ class X402QuoteTool(_PolicyTool):
         url: str,
         method: str = "GET",
         max_price: Decimal | None = None,
-        runtime: Any = None,
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, OffersRecord]:
         try:
@@ -439,7 +438,6 @@ class X402QuoteTool(_PolicyTool):
         url: str,
         method: str = "GET",
         max_price: Decimal | None = None,
-        runtime: Any = None,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> tuple[str, OffersRecord]:
         try:
