@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from fastapi import FastAPI, Request
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import ToolException
+from langchain_core.tools import ToolException, tool
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
@@ -605,20 +606,35 @@ def test_middleware_kill_switch_refuses_every_tool_and_ends_the_run(
     s, url = shop
     payer = funded(token, 2 * PRICE)
     kit = X402Toolkit(key=payer, policy=policy(), purse=purse())
+    looked_up: list[str] = []
+
+    @tool
+    def lookup(word: str) -> str:
+        """A plain tool that spends nothing: the kill switch stops it too."""
+        looked_up.append(word)
+        return word
 
     def then_kill(messages: list[BaseMessage]) -> AIMessage:
         kit.kill()  # the operator pulls the switch while the model thinks
         return calls(
             call("x402_paid_request", "after", url=f"{url}/weather/b"),
             call("x402_quote", "free", url=f"{url}/weather/b"),
+            call("lookup", "plain", word="b"),
         )
 
-    model = script(calls(call("x402_paid_request", "before", url=f"{url}/weather/a")), then_kill)
-    agent = create_agent(model, kit.get_tools(), middleware=[X402BudgetMiddleware.of(kit)])
+    model = script(
+        calls(
+            call("x402_paid_request", "before", url=f"{url}/weather/a"),
+            call("lookup", "first", word="a"),
+        ),
+        then_kill,
+    )
+    tools = [*kit.get_tools(), lookup]
+    agent = create_agent(model, tools, middleware=[X402BudgetMiddleware.of(kit)])
     result = asyncio.run(agent.ainvoke({"messages": [("user", "a, b")]}))
     messages = by_id(result)
-    assert messages["before"].artifact["outcome"] == "paid"
-    for id_ in ("after", "free"):
+    assert messages["before"].artifact["outcome"] == "paid" and looked_up == ["a"]
+    for id_ in ("after", "free", "plain"):
         assert messages[id_].status == "error"
         assert "Not run: x402 spending is halted" in str(messages[id_].content)
     final = result["messages"][-1]
@@ -630,15 +646,26 @@ def test_middleware_kill_switch_refuses_every_tool_and_ends_the_run(
 # --- must show: 20 parallel paid calls, a budget for 7 ----------------------------------------
 
 
-@pytest.mark.parametrize("run_async", [False, True], ids=["invoke", "ainvoke"])
+@pytest.mark.parametrize(
+    ("run_async", "store"),
+    [(False, "memory"), (True, "memory"), (True, "sqlite")],
+    ids=["invoke", "ainvoke", "ainvoke-sqlite"],
+)
 def test_twenty_parallel_paid_calls_against_a_budget_for_seven(
     shop: tuple[Shop, str],  # noqa: F811
     token: Token,  # noqa: F811
     run_async: bool,
+    store: str,
+    tmp_path: Path,
 ) -> None:
+    """On the async path over SQLite, budgets and ledger go through the purse's async view of
+    the sync store (the same counters the sync path uses)."""
     s, url = shop
     payer = funded(token, 20 * PRICE)
-    p = purse()
+    if store == "sqlite":
+        p = Purse(f"sqlite:///{tmp_path / 'spend.db'}", ledger=f"sqlite:///{tmp_path / 'l.db'}")
+    else:
+        p = purse()
     kit = X402Toolkit(
         key=payer, policy=policy(Budget(window="session", limit=Decimal("0.07"))), purse=p
     )
@@ -685,7 +712,7 @@ def test_twenty_parallel_paid_calls_against_a_budget_for_seven(
     assert not any(r["url"].endswith("/weather/late") for r in records)
 
 
-def test_the_kill_switch_is_shared_by_every_process_on_the_store(tmp_path: Any) -> None:
+def test_the_kill_switch_is_shared_by_every_process_on_the_store(tmp_path: Path) -> None:
     """A purse over a SQLite store: killing one stops the other (same store, another purse)."""
     url = f"sqlite:///{tmp_path / 'budgets.db'}"
     first, second = Purse(url, ledger="memory://"), Purse(url, ledger="memory://")
