@@ -7,6 +7,7 @@ price drift on resume, the budget middleware, and 20 parallel paid calls against
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -119,7 +120,13 @@ def test_the_budget_tool_says_what_is_left_per_window_asset_and_user(
     text = str(by_id(result)["left"].content)
     assert "- day budget for user alice: 0.01 of 0.03 left (tUSDC" in text
     assert token.balance_of(s.seller) == 2 * PRICE
-    # Another user's per-user budget is untouched; the kill switch shows.
+    # Another user's per-user budget is untouched; the kill switch shows (the toolkit's own
+    # Event too).
+    halt = threading.Event()
+    own = X402Toolkit(key=payer, policy=rules, purse=kit.purse, halt=halt).budget_tool()
+    assert not own._run()[1]["halted"]
+    halt.set()
+    assert own._run()[1]["halted"]
     kit.kill()
     other = X402BudgetTool(policy=rules, purse=kit.purse)._run(
         runtime=type("R", (), {"context": {"user_id": "bob"}})()

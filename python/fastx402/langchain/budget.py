@@ -10,6 +10,7 @@ is reported for the user of this run (``ToolRuntime.context``).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast
@@ -82,7 +83,12 @@ def _who(budget: Budget, spender: Spender, origin: str) -> str | None:
     return cast(str | None, getattr(spender, budget.per))
 
 
-def budget_report(policy: SpendPolicy, purse: Purse, user: str | None = None) -> BudgetReport:
+def budget_report(
+    policy: SpendPolicy,
+    purse: Purse,
+    user: str | None = None,
+    halt: threading.Event | None = None,
+) -> BudgetReport:
     """What is left of each of ``policy``'s budgets in ``purse`` (see the module docs)."""
     spending = purse.spending
     core: _Core = spending.core
@@ -123,7 +129,7 @@ def budget_report(policy: SpendPolicy, purse: Purse, user: str | None = None) ->
                     }
                 )
     return {
-        "halted": purse.halted(policy) is not None,
+        "halted": (halt is not None and halt.is_set()) or purse.halted(policy) is not None,
         "max_per_call": str(policy.max_per_call),
         "budgets": lines,
     }
@@ -181,20 +187,23 @@ class X402BudgetTool(BaseTool):
     policy: InstanceOf[SpendPolicy] = Field(default_factory=SpendPolicy)
     purse: InstanceOf[Purse] = Field(default_factory=Purse, exclude=True)
     user_field: str = DEFAULT_USER_FIELD
+    # Another kill switch to report (the toolkit's own Event, if any).
+    halt: InstanceOf[threading.Event] | None = Field(default=None, exclude=True)
     handle_tool_error: bool | str | Callable[[ToolException], Any] | None = True
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     def _run(
         self, runtime: Any = None, run_manager: CallbackManagerForToolRun | None = None
     ) -> tuple[str, BudgetReport]:
-        report = budget_report(self.policy, self.purse, user_of(runtime, self.user_field))
+        user = user_of(runtime, self.user_field)
+        report = budget_report(self.policy, self.purse, user, self.halt)
         return describe_report(report), report
 
     async def _arun(
         self, runtime: Any = None, run_manager: AsyncCallbackManagerForToolRun | None = None
     ) -> tuple[str, BudgetReport]:
         user = user_of(runtime, self.user_field)
-        report = await asyncio.to_thread(budget_report, self.policy, self.purse, user)
+        report = await asyncio.to_thread(budget_report, self.policy, self.purse, user, self.halt)
         return describe_report(report), report
 
 

@@ -77,7 +77,9 @@ class X402Toolkit(BaseToolkit):
         return {"policy": self.policy, "timeout": self.timeout, "headers": self.headers}
 
     def budget_tool(self) -> X402BudgetTool:
-        return X402BudgetTool(policy=self.policy, purse=self.purse, user_field=self.user_field)
+        return X402BudgetTool(
+            policy=self.policy, purse=self.purse, user_field=self.user_field, halt=self.halt
+        )
 
     def get_tools(self) -> list[BaseTool]:
         if self.endpoints:
