@@ -514,6 +514,63 @@ def test_resumed_where_the_question_is_not_cached_only_a_named_quote_is_paid(
     assert message.artifact["quote"] == asked["quote"]
 
 
+def test_a_call_paid_in_the_same_turn_is_not_paid_again_on_resume(
+    shop: tuple[Shop, str],  # noqa: F811
+    drifting: tuple[Drifting, str],
+    token: Token,  # noqa: F811
+) -> None:
+    """Two calls of one turn: the cheap one is paid at once, the dear one waits for a human.
+    Resuming re-runs only the interrupted call: the cheap one is never paid twice."""
+    s, shop_url = shop
+    d, url = drifting
+    d.price = PRICE + PRICE // 2
+    payer = funded(token, 3 * PRICE)
+    kit = X402Toolkit(key=payer, policy=policy(), purse=purse(), ask_above=Decimal("0.012"))
+    model = script(
+        calls(
+            call("x402_paid_request", "cheap", url=f"{shop_url}/weather/now"),
+            call("x402_paid_request", "dear", url=f"{url}/report"),
+        ),
+        echo_tools,
+    )
+    agent = create_agent(model, kit.get_tools(), checkpointer=InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "two"}}
+    asked = _interrupt(agent.invoke({"messages": [("user", "both")]}, config))
+    assert asked["tool_call_id"] == "dear" and asked["quote"]["price"] == "0.015"
+    assert s.runs == {"weather": 1} and d.runs == 0
+    messages = by_id(agent.invoke(Command(resume=True), config))
+    assert messages["cheap"].artifact["outcome"] == "paid"
+    assert messages["dear"].artifact["outcome"] == "paid"
+    assert s.runs == {"weather": 1} and d.runs == 1
+    assert token.balance_of(payer.address) == 3 * PRICE - PRICE - (PRICE + PRICE // 2)
+
+
+def test_two_approvals_of_one_turn_are_answered_each_by_its_own_id(
+    drifting: tuple[Drifting, str],
+    token: Token,  # noqa: F811
+) -> None:
+    d, url = drifting
+    payer = funded(token, 2 * PRICE)
+    kit = X402Toolkit(key=payer, policy=policy(), purse=purse(), ask_above=Decimal("0"))
+    model = script(
+        calls(
+            call("x402_paid_request", "yes", url=f"{url}/report?n=1"),
+            call("x402_paid_request", "no", url=f"{url}/report?n=2"),
+        ),
+        echo_tools,
+    )
+    agent = create_agent(model, kit.get_tools(), checkpointer=InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "pair"}}
+    pending = agent.invoke({"messages": [("user", "both")]}, config)["__interrupt__"]
+    by_call = {p.value["tool_call_id"]: p for p in pending}
+    assert sorted(by_call) == ["no", "yes"]
+    answers = {by_call["yes"].id: True, by_call["no"].id: False}
+    messages = by_id(agent.invoke(Command(resume=answers), config))
+    assert messages["yes"].artifact["outcome"] == "paid"
+    assert messages["no"].status == "error" and "did not approve" in str(messages["no"].content)
+    assert d.runs == 1 and token.balance_of(payer.address) == PRICE
+
+
 def test_a_no_is_a_refusal_the_model_reads_and_nothing_is_paid(
     drifting: tuple[Drifting, str],
     token: Token,  # noqa: F811
