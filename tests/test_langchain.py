@@ -259,8 +259,15 @@ def test_tools_alone_sync_and_async(shop: tuple[Shop, str], token: Token) -> Non
 
 
 def test_names_and_descriptions_say_what_costs_money() -> None:
-    quote_tool, pay_tool = X402Toolkit(key=funded_key(), policy=POLICY).get_tools()
-    assert (quote_tool.name, pay_tool.name) == ("x402_quote", "x402_paid_request")
+    quote_tool, pay_tool, budget_tool = X402Toolkit(key=funded_key(), policy=POLICY).get_tools()
+    assert [t.name for t in (quote_tool, pay_tool, budget_tool)] == [
+        "x402_quote",
+        "x402_paid_request",
+        "x402_budget",
+    ]
+    assert budget_tool.description.startswith("FREE")
+    # What the model sees: no injected runtime, never the key.
+    assert "runtime" not in pay_tool.tool_call_schema.model_json_schema()["properties"]
     assert quote_tool.description.startswith("FREE")
     assert "CHARGE MONEY" in pay_tool.description and "0.02" in pay_tool.description
     assert "max_price" in pay_tool.args and pay_tool.handle_tool_error is True

@@ -17,12 +17,33 @@ result = agent.invoke({"messages": [("user", "What is the weather in Paris?")]})
 # Over the cap: the model reads a refusal, nothing is paid.
 ```
 
+The toolkit's tools share one :class:`Purse` (budgets, breakers, ledger, kill switch), on the sync
+and the async path; ``x402_budget`` tells the model what is left. Beyond that:
+
+```python
+# One typed tool per paid endpoint, its price in the description (and the most it pays):
+kit = X402Toolkit.from_endpoints([Endpoint("https://api.example.com/weather/{city}",
+                                           price=Decimal("0.01"), symbol="USDC")], key=k)
+kit = X402Toolkit.from_rate_card("https://api.example.com/.well-known/x402", key=k)
+# Per-user budgets: Budget(per="user") charged to the user id in the runtime context.
+agent = create_agent(model, kit.get_tools(), context_schema=Ctx,
+                     middleware=[X402BudgetMiddleware.of(kit)],  # guards every tool
+                     checkpointer=InMemorySaver())
+agent.invoke(question, config, context=Ctx(user_id="alice"))
+# ask_above=Decimal("0.05"): dearer quotes pause the run with interrupt({... the quote ...});
+# agent.invoke(Command(resume=True), config) pays it, unless the price drifted (asked again).
+kit.kill()  # the kill switch: no tool signs or sends anything any more
+```
+
 Soft refusals (``ToolException``, the model reads them) and hard stops (they end the run):
 :mod:`fastx402.langchain.errors`.
 """
 
 from __future__ import annotations
 
+from fastx402.langchain.approval import ApprovalRequest
+from fastx402.langchain.budget import BudgetLine, BudgetReport, X402BudgetTool
+from fastx402.langchain.endpoints import Endpoint, RateCardError
 from fastx402.langchain.errors import (
     ApprovalDenied,
     BudgetExhausted,
@@ -36,7 +57,10 @@ from fastx402.langchain.errors import (
     X402HardStop,
     X402ToolError,
 )
+from fastx402.langchain.middleware import X402BudgetMiddleware
+from fastx402.langchain.purse import Purse
 from fastx402.langchain.records import OffersRecord, QuoteRecord, ReceiptRecord
+from fastx402.langchain.toolkit import X402Toolkit
 from fastx402.langchain.tools import (
     DEFAULT_MAX_BODY_CHARS,
     RECEIPT_EVENT,
@@ -44,26 +68,33 @@ from fastx402.langchain.tools import (
     RequestArgs,
     X402QuoteTool,
     X402RequestTool,
-    X402Toolkit,
 )
 
 __all__ = [
     "DEFAULT_MAX_BODY_CHARS",
     "RECEIPT_EVENT",
     "ApprovalDenied",
+    "ApprovalRequest",
     "BudgetExhausted",
+    "BudgetLine",
+    "BudgetReport",
+    "Endpoint",
     "HostNotAllowed",
     "OfferNotAllowed",
     "OffersRecord",
     "PaymentNotCharged",
     "PriceAboveCap",
+    "Purse",
     "QuoteArgs",
     "QuoteRecord",
+    "RateCardError",
     "ReceiptRecord",
     "RequestArgs",
     "RequestFailed",
     "SpendUnconfirmed",
     "SpendingHalted",
+    "X402BudgetMiddleware",
+    "X402BudgetTool",
     "X402HardStop",
     "X402QuoteTool",
     "X402RequestTool",

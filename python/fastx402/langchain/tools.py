@@ -7,7 +7,14 @@
   as the custom callback event ``x402_receipt`` (also when not charged or of unknown outcome).
 * :class:`X402QuoteTool` (``x402_quote``): what a URL asks to be paid and whether the policy would
   pay it; nothing is signed.
-* :class:`X402Toolkit`: both, sharing one key, policy, approver and kill switch.
+* :class:`X402Toolkit`: both and ``x402_budget`` (:mod:`fastx402.langchain.budget`), sharing one
+  key, policy, approver, kill switch and :class:`~fastx402.langchain.purse.Purse` (budgets,
+  breakers, ledger); per-endpoint tools from a list or a seller's rate card
+  (:mod:`fastx402.langchain.endpoints`).
+
+Per-user budgets: the user id is read from ``ToolRuntime.context`` (field ``user_field``), and the
+payment is charged to that user's ``Budget(per="user")``. Price-aware human approval:
+``ask_above`` (:mod:`fastx402.langchain.approval`).
 
 Each tool has a real sync path (``httpx.Client``) and a real async path (``httpx.AsyncClient``);
 parallel calls of one turn each get their own client. Soft refusals and hard stops:
@@ -26,20 +33,23 @@ import httpx
 from langchain_core.callbacks import (
     AsyncCallbackManagerForToolRun,
     CallbackManagerForToolRun,
+    Callbacks,
     adispatch_custom_event,
     dispatch_custom_event,
 )
-from langchain_core.tools import BaseTool, BaseToolkit, ToolException
+from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf
 
 from fastx402._core import PrivateKey
 from fastx402.client import (
+    SPENDER,
     Approver,
     NotA402,
     Offers,
     PaymentRefused,
     Quote,
     Receipt,
+    Spender,
     SpendPolicy,
     async_paying_client,
     paying_client,
@@ -47,6 +57,13 @@ from fastx402.client import (
 )
 from fastx402.client.quote import offers, parse_402
 from fastx402.errors import ProtocolError
+from fastx402.langchain.approval import InterruptApprover
+from fastx402.langchain.context import (
+    DEFAULT_USER_FIELD,
+    Runtime,
+    spender_for,
+    tool_call_id_of,
+)
 from fastx402.langchain.errors import (
     PaymentNotCharged,
     RequestFailed,
@@ -54,6 +71,7 @@ from fastx402.langchain.errors import (
     SpendUnconfirmed,
     soft_refusal,
 )
+from fastx402.langchain.purse import Purse
 from fastx402.langchain.records import (
     OffersRecord,
     ReceiptRecord,
@@ -107,6 +125,7 @@ class RequestArgs(BaseModel):
         default=None, description="JSON object sent as the request body (POST, PUT, PATCH)."
     )
     max_price: Decimal | None = Field(default=None, ge=0, description=_PRICE_HELP)
+    runtime: Runtime = None
 
 
 class QuoteArgs(BaseModel):
@@ -161,9 +180,19 @@ class X402RequestTool(_PolicyTool):
     args_schema: type[BaseModel] = RequestArgs
     key: InstanceOf[PrivateKey] = Field(repr=False, exclude=True)
     approve: Approver | None = Field(default=None, exclude=True)
+    # Budgets, breakers, ledger and kill switch: shared by the tools of one toolkit (a new one
+    # by default: in memory, with the per-user SQLite ledger).
+    purse: InstanceOf[Purse] = Field(default_factory=Purse, exclude=True)
+    # The field of ToolRuntime.context holding the user id (Budget(per="user")).
+    user_field: str = DEFAULT_USER_FIELD
     # The operator's kill switch: once set, no paid call is sent or signed (the run ends).
     halt: InstanceOf[threading.Event] | None = Field(default=None, exclude=True)
     max_body_chars: int = DEFAULT_MAX_BODY_CHARS
+    # Quotes above this price pause the run with interrupt() for a human (None: never ask).
+    ask_above: Decimal | None = None
+    asker: InstanceOf[InterruptApprover] = Field(default_factory=InterruptApprover, exclude=True)
+    # Marks a tool that spends (the budget middleware guards these).
+    metadata: dict[str, Any] | None = Field(default_factory=lambda: {"x402": "paid"})
 
     def _describe(self) -> str:
         return (
@@ -180,12 +209,21 @@ class X402RequestTool(_PolicyTool):
     def _halted(self) -> None:
         if self.halt is not None and self.halt.is_set():
             raise SpendingHalted("x402 spending is halted by the operator's kill switch")
+        why = self.purse.halted(self.policy, store=False)  # the store: at reservation
+        if why is not None:
+            raise SpendingHalted(why)
 
-    def _gate(self, *, sync: bool) -> Approver:
+    def _gate(self, *, sync: bool, runtime: Any, spender: Spender) -> Approver:
         approve = self.approve
 
         def gate(quote: Quote) -> Any:
             self._halted()
+            self.purse.saw(quote, spender)
+            # Above ask_above: pauses the run (GraphInterrupt) until a human answers; nothing
+            # is signed before.
+            asks = self.ask_above is not None and quote.price > self.ask_above
+            if asks and not self.asker(quote, tool_call_id_of(runtime)):
+                return False
             verdict = True if approve is None else approve(quote)
             if sync and inspect.isawaitable(verdict):
                 if inspect.iscoroutine(verdict):
@@ -222,25 +260,34 @@ class X402RequestTool(_PolicyTool):
             f"payment outcome unknown: {receipt.quote.describe()} ({receipt.reason})", receipt
         )
 
-    def _run(
+    def pay(
         self,
         url: str,
         method: str = "GET",
         body: dict[str, Any] | None = None,
         max_price: Decimal | None = None,
-        run_manager: CallbackManagerForToolRun | None = None,
+        *,
+        runtime: Any = None,
+        callbacks: Callbacks = None,
+        tool: str | None = None,
     ) -> tuple[str, ReceiptRecord | None]:
+        """One call (sync), charged to ``tool`` (default: this tool's name) and the runtime's
+        user; ``callbacks`` receive the ``x402_receipt`` event."""
         self._halted()
+        spender = spender_for(tool or self.name, runtime, self.user_field)
         receipt: Receipt | None = None
         try:
             with paying_client(
                 self.key,
                 self._policy(max_price),
-                approve=self._gate(sync=True),
+                approve=self._gate(sync=True, runtime=runtime, spender=spender),
+                spending=self.purse.spending,
                 transport=_Timed(self.timeout),
                 **self._client_kwargs(),
             ) as client:
-                request = client.build_request(method, url, json=body)
+                request = client.build_request(
+                    method, url, json=body, extensions={SPENDER: spender}
+                )
                 response = client.send(request, stream=True)
                 try:
                     receipt = receipt_of(response)
@@ -253,33 +300,39 @@ class X402RequestTool(_PolicyTool):
             if receipt is not None:  # paid, then the answer was lost while read
                 raise SpendUnconfirmed(f"paid answer lost: {e}", receipt) from e
             raise RequestFailed(f"The request failed, nothing was paid: {e!r}") from e
-        if receipt is not None and run_manager is not None:
+        if receipt is not None and callbacks is not None:
             dispatch_custom_event(
-                RECEIPT_EVENT,
-                receipt_record(receipt),
-                config={"callbacks": run_manager.get_child()},
+                RECEIPT_EVENT, receipt_record(receipt), config={"callbacks": callbacks}
             )
         return self._result(response, receipt)
 
-    async def _arun(
+    async def apay(
         self,
         url: str,
         method: str = "GET",
         body: dict[str, Any] | None = None,
         max_price: Decimal | None = None,
-        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        *,
+        runtime: Any = None,
+        callbacks: Callbacks = None,
+        tool: str | None = None,
     ) -> tuple[str, ReceiptRecord | None]:
+        """The asyncio twin of :meth:`pay`."""
         self._halted()
+        spender = spender_for(tool or self.name, runtime, self.user_field)
         receipt: Receipt | None = None
         try:
             async with async_paying_client(
                 self.key,
                 self._policy(max_price),
-                approve=self._gate(sync=False),
+                approve=self._gate(sync=False, runtime=runtime, spender=spender),
+                spending=self.purse.aspending,
                 transport=_AsyncTimed(self.timeout),
                 **self._client_kwargs(),
             ) as client:
-                request = client.build_request(method, url, json=body)
+                request = client.build_request(
+                    method, url, json=body, extensions={SPENDER: spender}
+                )
                 response = await client.send(request, stream=True)
                 try:
                     receipt = receipt_of(response)
@@ -292,13 +345,35 @@ class X402RequestTool(_PolicyTool):
             if receipt is not None:
                 raise SpendUnconfirmed(f"paid answer lost: {e}", receipt) from e
             raise RequestFailed(f"The request failed, nothing was paid: {e!r}") from e
-        if receipt is not None and run_manager is not None:
+        if receipt is not None and callbacks is not None:
             await adispatch_custom_event(
-                RECEIPT_EVENT,
-                receipt_record(receipt),
-                config={"callbacks": run_manager.get_child()},
+                RECEIPT_EVENT, receipt_record(receipt), config={"callbacks": callbacks}
             )
         return self._result(response, receipt)
+
+    def _run(
+        self,
+        url: str,
+        method: str = "GET",
+        body: dict[str, Any] | None = None,
+        max_price: Decimal | None = None,
+        runtime: Any = None,
+        run_manager: CallbackManagerForToolRun | None = None,
+    ) -> tuple[str, ReceiptRecord | None]:
+        callbacks = run_manager.get_child() if run_manager is not None else None
+        return self.pay(url, method, body, max_price, runtime=runtime, callbacks=callbacks)
+
+    async def _arun(
+        self,
+        url: str,
+        method: str = "GET",
+        body: dict[str, Any] | None = None,
+        max_price: Decimal | None = None,
+        runtime: Any = None,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> tuple[str, ReceiptRecord | None]:
+        callbacks = run_manager.get_child() if run_manager is not None else None
+        return await self.apay(url, method, body, max_price, runtime=runtime, callbacks=callbacks)
 
 
 def describe_offers(found: Offers | None, status: int) -> str:
@@ -376,37 +451,6 @@ class X402QuoteTool(_PolicyTool):
             raise RequestFailed(f"Could not read the price: {e!r}") from e
 
 
-class X402Toolkit(BaseToolkit):
-    """The quote tool and the paying tool, sharing one key, policy, approver and kill switch."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    key: InstanceOf[PrivateKey] = Field(repr=False, exclude=True)
-    policy: InstanceOf[SpendPolicy] = Field(default_factory=SpendPolicy)
-    approve: Approver | None = Field(default=None, exclude=True)
-    halt: InstanceOf[threading.Event] | None = Field(default=None, exclude=True)
-    timeout: float = 30.0
-    headers: dict[str, str] = Field(default_factory=dict)
-    max_body_chars: int = DEFAULT_MAX_BODY_CHARS
-
-    def get_tools(self) -> list[BaseTool]:
-        common: dict[str, Any] = {
-            "policy": self.policy,
-            "timeout": self.timeout,
-            "headers": self.headers,
-        }
-        return [
-            X402QuoteTool(**common),
-            X402RequestTool(
-                key=self.key,
-                approve=self.approve,
-                halt=self.halt,
-                max_body_chars=self.max_body_chars,
-                **common,
-            ),
-        ]
-
-
 __all__ = [
     "DEFAULT_MAX_BODY_CHARS",
     "RECEIPT_EVENT",
@@ -414,6 +458,5 @@ __all__ = [
     "RequestArgs",
     "X402QuoteTool",
     "X402RequestTool",
-    "X402Toolkit",
     "describe_offers",
 ]
