@@ -2,8 +2,9 @@
 
 The model is scripted (no LLM, no network): it asks the price of ``/joke`` (``x402_quote``), buys
 a joke and a weather report (``x402_paid_request``), asks for a second weather report and reads
-the budget refusal as a tool message, then answers. The tools share one
-:class:`~fastx402.client.Spending` (session budget, temp ledger) across calls.
+the budget refusal as a tool message, then answers. The paying tool spends from one
+:class:`~fastx402.langchain.purse.Purse` over the demo's :class:`~fastx402.client.Spending`
+(session budget, temp ledger).
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.outputs import ChatResult
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import ToolException
-from pydantic import Field, InstanceOf
+from pydantic import Field
 
 from fastx402 import PrivateKey
 from fastx402.client import Spending
 from fastx402.demo.agents import LANGCHAIN_BUDGET, Events, Paid, Refused, policy_for, short
 from fastx402.demo.errors import DemoError
-from fastx402.langchain import X402QuoteTool, X402RequestTool
+from fastx402.langchain import Purse, X402QuoteTool, X402RequestTool
 
 AGENT = "langchain"
 
@@ -66,15 +67,11 @@ def _call(name: str, **args: Any) -> AIMessage:
 
 
 class DemoRequestTool(X402RequestTool):
-    """``x402_paid_request`` with one shared Spending (session budget, the demo's own ledger)
-    and each call reported to the demo's :class:`Events` with its latency."""
+    """``x402_paid_request`` spending from the demo's own purse (session budget, the demo's
+    ledger), each call reported to the demo's :class:`Events` with its latency."""
 
-    spending: InstanceOf[Spending] = Field(exclude=True)
     events: Any = Field(exclude=True)  # an Events
     path_of: dict[str, str] = Field(default_factory=dict, exclude=True)
-
-    def _client_kwargs(self) -> dict[str, Any]:
-        return {**super()._client_kwargs(), "spending": self.spending}
 
     def _run(self, url: str, method: str = "GET", *args: Any, **kwargs: Any) -> tuple[str, Any]:
         route = f"{method} {self.path_of.get(url, url)}"
@@ -83,7 +80,7 @@ class DemoRequestTool(X402RequestTool):
         try:
             content, record = super()._run(url, method, *args, **kwargs)
         except ToolException as e:
-            records = self.spending.ledger.records()
+            records = self.purse.spending.ledger.records()
             phase = records[-1]["phase"] if records else None
             reasons = getattr(e, "reasons", ())
             reason = reasons[0] if reasons else str(e)
@@ -134,7 +131,9 @@ def run_langchain_agent(key: PrivateKey, seller: str, spending: Spending, events
     paths = {joke: "/joke", weather: "/weather"}
     tools = [
         X402QuoteTool(policy=policy, timeout=30.0),
-        DemoRequestTool(key=key, policy=policy, spending=spending, events=events, path_of=paths),
+        DemoRequestTool(
+            key=key, policy=policy, purse=Purse(spending), events=events, path_of=paths
+        ),
     ]
     model = ScriptedModel(
         script=iter(
