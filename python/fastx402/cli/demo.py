@@ -68,6 +68,15 @@ def add_parser(commands: argparse._SubParsersAction[Parser]) -> None:
     )
     p.add_argument("--seller", type=_url, metavar="URL", help="run only the agents, against it")
     p.add_argument("--no-langchain", action="store_true", help="skip the LangChain agent")
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="set up, then keep the chain, facilitator and seller running and print the "
+        "environment to reach them (no agents): pay it with your own code",
+    )
+    p.add_argument(
+        "--serve-seconds", type=float, metavar="S", help="with --serve: stop after S seconds"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document (for scripts)")
     p.set_defaults(run=run)
 
@@ -81,6 +90,10 @@ def _validate(args: argparse.Namespace) -> None:
         raise CliError("--token and --seller need --buyer-key-env (a funded buyer)", status=2)
     if args.facilitator and (args.facilitator_key_env or args.in_process_facilitator):
         raise CliError("--facilitator URL replaces our facilitator: drop its other options", 2)
+    if args.serve and (args.rpc or args.seller):
+        raise CliError("--serve runs its own local chain and seller: drop --rpc/--seller", 2)
+    if args.serve_seconds is not None and not args.serve:
+        raise CliError("--serve-seconds goes with --serve", status=2)
     if args.seller and (args.facilitator or args.token):
         raise CliError("--seller uses the seller's own facilitator and token", status=2)
 
@@ -104,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         in_process_facilitator=args.in_process_facilitator,
         seller=args.seller,
         langchain=not args.no_langchain,
+        serve=args.serve,
+        serve_seconds=args.serve_seconds,
     )
     reporter = Quiet() if args.json else Human()
     if isinstance(reporter, Human):
@@ -114,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     if args.json:
         print_json(doc)
-    else:
+    elif not args.serve:
         reporter.summary(doc)
     if not doc["ok"]:
         failed = "; ".join(c["what"] for c in doc["checks"] if not c["ok"])

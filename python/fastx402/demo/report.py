@@ -5,6 +5,7 @@ and a one-screen summary. ``rich`` draws spinners on a terminal and plain lines 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -36,6 +37,10 @@ class Quiet:
     def skipped(self, text: str) -> None: ...
     def balances(self, title: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
     def summary(self, data: Mapping[str, Any]) -> None: ...
+
+    def serving(self, env: Mapping[str, str]) -> None:
+        # --json --serve: the one line a script waits for, before the final document.
+        print(json.dumps({"serving": dict(env)}), flush=True)
 
 
 class Human(Quiet):
@@ -100,6 +105,12 @@ class Human(Quiet):
         for r in rows:
             change = f"  [dim]({r['change']})[/]" if r.get("change") else ""
             self.print(f"  {r['who']:<15} {r['address']}  {r['balance']:>14} {r['unit']}{change}")
+
+    def serving(self, env: Mapping[str, str]) -> None:
+        self.section("Serving until Ctrl-C: in another shell, paste these and pay it yourself")
+        self.print("  [dim]# throwaway keys on a local test chain, printed because --serve asks[/]")
+        for name, value in env.items():
+            self.print(f"  export {name}={escape(value)}")
 
     def summary(self, data: Mapping[str, Any]) -> None:
         s = data["summary"]

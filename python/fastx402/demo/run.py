@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import secrets
 import signal
 import statistics
 import tempfile
@@ -65,6 +66,10 @@ class Options:
     in_process_facilitator: bool = False
     seller: str | None = None
     langchain: bool = True
+    # --serve: after setting up, keep the chain, facilitator and seller running (and print how
+    # to reach them) instead of running the agents; for ``serve_seconds`` or until interrupted.
+    serve: bool = False
+    serve_seconds: float | None = None
 
 
 @dataclass
@@ -213,6 +218,8 @@ def _demo(
         doc["ports"].append(_port(seller_url))
     assert pay_to is not None
     doc["seller"] = {"url": seller_url, "pay_to": pay_to}
+    if options.serve:
+        return _serve(options, reporter, chain, rpc_url, token, buyer, doc)
 
     before = _balances(chain, token, buyer.address, pay_to, facilitator_address)
     doc["balances"] = {"before": before}
@@ -231,6 +238,54 @@ def _demo(
     doc["summary"] = _summary(run, token)
     doc["ok"] = all(c["ok"] for c in doc["checks"])
     doc["seconds"] = round(time.perf_counter() - t0, 2)
+    return doc
+
+
+def _new_key() -> PrivateKey:
+    """A fresh key that remembers its hex (``--serve`` hands the test keys to the user)."""
+    secret = secrets.token_bytes(32)
+    key = PrivateKey(secret)
+    _KEY_HEX[key.address] = "0x" + secret.hex()
+    return key
+
+
+_KEY_HEX: dict[str, str] = {}
+
+
+def _serve(
+    options: Options,
+    reporter: Quiet,
+    chain: Chain,
+    rpc_url: str,
+    token: TokenInfo,
+    buyer: PrivateKey,
+    doc: dict[str, Any],
+) -> dict[str, Any]:
+    """Keeps everything running; prints the environment an agent, a seller or a facilitator of
+    the user's own needs to use it (the README's journeys read exactly these variables)."""
+    if options.rpc is not None:
+        raise DemoError("--serve runs on its own local chain (no --rpc)")
+    spare = _new_key()  # for the user's own facilitator: its own nonces, funded for gas
+    chain.send(chain.dev_account(), spare.address, value=FACILITATOR_GAS_MONEY)
+    facilitator = doc["facilitator"] or {}
+    env = {
+        "FASTX402_RPC": rpc_url,
+        "FASTX402_NETWORK": doc["network"],
+        "FASTX402_TOKEN": token.address,
+        "SELLER_URL": doc["seller"]["url"],
+        "FASTX402_KEY": _KEY_HEX[buyer.address],
+        "FASTX402_FACILITATOR_URL": facilitator.get("url") or "",
+        "FASTX402_FACILITATOR_KEY": _KEY_HEX[spare.address],
+    }
+    doc["serving"] = {k: v for k, v in env.items() if not k.endswith("_KEY")}
+    reporter.serving(env)
+    deadline = None if options.serve_seconds is None else time.monotonic() + options.serve_seconds
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the normal end of --serve
+        pass
+    doc.update(ok=True, checks=[], receipts=[], refusals=[])
     return doc
 
 
@@ -294,7 +349,7 @@ def _token_and_buyer(
         step.result = (
             f"TestUSDC ({token.name}, EIP-3009) at {token.address} (shipped build, solc {compiler})"
         )
-    buyer = PrivateKey.generate()
+    buyer = _new_key()
     with reporter.phase("funding the buyer") as step:
         chain.mint(dev, token.address, buyer.address, BUYER_FUNDS)
         funds = atomic_to_price(BUYER_FUNDS, token.decimals)
