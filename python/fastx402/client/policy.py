@@ -66,35 +66,64 @@ class PolicyError(ValueError):
     """A policy that cannot be built (names the field)."""
 
 
+def canonical_host(name: str) -> str | None:
+    """A host name as it is matched: lower case, the DNS root's trailing dot dropped, labels in
+    IDNA (punycode) form, so ``API.Example.COM.``, ``api.example.com`` and a Unicode spelling
+    compare as the same name and a look-alike never does. None: not a usable host name."""
+    host = name.strip().lower()
+    if host.endswith("."):
+        host = host[:-1]
+    if not host or host.startswith(".") or ".." in host:
+        return None
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` in lower case, default ports dropped."""
+    """``scheme://host[:port]`` with the host canonical (:func:`canonical_host`), default ports
+    dropped."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    host = canonical_host(parts.hostname or "") or ""
     port = parts.port
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     netloc = host if port is None or port == default else f"{host}:{port}"
     return f"{parts.scheme.lower()}://{netloc}"
 
 
-def host_allowed(url: str, patterns: Iterable[str]) -> bool:
-    """Exact origin (``https://api.example.com``), or ``*.example.com`` on a label boundary
-    (scheme-less patterns match https only)."""
-    origin = origin_of(url)
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+def host_allowed(url: str, patterns: Iterable[str], *, any_port: bool = False) -> bool:
+    """Exact origin (``https://api.example.com``), or a host name / ``*.example.com`` on a
+    label boundary, which match https on its default port only. ``any_port`` (deny lists):
+    every pattern matches the host on any scheme and port, so a port or ``http`` never slips
+    past a denial. A URL that does not parse matches nothing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        origin = origin_of(url)
+    except ValueError:
+        return False
+    host = canonical_host(parts.hostname or "")
+    if host is None:
+        return False
+    scheme = parts.scheme.lower()
+    https_default = scheme == "https" and port in (None, 443)
     for pattern in patterns:
         p = pattern.strip().lower().rstrip("/")
         if "://" in p:
-            if origin == origin_of(p):
+            if any_port:
+                p = urlsplit(p).hostname or ""
+            elif origin == origin_of(p):
                 return True
-            continue
-        if parts.scheme.lower() != "https":
+            else:
+                continue
+        if not (any_port or https_default):
             continue
         if p.startswith("*."):
-            suffix = p[1:]  # ".example.com"
-            if host.endswith(suffix) and len(host) > len(suffix):
+            suffix = canonical_host(p[2:])
+            if suffix is not None and host.endswith("." + suffix):
                 return True
-        elif host == p:
+        elif host == canonical_host(p):
             return True
     return False
 
@@ -187,7 +216,7 @@ class SpendPolicy:
         scheme = urlsplit(url).scheme.lower()
         if scheme != "https" and not (scheme == "http" and self.allow_http):
             return f"host_not_allowed: {origin_of(url)} is not https"
-        if self.deny_hosts and host_allowed(url, self.deny_hosts):
+        if self.deny_hosts and host_allowed(url, self.deny_hosts, any_port=True):
             return f"host_not_allowed: {origin_of(url)} is denied"
         if self.hosts and not host_allowed(url, self.hosts):
             return f"host_not_allowed: {origin_of(url)} is not allowed"
