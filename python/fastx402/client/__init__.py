@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 from fastx402._core import PrivateKey
+from fastx402.client.approval import Approval
 from fastx402.client.ledger import (
     DEFAULT_LEDGER_URL,
     AsyncLedger,
@@ -154,6 +155,7 @@ def quote(
 __all__ = [
     "DEFAULT_LEDGER_URL",
     "SPENDER",
+    "Approval",
     "Approver",
     "AsyncLedger",
     "AsyncPayingClient",
