@@ -81,7 +81,7 @@ def test_two_processes_never_exceed_one_redis_budget(
                 env={**env, "AGENT_KEY": key},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-            )  # fmt: skip
+            )
         )
     outcomes: list[str] = []
     for agent in agents:
