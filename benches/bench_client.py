@@ -96,6 +96,10 @@ def official_client(sync: bool) -> Any:
     return register_exact_evm_client(base, EthAccountSigner(Account.from_key(KEY)))
 
 
+def ledger_url(name: str, tmp: Path, kind: str) -> str:
+    return f"sqlite:///{tmp / f'ledger-{kind}.db'}" if "sqlite" in name else "memory://"
+
+
 @dataclass
 class Contender:
     group: str
@@ -117,10 +121,10 @@ def async_contender(name: str, url: str, loop: asyncio.AbstractEventLoop, tmp: P
         client: httpx.AsyncClient = x402HttpxClient(official_client(sync=False))
         call = "x402HttpxClient(x402Client + exact EVM).get(url)"
     else:
-        ledger = f"sqlite:///{tmp / 'ledger-async.db'}" if "sqlite" in name else "memory://"
+        ledger = ledger_url(name, tmp, "async")
         spending = AsyncSpending("memory://", ledger)
         client = async_paying_client(PrivateKey.from_hex(KEY), POLICY, spending=spending)
-        call = f"async_paying_client(key, policy, ledger={ledger.split(':')[0]}).get(url)"
+        call = f"async_paying_client(key, policy, ledger={ledger[:6]}).get(url)"
 
     async def pay(n: int) -> None:
         for _ in range(n):
@@ -183,10 +187,9 @@ def requests_contender(name: str, url: str, tmp: Path) -> Contender:
         session = wrapRequestsWithPayment(requests.Session(), official_client(sync=True))
         call = "wrapRequestsWithPayment(Session(), x402ClientSync + exact EVM).get(url)"
     else:
-        ledger = f"sqlite:///{tmp / 'ledger-requests.db'}" if "sqlite" in name else "memory://"
-        spending = Spending("memory://", ledger)
+        spending = Spending("memory://", ledger_url(name, tmp, "requests"))
         session = paying_session(PrivateKey.from_hex(KEY), POLICY, spending=spending)
-        call = f"paying_session(key, policy, ledger={ledger.split(':')[0]}).get(url)"
+        call = f"paying_session(key, policy, ledger={ledger_url(name, tmp, '')[:6]}).get(url)"
 
     def pay(n: int) -> None:
         for _ in range(n):
