@@ -42,10 +42,12 @@ from fastx402.client.ledger import (
 from fastx402.client.policy import Budget, PolicyError, SpendPolicy, host_allowed, origin_of
 from fastx402.client.quote import NotA402, Offers, Quote, offers, parse_402
 from fastx402.client.receipt import Outcome, Receipt
+from fastx402.client.reconcile import receipt_of_answer
 from fastx402.client.spending import (
     SPENDER,
     AsyncReservation,
     AsyncSpending,
+    ReconcileError,
     Reservation,
     Spender,
     Spending,
@@ -175,6 +177,7 @@ __all__ = [
     "PolicyError",
     "Quote",
     "Receipt",
+    "ReconcileError",
     "Reservation",
     "SpendPolicy",
     "Spender",
@@ -189,6 +192,7 @@ __all__ = [
     "paying_client",
     "quote",
     "receipt_of",
+    "receipt_of_answer",
     "wallet_from_env",
     "wallet_from_file",
     "wallet_from_keystore",
