@@ -21,6 +21,12 @@ counters on a :class:`Spending` (any :mod:`fastx402.store` URL)::
     client.get(url, extensions={SPENDER: Spender(tool="weather", user="alice")})
     spending.ledger.spent("day", by={"user": "alice"})   # Spent(settled=..., unknown=...)
     client.kill()                                         # SpendingHalted from now on
+
+Also: ``fastx402.client.requests_adapter`` (``PaymentAdapter``, ``paying_session``: the same
+flow for requests), ``SpendPolicy.from_file("policy.toml")`` / ``SpendPolicy.from_env()``,
+``Approval(auto_below=..., deny_above=..., ask=...)`` as ``approve=``, and
+``Spending.reconcile(receipt_of_answer(lost.receipt, answer), policy)`` for a payment whose
+outcome was unknown.
 """
 
 from __future__ import annotations
