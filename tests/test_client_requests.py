@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
@@ -82,6 +83,23 @@ def pay_once(kind: str, key: PrivateKey, policy: SpendPolicy, url: str, **kw: An
             spending.close()
 
 
+FUNDS = 3 * PRICE
+
+
+@dataclass
+class Buyer:
+    shop: Shop
+    url: str
+    payer: PrivateKey
+    token: Token
+
+
+@pytest.fixture
+def buyer(shop: tuple[Shop, str], token: Token) -> Buyer:  # noqa: F811
+    """fastx402's seller on anvil and a payer holding ``FUNDS``."""
+    return Buyer(shop[0], shop[1], funded(token, FUNDS), token)
+
+
 def ledger_records(url: str) -> list[dict[str, Any]]:
     ledger = Ledger(url)
     try:
@@ -92,13 +110,11 @@ def ledger_records(url: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_client_pays_and_writes_each_phase(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
+    buyer: Buyer,
     tmp_path: Path,
     kind: str,
 ) -> None:
-    s, url = shop
-    payer = funded(token)
+    s, url, payer, usdc = buyer.shop, buyer.url, buyer.payer, buyer.token
     ledger_url = f"sqlite:///{tmp_path / 'ledger.db'}"
     answer = pay_once(kind, payer, POLICY, f"{url}/weather/paris", ledger=ledger_url)
     assert answer.status == 200 and b"paris" in answer.body
@@ -108,29 +124,25 @@ def test_every_client_pays_and_writes_each_phase(
     records = ledger_records(ledger_url)
     assert [r["phase"] for r in records] == ["intent", "signed", "sent", "settled"]
     assert records[-1]["transaction"] == receipt.transaction
-    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+    assert usdc.balance_of(s.seller) == PRICE and usdc.balance_of(payer.address) == 2 * PRICE
     assert s.runs == {"weather": 1}
 
 
 def test_requests_refuses_over_the_cap_before_signing(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
+    buyer: Buyer,
 ) -> None:
-    s, url = shop
-    payer = funded(token)
+    s, url, payer, usdc = buyer.shop, buyer.url, buyer.payer, buyer.token
     policy = POLICY.with_cap(Decimal("0.001"))
     with paying_session(payer, policy) as session, pytest.raises(PaymentRefused) as caught:
         session.get(f"{url}/weather/paris", timeout=10)
     assert caught.value.reasons[0].startswith("over_cap")
-    assert s.runs == {} and token.balance_of(payer.address) == PRICE
+    assert s.runs == {} and usdc.balance_of(payer.address) == FUNDS
 
 
 def test_requests_approver_sees_the_quote_that_is_signed(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
+    buyer: Buyer,
 ) -> None:
-    s, url = shop
-    payer = funded(token, 3 * PRICE)
+    s, url, payer, usdc = buyer.shop, buyer.url, buyer.payer, buyer.token
     seen: list[Quote] = []
 
     def approve(q: Quote) -> bool:
@@ -144,15 +156,13 @@ def test_requests_approver_sees_the_quote_that_is_signed(
     assert receipt is not None and receipt.outcome == "paid"
     (q,) = seen
     assert receipt.quote is q and q.amount == 3 * PRICE
-    assert token.balance_of(s.seller) == 3 * PRICE
+    assert usdc.balance_of(s.seller) == 3 * PRICE
 
 
 def test_requests_refuses_an_async_approver_and_a_killed_spending(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
+    buyer: Buyer,
 ) -> None:
-    s, url = shop
-    payer = funded(token)
+    s, url, payer, usdc = buyer.shop, buyer.url, buyer.payer, buyer.token
 
     async def approve(_: Quote) -> bool:
         return True
@@ -167,18 +177,16 @@ def test_requests_refuses_an_async_approver_and_a_killed_spending(
     with paying_session(payer, POLICY) as session, pytest.raises(SpendingHalted):
         session.kill()
         session.get(f"{url}/weather/x", timeout=10)
-    assert s.runs == {} and token.balance_of(payer.address) == PRICE
+    assert s.runs == {} and usdc.balance_of(payer.address) == FUNDS
 
 
 @pytest.mark.parametrize(("delay", "status"), [(4.0, 504), (0.0, 504)], ids=["timeout", "504"])
 def test_requests_resends_the_same_signed_header_on_a_lost_answer(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
+    buyer: Buyer,
     delay: float,
     status: int,
 ) -> None:
-    _, url = shop
-    payer = funded(token)
+    url, payer = buyer.url, buyer.payer
     spending = Spending("memory://", "memory://")
     with (
         faulty_seller(url, delay, status) as (faulty, faulty_url),
@@ -200,28 +208,39 @@ def test_requests_resends_the_same_signed_header_on_a_lost_answer(
         "sent",
         "unknown",
     ]
-    assert token.balance_of(payer.address) == PRICE
+    assert buyer.token.balance_of(payer.address) == FUNDS
 
 
-def test_requests_lost_answer_settles_once(
+@pytest.mark.parametrize("kind", ["httpx", "requests"])
+def test_lost_answer_is_resent_with_the_same_payment_never_resigned(
     token: Token,  # noqa: F811
     facilitator: Facilitator,  # noqa: F811
+    kind: str,
 ) -> None:
-    """The seller's facilitator answers late (it settled): 503, then the resent identical header
-    gets the kept answer; one payment on chain."""
+    """The seller's facilitator loses the settle answer (it settled, late): the seller answers
+    503; the client resends the identical header after Retry-After and gets the kept answer;
+    one payment on chain."""
     front = FaultyFront(facilitator)
     sent: list[str] = []
 
-    class Recording(HTTPAdapter):
+    def record(headers: Any) -> None:
+        if "payment-signature" in headers:
+            sent.append(headers["payment-signature"])
+            if len(sent) == 2:
+                front.mode = "ok"
+
+    class RecordingAdapter(HTTPAdapter):
         def send(self, request: requests.PreparedRequest, **kw: Any) -> requests.Response:  # type: ignore[override]
-            if "payment-signature" in request.headers:
-                sent.append(request.headers["payment-signature"])
-                if len(sent) == 2:
-                    front.mode = "ok"
+            record(request.headers)
             return super().send(request, **kw)
 
-    class Adapter(PaymentAdapter, Recording):
+    class Adapter(PaymentAdapter, RecordingAdapter):
         pass
+
+    class RecordingTransport(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            record(request.headers)
+            return super().handle_request(request)
 
     with running(front.app) as facilitator_url:
         remote = fastx402.RemoteFacilitator(
@@ -230,11 +249,19 @@ def test_requests_lost_answer_settles_once(
         s = Shop(token, remote, unknown_retry_after=1)
         payer = funded(token)
         front.mode = "late"
-        with running(s.app) as url, requests.Session() as session:
-            session.mount("http://", Adapter(payer, POLICY))
-            r = session.get(f"{url}/weather/lima", timeout=30)
-    assert r.status_code == 200 and r.json()["city"] == "lima"
-    assert receipt_of(r).outcome == "paid"  # type: ignore[union-attr]
+        with running(s.app) as url:
+            if kind == "requests":
+                with requests.Session() as session:
+                    session.mount("http://", Adapter(payer, POLICY))
+                    answer = session.get(f"{url}/weather/lima", timeout=30)
+                    status, body, receipt = answer.status_code, answer.json(), receipt_of(answer)
+            else:
+                transport = RecordingTransport()
+                with paying_client(payer, POLICY, transport=transport, timeout=30) as client:
+                    r = client.get(f"{url}/weather/lima")
+                    status, body, receipt = r.status_code, r.json(), receipt_of(r)
+    assert status == 200 and body["city"] == "lima"
+    assert receipt is not None and receipt.outcome == "paid"
     assert len(sent) == 2 and sent[0] == sent[1]
     assert s.runs == {"weather": 1}
     assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
