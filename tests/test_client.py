@@ -22,7 +22,7 @@ from fastx402.client import (
     quote,
     receipt_of,
 )
-from test_server import PRICE, FaultyFront, Shop, facilitator, funded, shop, token  # noqa: F401
+from test_server import PRICE, Shop, facilitator, funded, shop, token  # noqa: F401
 
 POLICY = SpendPolicy(max_per_call=Decimal("0.05"), allow_http=True)
 
