@@ -26,10 +26,11 @@ from fastx402.client import (
     ReconcileError,
     Spending,
     SpendPolicy,
+    paid_request_of,
     receipt_of,
     receipt_of_answer,
 )
-from test_client_budgets import lost, required, seller, settled  # noqa: F401
+from test_client_budgets import lost, refused, required, seller, settled  # noqa: F401
 from test_server import PRICE, FaultyFront, Shop, facilitator, funded, shop, token  # noqa: F401
 
 ONE_PAYMENT = SpendPolicy(
@@ -82,14 +83,20 @@ def test_a_lost_answer_is_reconciled_from_the_resent_payment(
 
 
 def unknown_payment(header: str, key: PrivateKey, spending: Spending) -> Receipt:
-    """A payment sent to a seller that answers 500 (no resend): its outcome is unknown."""
-    transport = PaymentTransport(
-        key, ONE_PAYMENT, inner=seller(header, lost), resends=0, spending=spending
-    )
+    """A payment sent to a seller that answers 500 (no resend): its outcome is unknown. The
+    answer carries the signed request; sent again, to a seller that now refuses it, it is the
+    very same signature."""
+    first = seller(header, lost)
+    transport = PaymentTransport(key, ONE_PAYMENT, inner=first, resends=0, spending=spending)
     with httpx.Client(transport=transport) as client:
         r = client.get("http://shop.test/weather/x")
     unknown = receipt_of(r)
     assert r.status_code == 500 and unknown is not None and unknown.outcome == "unknown"
+    again = seller(header, refused)
+    with httpx.Client(transport=again) as plain:
+        assert plain.send(paid_request_of(r)).status_code == 402
+    (original,), (resent,) = first.paid, again.paid  # type: ignore[attr-defined]
+    assert resent.headers["payment-signature"] == original.headers["payment-signature"]
     return unknown
 
 

@@ -33,6 +33,7 @@ from fastx402.client import (
     SpendingHalted,
     SpendPolicy,
     async_paying_client,
+    paid_request_of,
     paying_client,
     receipt_of,
 )
@@ -197,6 +198,7 @@ def test_requests_resends_the_same_signed_header_on_a_lost_answer(
             # Answered, but never settled: the answer carries an unknown receipt.
             assert delay == 0.0 and r.status_code == 504
             receipt, sent = receipt_of(r), r.request.headers["payment-signature"]
+            assert paid_request_of(r).headers["payment-signature"] == sent  # to resend later
         except PaymentUnconfirmed as e:  # never answered
             assert delay == 4.0
             receipt, sent = e.receipt, e.request.headers["payment-signature"]

@@ -65,6 +65,7 @@ from fastx402.client.transport import (
     PaymentRefused,
     PaymentTransport,
     PaymentUnconfirmed,
+    paid_request_of,
     receipt_of,
 )
 from fastx402.client.wallet import (
@@ -195,6 +196,7 @@ __all__ = [
     "async_paying_client",
     "host_allowed",
     "origin_of",
+    "paid_request_of",
     "paying_client",
     "quote",
     "receipt_of",

@@ -29,6 +29,8 @@ from fastx402.errors import X402Error
 
 Approver = Callable[[Quote], bool | Awaitable[bool]]
 RECEIPT = "fastx402_receipt"
+# On an answer whose outcome is unknown: the signed request, to resend later (never re-sign).
+PAID_REQUEST = "fastx402_paid_request"
 
 
 class PaymentRefused(X402Error):
@@ -53,13 +55,23 @@ class PaymentUnconfirmed(X402Error):
         self.request = request
 
 
+def _mark(response: object, name: str) -> Any:
+    if isinstance(response, httpx.Response):
+        return response.extensions.get(name)
+    return getattr(response, name, None)
+
+
 def receipt_of(response: object) -> Receipt | None:
     """The receipt of a paid call, from an httpx or a requests response (None: not paid)."""
-    if isinstance(response, httpx.Response):
-        found = response.extensions.get(RECEIPT)
-    else:
-        found = getattr(response, RECEIPT, None)
+    found = _mark(response, RECEIPT)
     return found if isinstance(found, Receipt) else None
+
+
+def paid_request_of(response: object) -> Any:
+    """When a paid call's outcome is ``unknown`` though an answer came (a 5xx after the
+    resends): the signed request (``httpx.Request`` or ``requests.PreparedRequest``) to send
+    again later and reconcile with; None otherwise."""
+    return _mark(response, PAID_REQUEST)
 
 
 @dataclass

@@ -3,8 +3,9 @@
 A payment is ``unknown`` when it was sent and no usable answer came back
 (:class:`~fastx402.client.PaymentUnconfirmed`, or a 5xx after the bounded resends). Its
 reservation is kept. Later, send the *same* signed request again
-(``PaymentUnconfirmed.request``): the seller answers with the kept response and its settlement
-receipt, or says it did not settle. Read that answer against the original quote with
+(``PaymentUnconfirmed.request``, or ``paid_request_of(response)`` for a 5xx): the seller
+answers with the kept response and its settlement receipt, or says it did not settle. Read that
+answer against the original quote with
 :func:`receipt_of_answer` and hand it to :meth:`Spending.reconcile
 <fastx402.client.Spending.reconcile>`, which writes the final phase and gives the budgets back
 as the receipt says::

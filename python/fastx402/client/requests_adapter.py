@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from fastx402._core import PrivateKey
 from fastx402.client.flow import (
+    PAID_REQUEST,
     RECEIPT,
     Approver,
     PaymentUnconfirmed,
@@ -113,6 +114,8 @@ class PaymentAdapter(HTTPAdapter):
         if not last or not paid.answered:
             raise PaymentUnconfirmed(paid.receipt, paid_request(paid.header))
         setattr(last[0], RECEIPT, paid.receipt)
+        if paid.receipt.outcome == "unknown":
+            setattr(last[0], PAID_REQUEST, paid_request(paid.header))
         return last[0]
 
     def close(self) -> None:

@@ -20,10 +20,13 @@ provably not charged, kept at the quoted amount when unknown.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from fastx402._core import PrivateKey
 from fastx402.client.flow import (
+    PAID_REQUEST,
     RECEIPT,
     Approver,
     Paid,
@@ -33,6 +36,7 @@ from fastx402.client.flow import (
     adrive,
     drive,
     lost,
+    paid_request_of,
     pay,
     receipt_of,
 )
@@ -46,6 +50,7 @@ __all__ = [
     "PaymentRefused",
     "PaymentTransport",
     "PaymentUnconfirmed",
+    "paid_request_of",
     "receipt_of",
 ]
 
@@ -66,7 +71,10 @@ def _paid_request(request: httpx.Request, header: tuple[str, str]) -> httpx.Requ
 def _answered(paid: Paid, answer: httpx.Response | None, request: httpx.Request) -> httpx.Response:
     if answer is None or not paid.answered:
         raise PaymentUnconfirmed(paid.receipt, _paid_request(request, paid.header))
-    answer.extensions = {**answer.extensions, RECEIPT: paid.receipt}
+    marks: dict[str, Any] = {RECEIPT: paid.receipt}
+    if paid.receipt.outcome == "unknown":
+        marks[PAID_REQUEST] = _paid_request(request, paid.header)
+    answer.extensions = {**answer.extensions, **marks}
     return answer
 
 
