@@ -21,6 +21,12 @@ counters on a :class:`Spending` (any :mod:`fastx402.store` URL)::
     client.get(url, extensions={SPENDER: Spender(tool="weather", user="alice")})
     spending.ledger.spent("day", by={"user": "alice"})   # Spent(settled=..., unknown=...)
     client.kill()                                         # SpendingHalted from now on
+
+Also: ``fastx402.client.requests_adapter`` (``PaymentAdapter``, ``paying_session``: the same
+flow for requests), ``SpendPolicy.from_file("policy.toml")`` / ``SpendPolicy.from_env()``,
+``Approval(auto_below=..., deny_above=..., ask=...)`` as ``approve=``, and
+``Spending.reconcile(receipt_of_answer(lost.receipt, answer), policy)`` for a payment whose
+outcome was unknown.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 import httpx
 
 from fastx402._core import PrivateKey
+from fastx402.client.approval import Approval
 from fastx402.client.ledger import (
     DEFAULT_LEDGER_URL,
     AsyncLedger,
@@ -41,10 +48,12 @@ from fastx402.client.ledger import (
 from fastx402.client.policy import Budget, PolicyError, SpendPolicy, host_allowed, origin_of
 from fastx402.client.quote import NotA402, Offers, Quote, offers, parse_402
 from fastx402.client.receipt import Outcome, Receipt
+from fastx402.client.reconcile import receipt_of_answer
 from fastx402.client.spending import (
     SPENDER,
     AsyncReservation,
     AsyncSpending,
+    ReconcileError,
     Reservation,
     Spender,
     Spending,
@@ -56,6 +65,7 @@ from fastx402.client.transport import (
     PaymentRefused,
     PaymentTransport,
     PaymentUnconfirmed,
+    paid_request_of,
     receipt_of,
 )
 from fastx402.client.wallet import (
@@ -154,6 +164,7 @@ def quote(
 __all__ = [
     "DEFAULT_LEDGER_URL",
     "SPENDER",
+    "Approval",
     "Approver",
     "AsyncLedger",
     "AsyncPayingClient",
@@ -173,6 +184,7 @@ __all__ = [
     "PolicyError",
     "Quote",
     "Receipt",
+    "ReconcileError",
     "Reservation",
     "SpendPolicy",
     "Spender",
@@ -184,9 +196,11 @@ __all__ = [
     "async_paying_client",
     "host_allowed",
     "origin_of",
+    "paid_request_of",
     "paying_client",
     "quote",
     "receipt_of",
+    "receipt_of_answer",
     "wallet_from_env",
     "wallet_from_file",
     "wallet_from_keystore",

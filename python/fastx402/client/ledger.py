@@ -196,10 +196,14 @@ def _decode(seq: int, raw: bytes) -> dict[str, Any]:
     return record
 
 
+# One encoder for every record (json.dumps builds a new one per call when given options).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+
+
 def _encode(record: Mapping[str, Any]) -> bytes:
     if "signature" in record or "key" in record:
         raise ValueError("a ledger record never holds a signature or a key")
-    return json.dumps(record, separators=(",", ":"), sort_keys=True).encode()
+    return _ENCODER.encode(record).encode()
 
 
 class _Reports:

@@ -10,6 +10,7 @@ per-call cap (:meth:`SpendPolicy.with_cap`), never raise it.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -50,9 +51,14 @@ class Budget:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Budget:
+        unknown = set(data) - {"window", "limit", "per", "asset"}
+        if unknown:
+            raise PolicyError(f"unknown budget fields: {sorted(unknown)}")
         limit = data.get("limit")
         if isinstance(limit, float):
             raise PolicyError("budget limit: a string or Decimal, never a float")
+        if "window" not in data or limit is None:
+            raise PolicyError("a budget needs a window and a limit")
         asset = data.get("asset")
         return cls(
             window=data["window"],
@@ -66,35 +72,128 @@ class PolicyError(ValueError):
     """A policy that cannot be built (names the field)."""
 
 
+# Whole-number fields, and those of them that may be None (no limit).
+INTS = (
+    "max_payments_per_minute",
+    "breaker_failures",
+    "breaker_cooldown",
+    "max_repeats",
+    "repeat_window",
+)
+NULLABLE = ("max_payments_per_minute", "breaker_failures", "max_repeats", "kill_file", "kill_env")
+
+
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise PolicyError(f"{value!r}: a string or Decimal, never a float")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _refuse_floats(item)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _refuse_floats(item)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise PolicyError(f"a list of strings, not {type(value).__name__}")
+    if not all(isinstance(v, str) for v in value):
+        raise PolicyError("a list of strings")
+    return list(value)
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise PolicyError(f"a string or Decimal of token units, not {type(value).__name__}")
+    return Decimal(str(value).strip().lstrip("$"))
+
+
+def _read_field(name: str, value: Any) -> Any:
+    if name == "max_per_call":
+        return _money(value)
+    if name == "assets":
+        return frozenset((a["network"], to_checksum_address(a["address"])) for a in value)
+    if name in ("pay_to", "deny_pay_to"):
+        return frozenset(to_checksum_address(a) for a in _strings(value))
+    if name == "prefer_networks":
+        return tuple(_strings(value))
+    if name == "allow_http":
+        if not isinstance(value, bool):
+            raise PolicyError("true or false")
+        return value
+    if name == "budgets":
+        return tuple(b if isinstance(b, Budget) else Budget.from_dict(b) for b in value)
+    if value is None and name in NULLABLE:
+        return None
+    if name in INTS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise PolicyError(f"a whole number, not {type(value).__name__}")
+        return value
+    if name in ("kill_file", "kill_env"):
+        if not isinstance(value, str):
+            raise PolicyError("a string")
+        return value
+    return frozenset(_strings(value))
+
+
+def canonical_host(name: str) -> str | None:
+    """A host name as it is matched: lower case, the DNS root's trailing dot dropped, labels in
+    IDNA (punycode) form, so ``API.Example.COM.``, ``api.example.com`` and a Unicode spelling
+    compare as the same name and a look-alike never does. None: not a usable host name."""
+    host = name.strip().lower()
+    if host.endswith("."):
+        host = host[:-1]
+    if not host or host.startswith(".") or ".." in host:
+        return None
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` in lower case, default ports dropped."""
+    """``scheme://host[:port]`` with the host canonical (:func:`canonical_host`), default ports
+    dropped."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    host = canonical_host(parts.hostname or "") or ""
     port = parts.port
     default = {"http": 80, "https": 443}.get(parts.scheme.lower())
     netloc = host if port is None or port == default else f"{host}:{port}"
     return f"{parts.scheme.lower()}://{netloc}"
 
 
-def host_allowed(url: str, patterns: Iterable[str]) -> bool:
-    """Exact origin (``https://api.example.com``), or ``*.example.com`` on a label boundary
-    (scheme-less patterns match https only)."""
-    origin = origin_of(url)
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+def host_allowed(url: str, patterns: Iterable[str], *, any_port: bool = False) -> bool:
+    """Exact origin (``https://api.example.com``), or a host name / ``*.example.com`` on a
+    label boundary, which match https on its default port only. ``any_port`` (deny lists):
+    every pattern matches the host on any scheme and port, so a port or ``http`` never slips
+    past a denial. A URL that does not parse matches nothing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        origin = origin_of(url)
+    except ValueError:
+        return False
+    host = canonical_host(parts.hostname or "")
+    if host is None:
+        return False
+    scheme = parts.scheme.lower()
+    https_default = scheme == "https" and port in (None, 443)
     for pattern in patterns:
         p = pattern.strip().lower().rstrip("/")
         if "://" in p:
-            if origin == origin_of(p):
+            if any_port:
+                p = urlsplit(p).hostname or ""
+            elif origin == origin_of(p):
                 return True
-            continue
-        if parts.scheme.lower() != "https":
+            else:
+                continue
+        if not (any_port or https_default):
             continue
         if p.startswith("*."):
-            suffix = p[1:]  # ".example.com"
-            if host.endswith(suffix) and len(host) > len(suffix):
+            suffix = canonical_host(p[2:])
+            if suffix is not None and host.endswith("." + suffix):
                 return True
-        elif host == p:
+        elif host == canonical_host(p):
             return True
     return False
 
@@ -144,39 +243,51 @@ class SpendPolicy:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SpendPolicy:
+        """A policy from plain data (JSON, TOML, YAML). Unknown fields, floats anywhere (money
+        is a string or an integer) and ill-typed values are refused with the field's name."""
+        if not isinstance(data, Mapping):
+            raise PolicyError(f"a policy is a mapping of fields, not {type(data).__name__}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise PolicyError(f"unknown policy fields: {sorted(unknown)}")
         values: dict[str, Any] = {}
         for name, value in data.items():
-            if name == "max_per_call":
-                if isinstance(value, float):
-                    raise PolicyError("max_per_call: a string or Decimal, never a float")
-                values[name] = Decimal(str(value).lstrip("$"))
-            elif name == "assets":
-                values[name] = frozenset((a["network"], a["address"]) for a in value)
-            elif name in ("prefer_networks",):
-                values[name] = tuple(value)
-            elif name == "allow_http":
-                values[name] = bool(value)
-            elif name == "budgets":
-                values[name] = tuple(
-                    b if isinstance(b, Budget) else Budget.from_dict(b) for b in value
-                )
-            elif name in (
-                "max_payments_per_minute",
-                "breaker_failures",
-                "breaker_cooldown",
-                "max_repeats",
-                "repeat_window",
-            ):
-                values[name] = None if value is None else int(value)
-            elif name in ("kill_file", "kill_env"):
-                values[name] = None if value is None else str(value)
-            else:
-                values[name] = frozenset(value)
+            try:
+                _refuse_floats(value)
+                values[name] = _read_field(name, value)
+            except PolicyError as e:
+                raise PolicyError(f"{name}: {e}") from None
+            except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+                raise PolicyError(f"{name}: {type(e).__name__}: {e}") from None
         return cls(**values)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> SpendPolicy:
+        """A policy from a ``.toml``, ``.yaml``/``.yml`` or ``.json`` file (errors name it)."""
+        from fastx402.client.policy_files import read_policy_file
+
+        return cls.from_dict_in(read_policy_file(path), str(path))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SpendPolicy:
+        """A policy from the environment: ``FASTX402_POLICY_FILE`` (a policy file), or one
+        ``FASTX402_POLICY_<FIELD>`` variable per field (see :mod:`fastx402.client.policy_files`);
+        nothing set: the safe defaults."""
+        from fastx402.client.policy_files import FILE_VARIABLE, policy_data_from_env
+
+        env = os.environ if environ is None else environ
+        if env.get(FILE_VARIABLE):
+            return cls.from_file(env[FILE_VARIABLE])
+        return cls.from_dict_in(policy_data_from_env(env), "the environment")
+
+    @classmethod
+    def from_dict_in(cls, data: Mapping[str, Any], where: str) -> SpendPolicy:
+        """:meth:`from_dict`, its errors naming ``where`` the data came from."""
+        try:
+            return cls.from_dict(data)
+        except PolicyError as e:
+            raise PolicyError(f"{where}: {e}") from None
 
     def with_cap(self, max_per_call: Decimal) -> SpendPolicy:
         """This policy with a per-call cap no higher than the operator's."""
@@ -187,7 +298,7 @@ class SpendPolicy:
         scheme = urlsplit(url).scheme.lower()
         if scheme != "https" and not (scheme == "http" and self.allow_http):
             return f"host_not_allowed: {origin_of(url)} is not https"
-        if self.deny_hosts and host_allowed(url, self.deny_hosts):
+        if self.deny_hosts and host_allowed(url, self.deny_hosts, any_port=True):
             return f"host_not_allowed: {origin_of(url)} is denied"
         if self.hosts and not host_allowed(url, self.hosts):
             return f"host_not_allowed: {origin_of(url)} is not allowed"

@@ -1,10 +1,11 @@
 """httpx transports that pay 402 answers under a spend policy (sync and async twins).
 
-The flow of one paid call: the request is sent; a 402 is parsed by the core; the offers are
-checked against the policy and the best allowed one becomes the :class:`~fastx402.client.Quote`;
-the approver (if any) sees that quote; the quote's own requirements are signed; the *same* request
-is sent again, to the same URL, with the payment header. The paid answer is never followed through
-a redirect by this transport, and a payment is only ever sent to the origin that quoted it.
+The flow of one paid call (:mod:`fastx402.client.flow`, shared with the requests adapter): the
+request is sent; a 402 is parsed by the core; the offers are checked against the policy and the
+best allowed one becomes the :class:`~fastx402.client.Quote`; the approver (if any) sees that
+quote; the quote's own requirements are signed; the *same* request is sent again, to the same
+URL, with the payment header. The paid answer is never followed through a redirect by this
+transport, and a payment is only ever sent to the origin that quoted it.
 
 A lost answer (timeout or connection lost after sending, a 5xx, a 409 "in flight") resends the
 *identical* signed header, a bounded number of times: it is never re-signed, so it can settle at
@@ -19,71 +20,44 @@ provably not charged, kept at the quoted amount when unknown.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
-from fastx402._core import PrivateKey, create_payment
-from fastx402.client.policy import SpendPolicy
-from fastx402.client.quote import Offers, Quote, offers, parse_402
-from fastx402.client.receipt import Receipt, read_receipt
-from fastx402.client.spending import (
-    AsyncSpending,
-    Spender,
-    Spending,
-    SpendingHalted,
-    spender_of,
+from fastx402._core import PrivateKey
+from fastx402.client.flow import (
+    PAID_REQUEST,
+    RECEIPT,
+    Approver,
+    Paid,
+    PaymentRefused,
+    PaymentUnconfirmed,
+    Settings,
+    adrive,
+    drive,
+    lost,
+    paid_request_of,
+    pay,
+    receipt_of,
 )
-from fastx402.errors import X402Error
+from fastx402.client.policy import SpendPolicy
+from fastx402.client.spending import AsyncSpending, Spender, Spending, spender_of
 
-Approver = Callable[[Quote], bool | Awaitable[bool]]
-RECEIPT = "fastx402_receipt"
-
-
-class PaymentRefused(X402Error):
-    """Nothing was signed: no offer the policy allows, or the approver said no. ``reasons``
-    names each offer's refusal (``over_cap: …``, ``host_not_allowed: …``, ``denied``)."""
-
-    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.reasons = reasons
-
-
-def receipt_of(response: httpx.Response) -> Receipt | None:
-    """The receipt of a paid call (None: the call was not paid)."""
-    receipt = response.extensions.get(RECEIPT)
-    return receipt if isinstance(receipt, Receipt) else None
+__all__ = [
+    "RECEIPT",
+    "Approver",
+    "AsyncPaymentTransport",
+    "PaymentRefused",
+    "PaymentTransport",
+    "PaymentUnconfirmed",
+    "paid_request_of",
+    "receipt_of",
+]
 
 
-@dataclass
-class _Settings:
-    key: PrivateKey
-    policy: SpendPolicy
-    approve: Approver | None
-    resends: int
-    resend_wait: float
-    spender: Spender | None
-
-
-def _choose(request: httpx.Request, response: httpx.Response, s: _Settings) -> Quote:
-    found: Offers = offers(request, parse_402(response), s.policy)
-    if not found.quotes:
-        reasons = tuple(reason for _, reason in found.refused)
-        raise PaymentRefused(
-            f"no payable offer for {request.url}: " + "; ".join(reasons or ("none offered",)),
-            reasons,
-        )
-    return found.quotes[0]
-
-
-def _paid_request(request: httpx.Request, quote: Quote, header: str) -> httpx.Request:
+def _paid_request(request: httpx.Request, header: tuple[str, str]) -> httpx.Request:
     headers = httpx.Headers(request.headers)
-    name = "PAYMENT-SIGNATURE" if quote.required.x402_version == 2 else "X-PAYMENT"
-    headers[name] = header
+    headers[header[0]] = header[1]
     return httpx.Request(
         request.method,
         request.url,
@@ -94,31 +68,14 @@ def _paid_request(request: httpx.Request, quote: Quote, header: str) -> httpx.Re
     )
 
 
-def _payment_id(ledger_id: str) -> str:
-    """The official ``payment-identifier`` id of a payment: its ledger id, the same on every
-    resend of the same signed payment (sellers that honour it deduplicate on it)."""
-    return f"pay_{ledger_id}"
-
-
-def _retry_after(response: httpx.Response | None, default: float) -> float:
-    if response is None:
-        return default
-    try:
-        return min(float(response.headers.get("retry-after", default)), 10.0)
-    except ValueError:
-        return default
-
-
-def _not_sent(error: BaseException) -> str:
-    if isinstance(error, PaymentRefused) and error.reasons:
-        return error.reasons[0]
-    if isinstance(error, SpendingHalted):
-        return str(error)
-    return f"not sent: {type(error).__name__}"
-
-
-def _lost(response: httpx.Response | None) -> bool:
-    return response is None or response.status_code >= 500 or response.status_code == 409
+def _answered(paid: Paid, answer: httpx.Response | None, request: httpx.Request) -> httpx.Response:
+    if answer is None or not paid.answered:
+        raise PaymentUnconfirmed(paid.receipt, _paid_request(request, paid.header))
+    marks: dict[str, Any] = {RECEIPT: paid.receipt}
+    if paid.receipt.outcome == "unknown":
+        marks[PAID_REQUEST] = _paid_request(request, paid.header)
+    answer.extensions = {**answer.extensions, **marks}
+    return answer
 
 
 class PaymentTransport(httpx.BaseTransport):
@@ -137,8 +94,9 @@ class PaymentTransport(httpx.BaseTransport):
         spender: Spender | None = None,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
-        s = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait, spender)
-        self.settings = s
+        self.settings = Settings(
+            key, policy or SpendPolicy(), approve, resends, resend_wait, spender
+        )
         self._owns_spending = spending is None
         self.spending = spending or Spending()
 
@@ -152,49 +110,22 @@ class PaymentTransport(httpx.BaseTransport):
         if response.status_code != 402:
             return response
         response.read()
-        quote = _choose(request, response, self.settings)
-        spender = spender_of(request.extensions, self.settings.spender)
-        held = self.spending.reserve(quote, self.settings.policy, spender)
-        answer: httpx.Response | None = None
-        try:
-            approve = self.settings.approve
-            if approve is not None:
-                verdict = approve(quote)
-                if inspect.isawaitable(verdict):
-                    raise TypeError("an async approver needs AsyncPaymentTransport")
-                if not verdict:
-                    raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
-            s = self.settings
-            payment = create_payment(
-                quote.required, s.key, requirements=quote.requirements
-            ).with_payment_identifier(_payment_id(held.id))
-            held.signed(payment)
-            paid = _paid_request(request, quote, payment.to_header())
-            held.sent()
-        except BaseException as e:
-            held.release(_not_sent(e))
-            raise
-        try:
-            for attempt in range(self.settings.resends + 1):
-                if attempt:
-                    time.sleep(_retry_after(answer, self.settings.resend_wait))
-                try:
-                    answer = self.inner.handle_request(paid)
-                except httpx.TransportError:
-                    answer = None
-                    continue
-                if not _lost(answer):
-                    break
+        last: list[httpx.Response] = []
+
+        def send(header: tuple[str, str]) -> httpx.Response | None:
+            last.clear()
+            try:
+                answer = self.inner.handle_request(_paid_request(request, header))
+            except httpx.TransportError:
+                return None
+            if lost(answer.status_code):
                 answer.read()
-        except BaseException as e:
-            held.keep(f"interrupted after sending: {type(e).__name__}")
-            raise
-        receipt = read_receipt(answer, quote, self.settings.key.address, held.id)
-        held.commit(receipt)
-        if answer is None:
-            raise PaymentUnconfirmed(receipt, paid)
-        answer.extensions = {**answer.extensions, RECEIPT: receipt}
-        return answer
+            last.append(answer)
+            return answer
+
+        spender = spender_of(request.extensions, self.settings.spender)
+        paid = drive(pay(request, response, self.settings, self.spending, spender), send)
+        return _answered(paid, last[0] if last else None, request)
 
     def close(self) -> None:
         self.inner.close()
@@ -218,8 +149,9 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
         spender: Spender | None = None,
     ) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()
-        s = _Settings(key, policy or SpendPolicy(), approve, resends, resend_wait, spender)
-        self.settings = s
+        self.settings = Settings(
+            key, policy or SpendPolicy(), approve, resends, resend_wait, spender
+        )
         self._owns_spending = spending is None
         self.spending = spending or AsyncSpending()
 
@@ -233,63 +165,24 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
         if response.status_code != 402:
             return response
         await response.aread()
-        quote = _choose(request, response, self.settings)
-        spender = spender_of(request.extensions, self.settings.spender)
-        held = await self.spending.reserve(quote, self.settings.policy, spender)
-        answer: httpx.Response | None = None
-        try:
-            approve = self.settings.approve
-            if approve is not None:
-                verdict = approve(quote)
-                if inspect.isawaitable(verdict):
-                    verdict = await verdict
-                if not verdict:
-                    raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
-            s = self.settings
-            payment = create_payment(
-                quote.required, s.key, requirements=quote.requirements
-            ).with_payment_identifier(_payment_id(held.id))
-            await held.signed(payment)
-            paid = _paid_request(request, quote, payment.to_header())
-            await held.sent()
-        except BaseException as e:
-            await asyncio.shield(held.release(_not_sent(e)))
-            raise
-        try:
-            for attempt in range(self.settings.resends + 1):
-                if attempt:
-                    await asyncio.sleep(_retry_after(answer, self.settings.resend_wait))
-                try:
-                    answer = await self.inner.handle_async_request(paid)
-                except httpx.TransportError:
-                    answer = None
-                    continue
-                if not _lost(answer):
-                    break
+        last: list[httpx.Response] = []
+
+        async def send(header: tuple[str, str]) -> httpx.Response | None:
+            last.clear()
+            try:
+                answer = await self.inner.handle_async_request(_paid_request(request, header))
+            except httpx.TransportError:
+                return None
+            if lost(answer.status_code):
                 await answer.aread()
-        except BaseException as e:
-            await asyncio.shield(held.keep(f"interrupted after sending: {type(e).__name__}"))
-            raise
-        receipt = read_receipt(answer, quote, self.settings.key.address, held.id)
-        await held.commit(receipt)
-        if answer is None:
-            raise PaymentUnconfirmed(receipt, paid)
-        answer.extensions = {**answer.extensions, RECEIPT: receipt}
-        return answer
+            last.append(answer)
+            return answer
+
+        spender = spender_of(request.extensions, self.settings.spender)
+        paid = await adrive(pay(request, response, self.settings, self.spending, spender), send)
+        return _answered(paid, last[0] if last else None, request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
         if self._owns_spending:
             await self.spending.close()
-
-
-class PaymentUnconfirmed(X402Error):
-    """The payment was signed and sent, and no answer came back after the bounded resends:
-    it may have settled. ``receipt`` (outcome ``unknown``) holds the quote; the same signed
-    payment must be resent, never a new one signed."""
-
-    def __init__(self, receipt: Receipt, request: httpx.Request) -> None:
-        super().__init__(f"payment outcome unknown: {receipt.quote.describe()} ({receipt.reason})")
-        self.receipt = receipt
-        # The paid request, signed header included: send exactly this again to learn the outcome.
-        self.request = request
