@@ -15,7 +15,10 @@ from chain import NETWORK, Token
 from fastx402.client import (
     PaymentRefused,
     Quote,
+    Budget,
     SpendPolicy,
+    Spending,
+    WouldPay,
     async_paying_client,
     host_allowed,
     paying_client,
@@ -104,6 +107,36 @@ def test_approver_sees_the_real_quote_and_can_deny(
     )
     assert q.url == f"{url}/premium"
     assert s.runs == {}
+
+
+def test_dry_run_decides_everything_and_signs_nothing(
+    shop: tuple[Shop, str],  # noqa: F811
+    token: Token,  # noqa: F811
+) -> None:
+    s, url = shop
+    payer = funded(token)
+    asked: list[Quote] = []
+
+    def approve(q: Quote) -> bool:
+        asked.append(q)
+        return True
+
+    budget = (Budget(window="day", limit=Decimal("0.02")),)
+    policy = SpendPolicy(max_per_call=Decimal("0.05"), allow_http=True, budgets=budget)
+    spending = Spending("memory://", "memory://")
+    with paying_client(payer, policy, approve=approve, spending=spending, dry_run=True) as c:
+        for _ in range(3):  # a dry run holds nothing: the budget (two calls' worth) stays whole
+            with pytest.raises(WouldPay) as would:
+                c.get(f"{url}/weather/paris")
+            assert would.value.quote == asked[-1] and would.value.quote.amount == PRICE
+        with pytest.raises(PaymentRefused) as refused:  # the verdict no: the budget's
+            c.get(f"{url}/premium")
+    assert refused.value.reasons[0].startswith("budget"), refused.value.reasons
+    assert s.runs == {} and token.balance_of(payer.address) == PRICE  # nothing signed or paid
+    phases = [r["phase"] for r in spending.ledger.records()]
+    assert "signed" not in phases and "sent" not in phases
+    assert phases.count("not_charged") == 4
+    spending.close()
 
 
 def test_quote_reads_the_offers_without_paying(

@@ -65,6 +65,7 @@ from fastx402.client.transport import (
     PaymentRefused,
     PaymentTransport,
     PaymentUnconfirmed,
+    WouldPay,
     paid_request_of,
     receipt_of,
 )
@@ -110,9 +111,12 @@ def paying_client(
     approve: Approver | None = None,
     spending: Spending | None = None,
     spender: Spender | None = None,
+    dry_run: bool = False,
     **kwargs: Any,
 ) -> PayingClient:
-    """An ``httpx.Client`` that pays 402 answers (redirects are not followed)."""
+    """An ``httpx.Client`` that pays 402 answers (redirects are not followed). ``dry_run``:
+    decide (offer, policy, budgets, approval) and sign nothing: :class:`WouldPay` or
+    :class:`PaymentRefused`."""
     transport = PaymentTransport(
         key,
         policy,
@@ -120,6 +124,7 @@ def paying_client(
         inner=kwargs.pop("transport", None),
         spending=spending,
         spender=spender,
+        dry_run=dry_run,
     )
     client = PayingClient(transport=transport, follow_redirects=False, **kwargs)
     client.payments = transport
@@ -133,6 +138,7 @@ def async_paying_client(
     approve: Approver | None = None,
     spending: AsyncSpending | None = None,
     spender: Spender | None = None,
+    dry_run: bool = False,
     **kwargs: Any,
 ) -> AsyncPayingClient:
     """The asyncio twin of :func:`paying_client`."""
@@ -143,6 +149,7 @@ def async_paying_client(
         inner=kwargs.pop("transport", None),
         spending=spending,
         spender=spender,
+        dry_run=dry_run,
     )
     client = AsyncPayingClient(transport=transport, follow_redirects=False, **kwargs)
     client.payments = transport
@@ -193,6 +200,7 @@ __all__ = [
     "Spent",
     "StatementLine",
     "WalletError",
+    "WouldPay",
     "async_paying_client",
     "host_allowed",
     "origin_of",

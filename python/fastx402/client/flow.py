@@ -42,6 +42,16 @@ class PaymentRefused(X402Error):
         self.reasons = reasons
 
 
+class WouldPay(X402Error):
+    """A dry run's verdict *yes*: the policy, the budgets and the approver accept ``quote``,
+    and nothing was signed or sent (a *no* is :class:`PaymentRefused`, as in a real run). The
+    budget reservation is released; the ledger shows the quote, not charged (``dry run``)."""
+
+    def __init__(self, quote: Quote) -> None:
+        super().__init__(f"dry run: would pay {quote.describe()}")
+        self.quote = quote
+
+
 class PaymentUnconfirmed(X402Error):
     """The payment was signed and sent, and no answer came back after the bounded resends:
     it may have settled. ``receipt`` (outcome ``unknown``) holds the quote; the same signed
@@ -85,6 +95,8 @@ class Settings:
     resends: int = 3
     resend_wait: float = 0.5
     spender: Spender | None = None
+    # The whole decision (offer, policy, budgets, approval) and no signature: WouldPay.
+    dry_run: bool = False
 
 
 # --- effects ------------------------------------------------------------------------------------
@@ -164,6 +176,8 @@ def _not_sent(error: BaseException) -> str:
         return error.reasons[0]
     if isinstance(error, SpendingHalted):
         return str(error)
+    if isinstance(error, WouldPay):
+        return "dry run: nothing signed"
     return f"not sent: {type(error).__name__}"
 
 
@@ -181,6 +195,8 @@ def pay(
     try:
         if s.approve is not None and not (yield Call(s.approve, (quote,))):
             raise PaymentRefused(f"approval denied: {quote.describe()}", ("denied",))
+        if s.dry_run:
+            raise WouldPay(quote)
         # The quote's own requirements are signed: what the policy and approver saw, exactly.
         payment = create_payment(
             quote.required, s.key, requirements=quote.requirements

@@ -71,13 +71,15 @@ class PaymentAdapter(HTTPAdapter):
         spender: Spender | None = None,
         resends: int = 3,
         resend_wait: float = 0.5,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)  # HTTPAdapter's own: pool sizes, max_retries
         self.spending = spending or Spending()
         self._owns_spending = spending is None
-        self.settings = Settings(key, policy or SpendPolicy(), approve, resends, resend_wait)
-        self.settings.spender = spender
+        self.settings = Settings(
+            key, policy or SpendPolicy(), approve, resends, resend_wait, spender, dry_run
+        )
 
     def kill(self) -> None:
         """The kill switch: no payment is signed or sent after this (:class:`SpendingHalted`)."""

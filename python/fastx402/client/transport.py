@@ -33,6 +33,7 @@ from fastx402.client.flow import (
     PaymentRefused,
     PaymentUnconfirmed,
     Settings,
+    WouldPay,
     adrive,
     drive,
     lost,
@@ -50,6 +51,7 @@ __all__ = [
     "PaymentRefused",
     "PaymentTransport",
     "PaymentUnconfirmed",
+    "WouldPay",
     "paid_request_of",
     "receipt_of",
 ]
@@ -92,10 +94,11 @@ class PaymentTransport(httpx.BaseTransport):
         resend_wait: float = 0.5,
         spending: Spending | None = None,
         spender: Spender | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
         self.settings = Settings(
-            key, policy or SpendPolicy(), approve, resends, resend_wait, spender
+            key, policy or SpendPolicy(), approve, resends, resend_wait, spender, dry_run
         )
         self._owns_spending = spending is None
         self.spending = spending or Spending()
@@ -147,10 +150,11 @@ class AsyncPaymentTransport(httpx.AsyncBaseTransport):
         resend_wait: float = 0.5,
         spending: AsyncSpending | None = None,
         spender: Spender | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()
         self.settings = Settings(
-            key, policy or SpendPolicy(), approve, resends, resend_wait, spender
+            key, policy or SpendPolicy(), approve, resends, resend_wait, spender, dry_run
         )
         self._owns_spending = spending is None
         self.spending = spending or AsyncSpending()
