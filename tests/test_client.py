@@ -13,11 +13,11 @@ import pytest
 
 from chain import NETWORK, Token
 from fastx402.client import (
+    Budget,
     PaymentRefused,
     Quote,
-    Budget,
-    SpendPolicy,
     Spending,
+    SpendPolicy,
     WouldPay,
     async_paying_client,
     host_allowed,
