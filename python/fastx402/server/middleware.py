@@ -52,6 +52,7 @@ from fastx402.errors import (
     X402Error,
 )
 from fastx402.server import paywall, responses
+from fastx402.server.discovery import BAZAAR, Discovery
 from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
 from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
@@ -172,6 +173,7 @@ class PaymentMiddleware:
         )
         self._declared = dict(routes or {})
         self._table: RouteTable[Route] = RouteTable.build(self._declared)
+        self._discovery = Discovery(self._declared)
         self.store: AsyncStore = async_from_url(store) if isinstance(store, str) else store
         self.max_header_bytes = max_header_bytes
         self.keep_response_bytes = keep_response_bytes
@@ -202,7 +204,9 @@ class PaymentMiddleware:
             if found:
                 self._declared.update(found)
                 self._table = RouteTable.build(self._declared)
-        self._rate_card = json.dumps(rate_card(self._declared), separators=(",", ":")).encode()
+                self._discovery = Discovery(self._declared)
+        card = rate_card(self._declared, discovery=self._discovery.static)
+        self._rate_card = json.dumps(card, separators=(",", ":")).encode()
         supported = await _maybe_await(self.facilitator.supported())
         kinds = {(k.get("x402Version"), k.get("scheme"), k.get("network")) for k in supported.kinds}
         for pattern, route in self._declared.items():
@@ -295,7 +299,7 @@ class PaymentMiddleware:
             else:
                 accepts = [v2.to_dict() for v2, _ in offers]
             required = responses.payment_required(
-                version, error, resource, accepts, self._extensions(route) or None
+                version, error, resource, accepts, self._extensions(pattern, route, scope) or None
             )
             html = None
             if (
@@ -440,8 +444,11 @@ class PaymentMiddleware:
             self._offers_cache[cache_key] = found
         return found
 
-    def _extensions(self, route: Route) -> dict[str, Any]:
+    def _extensions(self, pattern: str, route: Route, scope: Scope) -> dict[str, Any]:
         extensions = dict(route.extensions or {})
+        bazaar = self._discovery.for_request(pattern, scope["method"], scope["path"])
+        if bazaar is not None:
+            extensions[BAZAAR] = bazaar
         if self.payment_identifier != "off":
             extensions.setdefault(
                 "payment-identifier",
