@@ -12,10 +12,11 @@ verify → the route's settlement mode → ``PAYMENT-RESPONSE``.
   error with the receipt, and a ``served_error_after_settlement`` event is reported for refunds.
 
 An outcome that is not known (facilitator timeout, 5xx, garbage, success without a transaction)
-serves nothing: 503 with ``Retry-After``; the record is kept and a retry with the same header
-asks the facilitator again (fastx402 facilitators answer a settled authorization with its first
-result), then gets the kept response, a 402 "not charged", or 503 again. The handler never runs
-twice for one replay key, whatever the number of workers or hosts sharing the store.
+serves nothing: 503 with ``Retry-After``; the record is kept and reconciled (see
+:mod:`fastx402.server.reconcile`: on a retry with the same header, and by :meth:`reconcile`,
+periodically from the lifespan); the retry gets the kept response, a 402 "not charged", or 503
+again. The handler never runs twice for one replay key, whatever the number of workers or hosts
+sharing the store.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ from fastx402.server import paywall, responses
 from fastx402.server.discovery import BAZAAR, Discovery
 from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
+from fastx402.server.reconcile import Reconciler, Resolution
 from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, Entry, async_from_url
@@ -98,6 +101,10 @@ class PaymentEvent:
 
 # Fixed-price routes: requirements kept per resource URL, at most this many (oldest dropped).
 OFFERS_CACHE_SIZE = 4096
+# Bounds of the periodic reconciliation interval, in seconds.
+RECONCILE_MIN_INTERVAL, RECONCILE_MAX_INTERVAL = 0.05, 3600.0
+
+log = logging.getLogger("fastx402.server")
 
 
 class FacilitatorLike(Protocol):
@@ -148,6 +155,14 @@ class PaymentMiddleware:
     in-process :class:`~fastx402.Facilitator`, a :class:`~fastx402.RemoteFacilitator`, or its URL.
     ``store`` holds the replay records (``memory://`` by default; ``sqlite:///path`` for the
     workers of one host; ``redis://…`` for a fleet).
+
+    Unknown settlement outcomes are reconciled every ``reconcile_interval`` seconds while the
+    app runs (started by the ASGI lifespan; ``None`` disables it; :meth:`reconcile` runs one
+    pass). ``idempotent_settle`` says whether settling the same payment again returns the first
+    result (fastx402's facilitators; the default for an in-process ``Facilitator``): if not (the
+    default for a ``RemoteFacilitator``, whose server is not known), reconciliation only
+    verifies, and takes an authorization still unused ``reconcile_grace`` seconds later as not
+    charged (:mod:`fastx402.server.reconcile`).
     """
 
     def __init__(
@@ -166,6 +181,9 @@ class PaymentMiddleware:
         payment_identifier: Literal["off", "optional", "required"] = "optional",
         on_event: Callable[[PaymentEvent], Any] | None = None,
         clock: Callable[[], float] = time.time,
+        idempotent_settle: bool | None = None,
+        reconcile_interval: float | None = 30.0,
+        reconcile_grace: int = 300,
     ) -> None:
         self.app = app
         self.facilitator: AnyFacilitator = (
@@ -190,6 +208,21 @@ class PaymentMiddleware:
         self._offers_cache: dict[
             tuple[str, str], list[tuple[PaymentRequirements, PaymentRequirements | None]]
         ] = {}
+        if idempotent_settle is None:
+            idempotent_settle = isinstance(self.facilitator, Facilitator) or bool(
+                getattr(self.facilitator, "idempotent_settle", False)
+            )
+        self._reconciler = Reconciler(
+            self.facilitator,
+            self.store,
+            idempotent=idempotent_settle,
+            grace=reconcile_grace,
+            max_header_bytes=max_header_bytes,
+            clock=clock,
+        )
+        self.reconcile_interval = reconcile_interval
+        self._reconciling = asyncio.Lock()
+        self._reconcile_task: asyncio.Task[None] | None = None
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -236,9 +269,13 @@ class PaymentMiddleware:
             return message
 
         async def send_startup(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete" and failure:
-                message = {"type": "lifespan.startup.failed", "message": failure[0]}
+            if message["type"] == "lifespan.startup.complete":
+                if failure:
+                    message = {"type": "lifespan.startup.failed", "message": failure[0]}
+                else:
+                    self._start_reconciling()
             if message["type"] == "lifespan.shutdown.complete":
+                await self._stop_reconciling()
                 await self.drain()
             await send(message)
 
@@ -365,7 +402,9 @@ class PaymentMiddleware:
             return
         assert key is not None and digest is not None
         valid_before = _valid_until(payload, now + requirements.max_timeout_seconds)
-        record = Record("reserved", header, version, requirements.to_dict(), valid_before)
+        record = Record(
+            "reserved", header, version, requirements.to_dict(), valid_before, route=pattern
+        )
         owner = digest.hex()
         try:
             payment_id = payload.payment_identifier
@@ -544,8 +583,9 @@ class PaymentMiddleware:
             )
             return
         if record.state == "unknown":
-            resolved = await self._reconcile(record, key, owner)
-            if resolved is None:
+            resolution = await self._reconciler.resolve(record, key, owner)
+            self._report(resolution)
+            if resolution.kind == "not_charged":
                 await responses.send_json(
                     send,
                     402,
@@ -553,8 +593,7 @@ class PaymentMiddleware:
                     head=head,
                 )
                 return
-            record = resolved
-            if record.state == "unknown":
+            if resolution.kind == "unknown":
                 await responses.send_json(
                     send,
                     503,
@@ -566,47 +605,98 @@ class PaymentMiddleware:
         await self._replay_settled(record, send, head)
 
     async def _replay_settled(self, record: Record, send: Send, head: bool) -> None:
-        receipt = SettleResponse.from_dict(record.receipt or {})
-        receipt_header = _receipt_header(record.version, receipt)
+        # No receipt: settled as seen on chain by a read-only reconciliation (no transaction
+        # hash was ever received); the kept response is still served.
+        extra: responses.Headers = []
+        if record.receipt:
+            extra.append(_receipt_header(record.version, SettleResponse.from_dict(record.receipt)))
         kept = record.response
         if kept is not None:
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]
-            await responses.send_answer(send, kept.status, kept.body, [*headers, receipt_header])
+            await responses.send_answer(send, kept.status, kept.body, [*headers, *extra])
             return
         await responses.send_json(
             send,
             402,
             {"error": "payment already used: it settled, see PAYMENT-RESPONSE"},
-            [receipt_header],
+            extra,
             head=head,
         )
 
-    async def _reconcile(self, record: Record, key: str, owner: str) -> Record | None:
-        """Asks the facilitator again about an unknown settlement (idempotent on fastx402
-        facilitators): the record settled, released (None: not charged), or still unknown."""
-        payload = PaymentPayload.from_header(record.header, max_bytes=self.max_header_bytes)
-        requirements = PaymentRequirements.from_dict(
-            record.requirements, x402_version=record.version
+    # --- reconciliation ------------------------------------------------------------------------
+
+    async def reconcile(self) -> dict[str, int]:
+        """One pass over the unknown records (bounded): asks the facilitator again about each
+        and writes the outcome (see :mod:`fastx402.server.reconcile`). Returns how many became
+        ``settled``, ``not_charged``, or are still ``unknown``."""
+        counts = {"settled": 0, "not_charged": 0, "unknown": 0}
+        async with self._reconciling:
+            candidates = await self._reconciler.candidates()
+            if candidates and isinstance(self.facilitator, Facilitator):
+                # Its own pending transactions first (by receipt, nonce, authorization state).
+                await self.facilitator.reconcile()
+            for key, owner in candidates.items():
+                entry = await self.store.get(key, now=int(self.clock()))
+                if entry is None or entry.owner != owner:
+                    self._reconciler.keep_waiting(key, owner, unknown=False)
+                    continue
+                record = Record.decode(entry.value)
+                if record.state != "unknown":
+                    self._reconciler.keep_waiting(key, owner, unknown=False)
+                    continue
+                resolution = await self._reconciler.resolve(record, key, owner)
+                self._report(resolution)
+                self._reconciler.keep_waiting(key, owner, unknown=resolution.kind == "unknown")
+                counts[resolution.kind] += 1
+        return counts
+
+    def _report(self, resolution: Resolution) -> None:
+        record = resolution.record
+        if resolution.kind == "unknown":
+            return
+        amount = record.requirements.get("amount", record.requirements.get("maxAmountRequired"))
+        receipt = resolution.receipt
+        payer = receipt.payer if receipt is not None and receipt.payer else None
+        if payer is None:
+            with contextlib.suppress(ValueError):
+                payer = PaymentPayload.from_header(
+                    record.header, max_bytes=self.max_header_bytes
+                ).payer
+        event = PaymentEvent(
+            "paid" if resolution.kind == "settled" else "settle_failed",
+            record.route,
+            reason=resolution.reason,
+            payer=payer,
+            amount=int(amount) if amount is not None else None,
+            network=record.requirements.get("network"),
+            transaction=receipt.transaction if receipt is not None and receipt.success else None,
         )
-        outcome = await self._settle(payload, requirements)
-        if isinstance(outcome, SettleResponse) and outcome.success:
-            record.state, record.receipt = "settled", outcome.to_dict()
-            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-            if record.response is None:
-                self._emit(
-                    PaymentEvent(
-                        "paid_unserved",
-                        "",
-                        payer=outcome.payer,
-                        transaction=outcome.transaction,
-                        network=outcome.network,
-                    )
-                )
-            return record
-        if isinstance(outcome, SettleResponse):
-            await self.store.release(key, owner)
-            return None
-        return record
+        self._emit(event)
+        if resolution.kind == "settled" and record.response is None:
+            self._emit(PaymentEvent(**{**event.__dict__, "kind": "paid_unserved"}))
+
+    def _start_reconciling(self) -> None:
+        if self.reconcile_interval is None or self._reconcile_task is not None:
+            return
+        interval = min(max(self.reconcile_interval, RECONCILE_MIN_INTERVAL), RECONCILE_MAX_INTERVAL)
+        self._reconcile_task = asyncio.ensure_future(self._reconcile_every(interval))
+
+    async def _reconcile_every(self, interval: float) -> None:
+        while True:  # until the lifespan's shutdown cancels it
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.wait_for(self.reconcile(), timeout=max(interval, 60.0) * 10)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("fastx402: a reconciliation pass failed", exc_info=True)
+
+    async def _stop_reconciling(self) -> None:
+        task, self._reconcile_task = self._reconcile_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # --- settlement --------------------------------------------------------------------------
 
@@ -636,9 +726,15 @@ class PaymentMiddleware:
         record.state, record.receipt = "settled", receipt.to_dict()
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
 
-    async def _record_unknown(self, record: Record, key: str, owner: str) -> None:
-        record.state = "unknown"
+    async def _record_unknown(
+        self, record: Record, key: str, owner: str, *, note: bool = True
+    ) -> None:
+        """``note=False``: the caller makes it known to reconciliation once its last write of
+        the record is done (a pass must not resolve it while the kept response is written)."""
+        record.state, record.unknown_since = "unknown", int(self.clock())
         await self.store.update(key, owner, record.encode(), expires_at=None)
+        if note:
+            await self._reconciler.note_unknown(key, owner)
 
     async def _settle_before(
         self,
@@ -726,7 +822,7 @@ class PaymentMiddleware:
                     # so that a retry can serve it once the settlement turns out made.
                     verdict.append("hold")
                     kept = _kept_start(message)
-                    await self._record_unknown(record, key, owner)
+                    await self._record_unknown(record, key, owner, note=False)
                     self._emit(
                         PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer)
                     )
@@ -769,6 +865,9 @@ class PaymentMiddleware:
                         await self.store.update(
                             key, owner, record.encode(), expires_at=record.expires_at()
                         )
+                        if verdict[0] == "hold":
+                            await self._reconciler.note_unknown(key, owner)
+                            verdict.append("noted")
                     return
             await send(message)
 
@@ -778,6 +877,9 @@ class PaymentMiddleware:
             if not verdict:
                 await self.store.release(key, owner)
             raise
+        finally:
+            if verdict and verdict[0] == "hold" and "noted" not in verdict:
+                await self._reconciler.note_unknown(key, owner)
 
     # --- optimistic ------------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ handed the stored outcome.
 In ``after`` mode a record is settled before the handler's body has gone out; until the body is
 complete (at most ``SERVING_WINDOW`` seconds, ``serving_until``) a duplicate is still in flight
 (409, retry), not "already used": the kept response is about to be stored.
-| unknown   | the facilitator's answer was lost: kept, never expires, reconciled on retry |
+| unknown   | the facilitator's answer was lost: kept, never expires, reconciled (on retry, and
+              by ``PaymentMiddleware.reconcile``, periodically from the lifespan) |
 
 A record refused before settlement, whose handler failed, or whose settlement definitively
 failed is released (deleted): the payer was not charged and may retry.
@@ -70,6 +71,9 @@ class Record:
     response: KeptResponse | None = field(default=None)
     # Set while the settled response is being sent (``after`` mode): duplicates are in flight.
     serving_until: int | None = None
+    # The route pattern (for events) and when the outcome became unknown (for reconciliation).
+    route: str = ""
+    unknown_since: int | None = None
 
     def in_flight(self, now: int) -> bool:
         if self.state in IN_FLIGHT:
@@ -89,6 +93,8 @@ class Record:
             "receipt": self.receipt,
             "response": self.response.to_json() if self.response else None,
             "serving_until": self.serving_until,
+            "route": self.route,
+            "unknown_since": self.unknown_since,
         }
         return json.dumps(data, separators=(",", ":")).encode()
 
