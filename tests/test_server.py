@@ -567,8 +567,8 @@ def test_optimistic_route_serves_first_and_settles_in_the_background(
         r = pay(client, f"{url}/fast", payer)
         assert r.status_code == 200 and r.json() == {"payer": payer.address}
         assert "payment-response" not in r.headers  # served before settlement
-        for _ in range(200):  # bounded: the background settlement lands
-            if token.balance_of(s.seller) == PRICE:
+        for _ in range(200):  # bounded: the background settlement lands and is reported
+            if token.balance_of(s.seller) == PRICE and s.events:
                 break
             time.sleep(0.05)
         assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0

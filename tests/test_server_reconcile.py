@@ -26,7 +26,14 @@ from asgi_server import running
 from chain import NETWORK, Anvil, Token
 from fastx402 import Facilitator, PaymentPayload, PaymentRequired, PrivateKey, SettleResponse
 from fastx402.errors import SettlementOutcomeUnknown
-from fastx402.server import Atomic, PaymentEvent, PaymentMiddleware, PaymentOption, Route
+from fastx402.server import (
+    Atomic,
+    PaymentEvent,
+    PaymentMiddleware,
+    PaymentOption,
+    Route,
+    payment_of,
+)
 from fastx402.testing import FakeFacilitator
 from test_facilitator import fund_eth
 from test_server import PRICE, FaultyFront, OfficialFacilitator, funded, receipt_of
@@ -61,11 +68,19 @@ class Seller:
             self.runs += 1
             return {"city": city}
 
+        @app.post("/job")
+        def job(request: Request) -> dict[str, Any]:
+            self.runs += 1
+            return {"transaction": payment_of(request).transaction}
+
         option = PaymentOption(Atomic(PRICE), NETWORK, self.seller, asset=token.address)
         self.mw = PaymentMiddleware(
             app,
             facilitator=facilitator,
-            routes={"GET /weather/{city}": Route([option])},
+            routes={
+                "GET /weather/{city}": Route([option]),
+                "POST /job": Route([option], mode="before"),
+            },
             on_event=self.events.append,
             **options,
         )
@@ -74,8 +89,10 @@ class Seller:
         return [e.kind for e in self.events]
 
 
-def _header(client: httpx.Client, url: str, payer: PrivateKey) -> dict[str, str]:
-    first = client.get(url)
+def _header(
+    client: httpx.Client, url: str, payer: PrivateKey, method: str = "GET"
+) -> dict[str, str]:
+    first = client.request(method, url)
     assert first.status_code == 402, first.text
     payment = fastx402.create_payment(
         PaymentRequired.from_header(first.headers["payment-required"]), payer
@@ -135,6 +152,46 @@ def test_the_lifespan_reconciles_unknown_records_before_any_retry(
     assert s.kinds() == ["unknown", "paid"] and paid[0].payer == payer.address
     assert paid[0].amount == PRICE and paid[0].transaction == receipt_of(again).transaction
     assert s.runs == 1
+
+
+@pytest.mark.parametrize("fault", ["late", "no_tx"])
+def test_a_before_route_runs_its_handler_once_when_the_unknown_settlement_turns_out_made(
+    token: Token, facilitator: Facilitator, fault: str
+) -> None:
+    """``before`` settles first: an unknown outcome leaves the handler not run. Once reconciled
+    as settled, the first of many concurrent retries runs it (once), with the receipt; the
+    others are told it is in flight, later ones that the payment was used."""
+    front = FaultyFront(facilitator)
+    with running(front.app) as facilitator_url:
+        remote = fastx402.RemoteFacilitator(
+            facilitator_url, timeout=1.0, settle_timeout=1.0, connect_timeout=0.5
+        )
+        s = Seller(token, remote, idempotent_settle=True, reconcile_interval=0.2)
+        payer = funded(token)
+        with running(s.mw) as url, httpx.Client(timeout=30) as client:
+            header = _header(client, f"{url}/job", payer, method="POST")
+            front.mode = fault
+            assert client.post(f"{url}/job", headers=header).status_code == 503
+            assert s.runs == 0
+            front.mode = "ok"
+            _wait_for(lambda: "paid" in s.kinds())
+
+            async def retries() -> list[httpx.Response]:
+                async with httpx.AsyncClient(timeout=30) as c:
+                    calls = [c.post(f"{url}/job", headers=header) for _ in range(8)]
+                    return list(await asyncio.gather(*calls))
+
+            answers = asyncio.run(retries())
+            served = [r for r in answers if r.status_code == 200]
+            assert len(served) == 1, [(r.status_code, r.text) for r in answers]
+            assert {r.status_code for r in answers} <= {200, 409, 402}
+            receipt = receipt_of(served[0])
+            assert served[0].json() == {"transaction": receipt.transaction}
+            later = client.post(f"{url}/job", headers=header)
+            assert later.status_code == 402 and receipt_of(later).transaction == receipt.transaction
+    assert s.runs == 1
+    assert "paid_unserved" not in s.kinds()
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
 
 
 def test_a_payment_that_can_no_longer_settle_is_reconciled_as_not_charged(

@@ -58,7 +58,7 @@ from fastx402.server.discovery import BAZAAR, Discovery
 from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
 from fastx402.server.reconcile import Reconciler, Resolution
-from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
+from fastx402.server.records import KEEP_AFTER_EXPIRY, SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, Entry, async_from_url
 
@@ -429,13 +429,17 @@ class PaymentMiddleware:
             if first is not None:
                 # A re-signed retry of a request already paid or in flight: the first
                 # payment's outcome, never a second charge.
-                await self._duplicate(True, first[1].value, first[0], first[1].owner, send, head)
+                await self._duplicate(
+                    True, first[1].value, first[0], first[1].owner, scope, receive, send
+                )
                 return
         existing = await self.store.claim(
             key, owner, record.encode(), expires_at=record.expires_at(), now=now
         )
         if existing is not None:
-            await self._duplicate(existing.owner == owner, existing.value, key, owner, send, head)
+            await self._duplicate(
+                existing.owner == owner, existing.value, key, owner, scope, receive, send
+            )
             return
         payment = Payment(
             payer=str(result.payer),
@@ -562,8 +566,16 @@ class PaymentMiddleware:
     # --- duplicates --------------------------------------------------------------------------
 
     async def _duplicate(
-        self, same: bool, raw: bytes, key: str, owner: str, send: Send, head: bool
+        self,
+        same: bool,
+        raw: bytes,
+        key: str,
+        owner: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
+        head = scope["method"] == "HEAD"
         if not same:
             await responses.send_json(
                 send,
@@ -602,7 +614,46 @@ class PaymentMiddleware:
                     head=head,
                 )
                 return
+        if record.serve_pending:
+            await self._serve_late(record, key, owner, scope, receive, send)
+            return
         await self._replay_settled(record, send, head)
+
+    async def _serve_late(
+        self, record: Record, key: str, owner: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A ``before`` payment whose settlement was unknown and turned out made: the handler
+        never ran, so the first retry runs it (once: the right to is claimed in the store)."""
+        now = int(self.clock())
+        expires = record.valid_before + KEEP_AFTER_EXPIRY
+        taken = await self.store.claim(f"{key}:serve", owner, b"1", expires_at=expires, now=now)
+        if taken is not None:
+            await responses.send_json(
+                send,
+                409,
+                {"error": "this payment is already being processed"},
+                responses.retry_after(self.in_flight_retry_after),
+                head=scope["method"] == "HEAD",
+            )
+            return
+        record.serve_pending = False
+        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+        req = record.requirements
+        payer = PaymentPayload.from_header(record.header, max_bytes=self.max_header_bytes).payer
+        paid = Payment(
+            payer=str(payer),
+            amount=int(req.get("amount", req.get("maxAmountRequired", 0))),
+            network=str(req["network"]),
+            asset=str(req["asset"]),
+            pay_to=str(req["payTo"]),
+            replay_key=key,
+            route=record.route,
+            transaction=(record.receipt or {}).get("transaction") or None,
+        )
+        extra: responses.Headers = []
+        if record.receipt:
+            extra.append(_receipt_header(record.version, SettleResponse.from_dict(record.receipt)))
+        await self._run_paid(paid, extra, scope, receive, send)
 
     async def _replay_settled(self, record: Record, send: Send, head: bool) -> None:
         # No receipt: settled as seen on chain by a read-only reconciliation (no transaction
@@ -672,7 +723,7 @@ class PaymentMiddleware:
             transaction=receipt.transaction if receipt is not None and receipt.success else None,
         )
         self._emit(event)
-        if resolution.kind == "settled" and record.response is None:
+        if resolution.kind == "settled" and record.response is None and not record.serve_pending:
             self._emit(PaymentEvent(**{**event.__dict__, "kind": "paid_unserved"}))
 
     def _start_reconciling(self) -> None:
@@ -682,12 +733,13 @@ class PaymentMiddleware:
         self._reconcile_task = asyncio.ensure_future(self._reconcile_every(interval))
 
     async def _reconcile_every(self, interval: float) -> None:
-        while True:  # until the lifespan's shutdown cancels it
+        # No asyncio.wait_for around a pass: on 3.10/3.11 it can swallow the shutdown's
+        # cancellation. A pass is bounded by itself (MAX_PER_PASS records, each facilitator
+        # call by its timeouts); the loop by the lifespan (the flag, then the cancellation).
+        while self._reconcile_task is not None:
             await asyncio.sleep(interval)
             try:
-                await asyncio.wait_for(self.reconcile(), timeout=max(interval, 60.0) * 10)
-            except asyncio.CancelledError:
-                raise
+                await self.reconcile()
             except Exception:
                 log.warning("fastx402: a reconciliation pass failed", exc_info=True)
 
@@ -749,6 +801,7 @@ class PaymentMiddleware:
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         outcome = await self._settle(payload, requirements)
         if isinstance(outcome, str):
+            record.serve_pending = True  # the handler has not run: a retry runs it once settled
             await self._record_unknown(record, key, owner)
             self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
             await responses.send_json(
@@ -766,28 +819,38 @@ class PaymentMiddleware:
         await self._record_settled(record, outcome, key, owner)
         self._emit(self._settled_event("paid", pattern, payment, outcome))
         paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
+        await self._run_paid(paid, [_receipt_header(record.version, outcome)], scope, receive, send)
+
+    async def _run_paid(
+        self, paid: Payment, extra: responses.Headers, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Runs the handler of a settled payment, its answer carrying ``extra`` (the receipt);
+        a handler that then fails is reported for refunds."""
         scope.setdefault("state", {})["payment"] = paid
-        receipt_header = _receipt_header(record.version, outcome)
         failed_status: list[int] = []
 
         async def send_with_receipt(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] >= 400:
                     failed_status.append(message["status"])
-                message = {**message, "headers": [*message.get("headers", []), receipt_header]}
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        event = PaymentEvent(
+            "served_error_after_settlement",
+            paid.route,
+            payer=paid.payer,
+            amount=paid.amount,
+            network=paid.network,
+            transaction=paid.transaction,
+        )
         try:
             await self.app(scope, receive, send_with_receipt)
         except Exception:
-            self._emit(
-                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
-            )
+            self._emit(event)
             raise
         if failed_status:
-            self._emit(
-                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
-            )
+            self._emit(event)
 
     async def _settle_after(
         self,

@@ -74,6 +74,8 @@ class Record:
     # The route pattern (for events) and when the outcome became unknown (for reconciliation).
     route: str = ""
     unknown_since: int | None = None
+    # ``before`` mode: settled (or unknown) before the handler ran; the first retry runs it.
+    serve_pending: bool = False
 
     def in_flight(self, now: int) -> bool:
         if self.state in IN_FLIGHT:
@@ -95,6 +97,7 @@ class Record:
             "serving_until": self.serving_until,
             "route": self.route,
             "unknown_since": self.unknown_since,
+            "serve_pending": self.serve_pending,
         }
         return json.dumps(data, separators=(",", ":")).encode()
 
