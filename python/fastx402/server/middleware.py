@@ -885,6 +885,7 @@ class PaymentMiddleware:
                     # so that a retry can serve it once the settlement turns out made.
                     verdict.append("hold")
                     kept = _kept_start(message)
+                    record.serving_until = int(self.clock()) + SERVING_WINDOW
                     await self._record_unknown(record, key, owner, note=False)
                     self._emit(
                         PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer)

@@ -81,7 +81,8 @@ class Record:
         if self.state in IN_FLIGHT:
             return True
         serving = self.serving_until is not None and now < self.serving_until
-        return self.state == "settled" and self.response is None and serving
+        # ``unknown`` while the held response is still being kept: not yet reconcilable.
+        return self.state in ("settled", "unknown") and self.response is None and serving
 
     def encode(self) -> bytes:
         # A shallow dict: dataclasses.asdict deep-copies every field and was ~40% of a paid
