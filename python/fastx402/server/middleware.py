@@ -461,8 +461,9 @@ class PaymentMiddleware:
             await self.store.release(key, owner)
             await self._unavailable(send, pattern, e, head=head)
             return
+        # Verified: the record stays "reserved" in the store (duplicates are answered alike,
+        # 409) until the settlement is sent; one store write fewer per payment.
         record.state = "verified"
-        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         attempt = _Attempt(pattern, payload, requirements, record, payment, key, owner)
         if route.mode == "optimistic" and await self._expose(route, payment, valid_before, now):
             await self._settle_optimistic(attempt, scope, receive, send, valid_before)
@@ -868,55 +869,75 @@ class PaymentMiddleware:
         kept: KeptResponse | None = None
         kept_size = 0
 
-        async def send_settled(message: Message) -> None:
+        # A 2xx start is held until its first body message: when that is the whole body and
+        # small enough to keep, the record is written once (settled, with the response).
+        held: list[Message] = []
+
+        async def settle_start(start: Message, whole: bytes | None) -> None:
             nonlocal kept, kept_size
+            record.state = "settling"
+            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            outcome = await self._settle(payload, requirements)
+            if isinstance(outcome, str):
+                # Not served now; the response is kept with the record (if small enough)
+                # so that a retry can serve it once the settlement turns out made.
+                verdict.append("hold")
+                kept = _kept_start(start)
+                if whole is not None:
+                    kept.body, kept_size, record.response = whole, len(whole), kept
+                    await self._record_unknown(record, key, owner)
+                    verdict.append("noted")
+                else:
+                    record.serving_until = int(self.clock()) + SERVING_WINDOW
+                    await self._record_unknown(record, key, owner, note=False)
+                self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
+                await responses.send_json(
+                    send,
+                    503,
+                    {"error": outcome + ": nothing served, nothing lost; retry"},
+                    responses.retry_after(self.unknown_retry_after),
+                )
+                return
+            if not outcome.success:
+                verdict.append("drop")
+                await self.store.release(key, owner)
+                self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
+                await refuse(f"settlement failed: {outcome.error_reason}")
+                return
+            verdict.append("paid")
+            kept = _kept_start(start)
+            if whole is not None:
+                kept.body, kept_size, record.response = whole, len(whole), kept
+            else:
+                record.serving_until = int(self.clock()) + SERVING_WINDOW
+            await self._record_settled(record, outcome, key, owner)
+            self._emit(self._settled_event("paid", pattern, payment, outcome))
+            headers = [*start.get("headers", []), _receipt_header(record.version, outcome)]
+            await send({**start, "headers": headers})
+
+        async def send_settled(message: Message) -> None:
+            nonlocal kept_size
             if message["type"] == "http.response.start":
-                status = message["status"]
-                if not 200 <= status < 300:
+                if not 200 <= message["status"] < 300:
                     verdict.append("pass")
                     await self.store.release(key, owner)
                     await send(message)
                     return
-                record.state = "settling"
-                await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-                outcome = await self._settle(payload, requirements)
-                if isinstance(outcome, str):
-                    # Not served now; the response is kept with the record (if small enough)
-                    # so that a retry can serve it once the settlement turns out made.
-                    verdict.append("hold")
-                    kept = _kept_start(message)
-                    record.serving_until = int(self.clock()) + SERVING_WINDOW
-                    await self._record_unknown(record, key, owner, note=False)
-                    self._emit(
-                        PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer)
-                    )
-                    await responses.send_json(
-                        send,
-                        503,
-                        {"error": outcome + ": nothing served, nothing lost; retry"},
-                        responses.retry_after(self.unknown_retry_after),
-                    )
-                    return
-                if not outcome.success:
-                    verdict.append("drop")
-                    await self.store.release(key, owner)
-                    self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
-                    await refuse(f"settlement failed: {outcome.error_reason}")
-                    return
-                verdict.append("paid")
-                record.serving_until = int(self.clock()) + SERVING_WINDOW
-                await self._record_settled(record, outcome, key, owner)
-                self._emit(self._settled_event("paid", pattern, payment, outcome))
-                headers = list(message.get("headers", []))
-                kept = _kept_start(message)
-                headers.append(_receipt_header(record.version, outcome))
-                await send({**message, "headers": headers})
+                held.append(message)
                 return
             if message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                if held:
+                    final = not message.get("more_body", False)
+                    whole = body if final and len(body) <= self.keep_response_bytes else None
+                    await settle_start(held.pop(), whole)
+                    if whole is not None:
+                        if verdict[0] == "paid":
+                            await send(message)
+                        return
                 if verdict and verdict[0] == "drop":
                     return  # the handler's body is not served: it was not paid for
                 if verdict and verdict[0] in ("paid", "hold") and kept is not None:
-                    body = message.get("body", b"")
                     kept_size += len(body)
                     if kept_size <= self.keep_response_bytes:
                         kept.body += body
@@ -937,6 +958,10 @@ class PaymentMiddleware:
 
         try:
             await self.app(scope, receive, send_settled)
+            if held:  # a start with no body message at all: an empty body
+                await settle_start(held.pop(), b"")
+                if verdict[0] == "paid":
+                    await send({"type": "http.response.body", "body": b""})
         except Exception:
             if not verdict:
                 await self.store.release(key, owner)
