@@ -208,6 +208,7 @@ class PaymentMiddleware:
         self._offers_cache: dict[
             tuple[str, str], list[tuple[PaymentRequirements, PaymentRequirements | None]]
         ] = {}
+        self._urls: dict[tuple[Any, ...], str] = {}
         if idempotent_settle is None:
             idempotent_settle = isinstance(self.facilitator, Facilitator) or bool(
                 getattr(self.facilitator, "idempotent_settle", False)
@@ -323,7 +324,7 @@ class PaymentMiddleware:
         v1_header = _header(scope, responses.X_PAYMENT.encode())
         raw = v2_header if v2_header is not None else v1_header
         version = 2 if v2_header is not None or v1_header is None else 1
-        resource_url = route.resource or str(request.url.replace(query=""))
+        resource_url = route.resource or self._resource_url(scope, request)
         offers = await self._offers(pattern, route, request, resource_url)
         resource = {"url": resource_url, "description": route.description}
         resource["mimeType"] = route.mime_type
@@ -471,6 +472,25 @@ class PaymentMiddleware:
             await self._settle_before(attempt, scope, receive, send, refuse)
         else:
             await self._settle_after(attempt, scope, receive, send, refuse)
+
+    def _resource_url(self, scope: Scope, request: Request) -> str:
+        """The request's URL without its query, as Starlette builds it; kept per (scheme,
+        server, root path, path, Host) in a bounded cache (two ``URL`` objects per request)."""
+        server = scope.get("server")
+        key = (
+            scope.get("scheme"),
+            tuple(server) if server else None,
+            scope.get("root_path", ""),
+            scope["path"],
+            _header(scope, b"host"),
+        )
+        found = self._urls.get(key)
+        if found is None:
+            found = str(request.url.replace(query=""))
+            if len(self._urls) >= OFFERS_CACHE_SIZE:
+                self._urls.pop(next(iter(self._urls)))
+            self._urls[key] = found
+        return found
 
     async def _offers(
         self, pattern: str, route: Route, request: Request, resource_url: str
@@ -798,8 +818,9 @@ class PaymentMiddleware:
         refuse: Callable[..., Any],
     ) -> None:
         pattern, payload, requirements, record, payment, key, owner = attempt
+        # In flight in the store until the outcome is written (no separate "settling" write:
+        # duplicates are answered alike, 409).
         record.state = "settling"
-        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         outcome = await self._settle(payload, requirements)
         if isinstance(outcome, str):
             record.serve_pending = True  # the handler has not run: a retry runs it once settled
@@ -875,8 +896,7 @@ class PaymentMiddleware:
 
         async def settle_start(start: Message, whole: bytes | None) -> None:
             nonlocal kept, kept_size
-            record.state = "settling"
-            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            record.state = "settling"  # in flight in the store until the outcome is written
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):
                 # Not served now; the response is kept with the record (if small enough)

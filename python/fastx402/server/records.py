@@ -9,7 +9,8 @@ handed the stored outcome.
 |-----------|--------------------------------------------------|
 | reserved  | local verification passed (signature authenticated) |
 | verified  | the facilitator verified it; the handler may run |
-| settling  | settlement sent                                  |
+| settling  | settlement sent (written in ``optimistic`` mode, with the served response;
+              ``after``/``before`` keep the reservation until the outcome is written: same 409) |
 | settled   | success with a transaction: kept with the receipt (and the response, if small) |
 
 In ``after`` mode a record is settled before the handler's body has gone out; until the body is
