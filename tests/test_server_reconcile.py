@@ -312,3 +312,48 @@ def test_a_record_made_unknown_by_one_worker_is_reconciled_by_another(
     asyncio.run(scenario())
     assert one.runs == 1 and two.runs == 0
     assert one.kinds() == ["unknown"] and two.kinds() == ["paid"]
+
+
+class Gate(FakeFacilitator):
+    """Holds each settle until a second one arrives (bounded), so that two resolvers of one
+    record are inside the facilitator call together: an interleaving a real one gives rarely."""
+
+    def __init__(self) -> None:
+        super().__init__([NETWORK])
+        self.waiting = 0
+        self.both: asyncio.Event | None = None
+
+    async def settle(self, payload: PaymentPayload, requirements: Any) -> SettleResponse:
+        if self.both is not None:
+            self.waiting += 1
+            if self.waiting >= 2:
+                self.both.set()
+            await asyncio.wait_for(self.both.wait(), timeout=5)
+        return await super().settle(payload, requirements)
+
+
+def test_a_retry_and_a_pass_resolving_one_record_at_once_report_it_once(token: Token) -> None:
+    """A client retry and a reconciliation pass (or two workers) resolve the same unknown record
+    concurrently: one writes the outcome and reports it, the other answers from what it wrote."""
+    gate = Gate()
+    s = Seller(token, gate, reconcile_interval=None)
+    payer = PrivateKey.generate()
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=s.mw)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+            first = await c.get("/weather/rome")
+            required = PaymentRequired.from_header(first.headers["payment-required"])
+            header = {"payment-signature": fastx402.create_payment(required, payer).to_header()}
+            gate.fail_next("unknown")
+            assert (await c.get("/weather/rome", headers=header)).status_code == 503
+            gate.both = asyncio.Event()
+            retry, counts = await asyncio.gather(
+                c.get("/weather/rome", headers=header), s.mw.reconcile()
+            )
+            assert gate.waiting == 2  # both were asking at once
+            assert retry.status_code == 200 and retry.json() == {"city": "rome"}
+            assert counts["settled"] == 1
+
+    asyncio.run(scenario())
+    assert s.kinds() == ["unknown", "paid"] and s.runs == 1

@@ -618,6 +618,7 @@ class PaymentMiddleware:
         if record.state == "unknown":
             resolution = await self._reconciler.resolve(record, key, owner)
             self._report(resolution)
+            record = resolution.record  # what the first resolver wrote, if another was first
             if resolution.kind == "not_charged":
                 await responses.send_json(
                     send,
@@ -724,7 +725,7 @@ class PaymentMiddleware:
 
     def _report(self, resolution: Resolution) -> None:
         record = resolution.record
-        if resolution.kind == "unknown":
+        if resolution.kind == "unknown" or not resolution.fresh:
             return
         amount = record.requirements.get("amount", record.requirements.get("maxAmountRequired"))
         receipt = resolution.receipt

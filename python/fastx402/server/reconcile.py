@@ -55,6 +55,8 @@ class Resolution:
     record: Record
     receipt: SettleResponse | None = None
     reason: str | None = None
+    # False: another resolver wrote the outcome first (nothing to report again).
+    fresh: bool = True
 
 
 class Reconciler:
@@ -116,12 +118,22 @@ class Reconciler:
             resolution = await self._ask_again(record, payload, requirements)
         else:
             resolution = await self._read_only(record, payload, requirements)
+        if resolution.kind == "unknown":
+            return resolution
+        # A retry and a pass (or two workers) may resolve one record at once: the first to
+        # write wins; the others report nothing and answer from what it wrote.
+        current = await self.store.get(key, now=int(self.clock()))
+        if current is None or current.owner != owner:
+            return Resolution("not_charged", record, reason="resolved elsewhere", fresh=False)
+        stored = Record.decode(current.value)
+        if stored.state != "unknown":
+            return Resolution(_kind(stored), stored, reason="resolved elsewhere", fresh=False)
         if resolution.kind == "settled":
             record.state = "settled"
             record.receipt = resolution.receipt.to_dict() if resolution.receipt else None
             record.unknown_since = None
             await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-        elif resolution.kind == "not_charged":
+        else:
             await self.store.release(key, owner)
         return resolution
 
@@ -150,3 +162,7 @@ class Reconciler:
         if verdict.is_valid and int(self.clock()) - since >= self.grace:
             return Resolution("not_charged", record, reason="authorization still unused")
         return Resolution("unknown", record, reason=str(verdict.invalid_reason or "in grace"))
+
+
+def _kind(record: Record) -> Kind:
+    return "settled" if record.state == "settled" else "unknown"
