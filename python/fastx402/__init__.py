@@ -17,6 +17,8 @@ from fastx402._core import (
     VerifyResult,
     __version__,
     atomic_to_price,
+    bazaar_declaration,
+    bazaar_for_request,
     create_payment,
     decode_header,
     default_asset,
@@ -42,6 +44,7 @@ from fastx402._core import (
     resolve_price,
     to_checksum_address,
     type_hash,
+    validate_bazaar,
     verify_payment,
 )
 from fastx402.errors import (
@@ -94,6 +97,8 @@ __all__ = [
     "X402Error",
     "__version__",
     "atomic_to_price",
+    "bazaar_declaration",
+    "bazaar_for_request",
     "create_payment",
     "decode_header",
     "default_asset",
@@ -119,5 +124,6 @@ __all__ = [
     "resolve_price",
     "to_checksum_address",
     "type_hash",
+    "validate_bazaar",
     "verify_payment",
 ]

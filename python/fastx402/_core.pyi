@@ -26,6 +26,8 @@ __all__ = [
     "__version__",
     "_hash_typed_data_in_place",
     "atomic_to_price",
+    "bazaar_declaration",
+    "bazaar_for_request",
     "create_payment",
     "decode_header",
     "default_asset",
@@ -51,6 +53,7 @@ __all__ = [
     "resolve_price",
     "to_checksum_address",
     "type_hash",
+    "validate_bazaar",
     "verify_payment",
 ]
 
@@ -362,6 +365,29 @@ def verify_payment(
     """
 
 def payment_identifier_declaration(*, required: bool = False) -> _Json: ...
+def bazaar_declaration(
+    *,
+    method: str | None = None,
+    body_type: str | None = None,
+    input: Any = None,
+    input_schema: _Json | None = None,
+    path_params_schema: _Json | None = None,
+    output_example: Any = None,
+    output_schema: _Json | None = None,
+) -> dict[str, Any]:
+    """A route's ``bazaar`` discovery declaration (the official ``declare_discovery_extension``
+    shape); raises ``ValueError`` naming the argument that is wrong."""
+
+def bazaar_for_request(
+    declaration: _Json, method: str, *, route: str | None = None, path: str = "/"
+) -> dict[str, Any]:
+    """``declaration`` as answered to one request: ``info.input.method``, and for a ``route``
+    path with parameters ``info.input.pathParams`` (their values in ``path``) and
+    ``routeTemplate``."""
+
+def validate_bazaar(declaration: _Json) -> None:
+    """Checks a ``bazaar`` extension's shape (raises ``ValueError`` naming the JSON path)."""
+
 def encode_header(data: _Json) -> str: ...
 def decode_header(header: str, *, max_bytes: int = ...) -> Any: ...
 

@@ -51,6 +51,10 @@ Fault = Literal["failed", "unknown", "unavailable"]
 class FakeFacilitator:
     """An in-memory facilitator for tests (see the module docs)."""
 
+    # Settling a settled authorization again answers its first result (as fastx402's
+    # facilitators do): the seller may reconcile an unknown outcome by asking again.
+    idempotent_settle = True
+
     def __init__(
         self,
         networks: Sequence[str] = ("eip155:84532",),

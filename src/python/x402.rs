@@ -15,7 +15,7 @@ use crate::num::U256;
 use crate::x402::codec::{self, DEFAULT_MAX_HEADER_BYTES};
 use crate::x402::create::CreateOptions;
 use crate::x402::error::ProtocolError;
-use crate::x402::extensions;
+use crate::x402::extensions::{self, bazaar};
 use crate::x402::money;
 use crate::x402::networks::Registry;
 use crate::x402::payload::SchemePayload;
@@ -640,6 +640,68 @@ fn payment_identifier_declaration(py: Python<'_>, required: bool) -> PyResult<Bo
     to_py(py, &extensions::payment_identifier_declaration(required))
 }
 
+fn opt_json(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Value>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) => to_json(v).map(Some),
+    }
+}
+
+/// A route's `bazaar` discovery declaration (`extensions["bazaar"]` before any request).
+#[pyfunction]
+#[pyo3(signature = (
+    *, method=None, body_type=None, input=None, input_schema=None, path_params_schema=None,
+    output_example=None, output_schema=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn bazaar_declaration<'py>(
+    py: Python<'py>,
+    method: Option<String>,
+    body_type: Option<String>,
+    input: Option<&Bound<'py, PyAny>>,
+    input_schema: Option<&Bound<'py, PyAny>>,
+    path_params_schema: Option<&Bound<'py, PyAny>>,
+    output_example: Option<&Bound<'py, PyAny>>,
+    output_schema: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let discovery = bazaar::Discovery {
+        method,
+        body_type,
+        input: opt_json(input)?,
+        input_schema: opt_json(input_schema)?,
+        path_params_schema: opt_json(path_params_schema)?,
+        output_example: opt_json(output_example)?,
+        output_schema: opt_json(output_schema)?,
+    };
+    to_py(
+        py,
+        &bazaar::bazaar_declaration(&discovery).map_err(Error::from)?,
+    )
+}
+
+/// A `bazaar` declaration as answered to one request: its method, and for routes with
+/// parameters `pathParams` and `routeTemplate`.
+#[pyfunction]
+#[pyo3(signature = (declaration, method, *, route=None, path="/"))]
+fn bazaar_for_request<'py>(
+    py: Python<'py>,
+    declaration: &Bound<'py, PyAny>,
+    method: &str,
+    route: Option<&str>,
+    path: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let ext = bazaar::bazaar_for_request(&to_json(declaration)?, method, route, path)
+        .map_err(Error::from)?;
+    to_py(py, &ext)
+}
+
+/// Checks a `bazaar` extension's shape (raises naming the JSON path).
+#[pyfunction]
+fn validate_bazaar(declaration: &Bound<'_, PyAny>) -> PyResult<()> {
+    Ok(bazaar::validate_bazaar(&to_json(declaration)?).map_err(Error::from)?)
+}
+
 /// A header value: standard padded base64 of compact JSON.
 #[pyfunction]
 fn encode_header(data: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -670,6 +732,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_payment, m)?)?;
     m.add_function(wrap_pyfunction!(encode_header, m)?)?;
     m.add_function(wrap_pyfunction!(payment_identifier_declaration, m)?)?;
+    m.add_function(wrap_pyfunction!(bazaar_declaration, m)?)?;
+    m.add_function(wrap_pyfunction!(bazaar_for_request, m)?)?;
+    m.add_function(wrap_pyfunction!(validate_bazaar, m)?)?;
     m.add_function(wrap_pyfunction!(decode_header, m)?)?;
     m.add("DEFAULT_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)?;
     // Every x402 reason code (`fastx402.errors.Reason` must list exactly these).

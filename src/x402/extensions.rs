@@ -7,6 +7,8 @@
 //! not signed: a seller binds the id to the request it came with (fastx402's seller reserves it
 //! before verification, so requests with one id settle at most once).
 
+pub mod bazaar;
+
 use serde_json::{json, Value};
 
 use super::error::ProtocolError;

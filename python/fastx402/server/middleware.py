@@ -12,10 +12,11 @@ verify → the route's settlement mode → ``PAYMENT-RESPONSE``.
   error with the receipt, and a ``served_error_after_settlement`` event is reported for refunds.
 
 An outcome that is not known (facilitator timeout, 5xx, garbage, success without a transaction)
-serves nothing: 503 with ``Retry-After``; the record is kept and a retry with the same header
-asks the facilitator again (fastx402 facilitators answer a settled authorization with its first
-result), then gets the kept response, a 402 "not charged", or 503 again. The handler never runs
-twice for one replay key, whatever the number of workers or hosts sharing the store.
+serves nothing: 503 with ``Retry-After``; the record is kept and reconciled (see
+:mod:`fastx402.server.reconcile`: on a retry with the same header, and by :meth:`reconcile`,
+periodically from the lifespan); the retry gets the kept response, a 402 "not charged", or 503
+again. The handler never runs twice for one replay key, whatever the number of workers or hosts
+sharing the store.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,9 +54,11 @@ from fastx402.errors import (
     X402Error,
 )
 from fastx402.server import paywall, responses
+from fastx402.server.discovery import BAZAAR, Discovery
 from fastx402.server.pricing import Route, requirements_for
 from fastx402.server.ratecard import rate_card
-from fastx402.server.records import SERVING_WINDOW, KeptResponse, Record
+from fastx402.server.reconcile import Reconciler, Resolution
+from fastx402.server.records import KEEP_AFTER_EXPIRY, SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
 from fastx402.store import AsyncStore, Entry, async_from_url
 
@@ -97,6 +101,10 @@ class PaymentEvent:
 
 # Fixed-price routes: requirements kept per resource URL, at most this many (oldest dropped).
 OFFERS_CACHE_SIZE = 4096
+# Bounds of the periodic reconciliation interval, in seconds.
+RECONCILE_MIN_INTERVAL, RECONCILE_MAX_INTERVAL = 0.05, 3600.0
+
+log = logging.getLogger("fastx402.server")
 
 
 class FacilitatorLike(Protocol):
@@ -147,6 +155,14 @@ class PaymentMiddleware:
     in-process :class:`~fastx402.Facilitator`, a :class:`~fastx402.RemoteFacilitator`, or its URL.
     ``store`` holds the replay records (``memory://`` by default; ``sqlite:///path`` for the
     workers of one host; ``redis://…`` for a fleet).
+
+    Unknown settlement outcomes are reconciled every ``reconcile_interval`` seconds while the
+    app runs (started by the ASGI lifespan; ``None`` disables it; :meth:`reconcile` runs one
+    pass). ``idempotent_settle`` says whether settling the same payment again returns the first
+    result (fastx402's facilitators; the default for an in-process ``Facilitator``): if not (the
+    default for a ``RemoteFacilitator``, whose server is not known), reconciliation only
+    verifies, and takes an authorization still unused ``reconcile_grace`` seconds later as not
+    charged (:mod:`fastx402.server.reconcile`).
     """
 
     def __init__(
@@ -165,6 +181,9 @@ class PaymentMiddleware:
         payment_identifier: Literal["off", "optional", "required"] = "optional",
         on_event: Callable[[PaymentEvent], Any] | None = None,
         clock: Callable[[], float] = time.time,
+        idempotent_settle: bool | None = None,
+        reconcile_interval: float | None = 30.0,
+        reconcile_grace: int = 300,
     ) -> None:
         self.app = app
         self.facilitator: AnyFacilitator = (
@@ -172,6 +191,7 @@ class PaymentMiddleware:
         )
         self._declared = dict(routes or {})
         self._table: RouteTable[Route] = RouteTable.build(self._declared)
+        self._discovery = Discovery(self._declared)
         self.store: AsyncStore = async_from_url(store) if isinstance(store, str) else store
         self.max_header_bytes = max_header_bytes
         self.keep_response_bytes = keep_response_bytes
@@ -188,6 +208,22 @@ class PaymentMiddleware:
         self._offers_cache: dict[
             tuple[str, str], list[tuple[PaymentRequirements, PaymentRequirements | None]]
         ] = {}
+        self._urls: dict[tuple[Any, ...], str] = {}
+        if idempotent_settle is None:
+            idempotent_settle = isinstance(self.facilitator, Facilitator) or bool(
+                getattr(self.facilitator, "idempotent_settle", False)
+            )
+        self._reconciler = Reconciler(
+            self.facilitator,
+            self.store,
+            idempotent=idempotent_settle,
+            grace=reconcile_grace,
+            max_header_bytes=max_header_bytes,
+            clock=clock,
+        )
+        self.reconcile_interval = reconcile_interval
+        self._reconciling = asyncio.Lock()
+        self._reconcile_task: asyncio.Task[None] | None = None
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -202,7 +238,9 @@ class PaymentMiddleware:
             if found:
                 self._declared.update(found)
                 self._table = RouteTable.build(self._declared)
-        self._rate_card = json.dumps(rate_card(self._declared), separators=(",", ":")).encode()
+                self._discovery = Discovery(self._declared)
+        card = rate_card(self._declared, discovery=self._discovery.static)
+        self._rate_card = json.dumps(card, separators=(",", ":")).encode()
         supported = await _maybe_await(self.facilitator.supported())
         kinds = {(k.get("x402Version"), k.get("scheme"), k.get("network")) for k in supported.kinds}
         for pattern, route in self._declared.items():
@@ -232,9 +270,13 @@ class PaymentMiddleware:
             return message
 
         async def send_startup(message: Message) -> None:
-            if message["type"] == "lifespan.startup.complete" and failure:
-                message = {"type": "lifespan.startup.failed", "message": failure[0]}
+            if message["type"] == "lifespan.startup.complete":
+                if failure:
+                    message = {"type": "lifespan.startup.failed", "message": failure[0]}
+                else:
+                    self._start_reconciling()
             if message["type"] == "lifespan.shutdown.complete":
+                await self._stop_reconciling()
                 await self.drain()
             await send(message)
 
@@ -282,7 +324,7 @@ class PaymentMiddleware:
         v1_header = _header(scope, responses.X_PAYMENT.encode())
         raw = v2_header if v2_header is not None else v1_header
         version = 2 if v2_header is not None or v1_header is None else 1
-        resource_url = route.resource or str(request.url.replace(query=""))
+        resource_url = route.resource or self._resource_url(scope, request)
         offers = await self._offers(pattern, route, request, resource_url)
         resource = {"url": resource_url, "description": route.description}
         resource["mimeType"] = route.mime_type
@@ -295,7 +337,7 @@ class PaymentMiddleware:
             else:
                 accepts = [v2.to_dict() for v2, _ in offers]
             required = responses.payment_required(
-                version, error, resource, accepts, self._extensions(route) or None
+                version, error, resource, accepts, self._extensions(pattern, route, scope) or None
             )
             html = None
             if (
@@ -361,7 +403,9 @@ class PaymentMiddleware:
             return
         assert key is not None and digest is not None
         valid_before = _valid_until(payload, now + requirements.max_timeout_seconds)
-        record = Record("reserved", header, version, requirements.to_dict(), valid_before)
+        record = Record(
+            "reserved", header, version, requirements.to_dict(), valid_before, route=pattern
+        )
         owner = digest.hex()
         try:
             payment_id = payload.payment_identifier
@@ -386,13 +430,17 @@ class PaymentMiddleware:
             if first is not None:
                 # A re-signed retry of a request already paid or in flight: the first
                 # payment's outcome, never a second charge.
-                await self._duplicate(True, first[1].value, first[0], first[1].owner, send, head)
+                await self._duplicate(
+                    True, first[1].value, first[0], first[1].owner, scope, receive, send
+                )
                 return
         existing = await self.store.claim(
             key, owner, record.encode(), expires_at=record.expires_at(), now=now
         )
         if existing is not None:
-            await self._duplicate(existing.owner == owner, existing.value, key, owner, send, head)
+            await self._duplicate(
+                existing.owner == owner, existing.value, key, owner, scope, receive, send
+            )
             return
         payment = Payment(
             payer=str(result.payer),
@@ -414,8 +462,9 @@ class PaymentMiddleware:
             await self.store.release(key, owner)
             await self._unavailable(send, pattern, e, head=head)
             return
+        # Verified: the record stays "reserved" in the store (duplicates are answered alike,
+        # 409) until the settlement is sent; one store write fewer per payment.
         record.state = "verified"
-        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         attempt = _Attempt(pattern, payload, requirements, record, payment, key, owner)
         if route.mode == "optimistic" and await self._expose(route, payment, valid_before, now):
             await self._settle_optimistic(attempt, scope, receive, send, valid_before)
@@ -423,6 +472,25 @@ class PaymentMiddleware:
             await self._settle_before(attempt, scope, receive, send, refuse)
         else:
             await self._settle_after(attempt, scope, receive, send, refuse)
+
+    def _resource_url(self, scope: Scope, request: Request) -> str:
+        """The request's URL without its query, as Starlette builds it; kept per (scheme,
+        server, root path, path, Host) in a bounded cache (two ``URL`` objects per request)."""
+        server = scope.get("server")
+        key = (
+            scope.get("scheme"),
+            tuple(server) if server else None,
+            scope.get("root_path", ""),
+            scope["path"],
+            _header(scope, b"host"),
+        )
+        found = self._urls.get(key)
+        if found is None:
+            found = str(request.url.replace(query=""))
+            if len(self._urls) >= OFFERS_CACHE_SIZE:
+                self._urls.pop(next(iter(self._urls)))
+            self._urls[key] = found
+        return found
 
     async def _offers(
         self, pattern: str, route: Route, request: Request, resource_url: str
@@ -440,8 +508,11 @@ class PaymentMiddleware:
             self._offers_cache[cache_key] = found
         return found
 
-    def _extensions(self, route: Route) -> dict[str, Any]:
+    def _extensions(self, pattern: str, route: Route, scope: Scope) -> dict[str, Any]:
         extensions = dict(route.extensions or {})
+        bazaar = self._discovery.for_request(pattern, scope["method"], scope["path"])
+        if bazaar is not None:
+            extensions[BAZAAR] = bazaar
         if self.payment_identifier != "off":
             extensions.setdefault(
                 "payment-identifier",
@@ -516,8 +587,16 @@ class PaymentMiddleware:
     # --- duplicates --------------------------------------------------------------------------
 
     async def _duplicate(
-        self, same: bool, raw: bytes, key: str, owner: str, send: Send, head: bool
+        self,
+        same: bool,
+        raw: bytes,
+        key: str,
+        owner: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
     ) -> None:
+        head = scope["method"] == "HEAD"
         if not same:
             await responses.send_json(
                 send,
@@ -537,8 +616,10 @@ class PaymentMiddleware:
             )
             return
         if record.state == "unknown":
-            resolved = await self._reconcile(record, key, owner)
-            if resolved is None:
+            resolution = await self._reconciler.resolve(record, key, owner)
+            self._report(resolution)
+            record = resolution.record  # what the first resolver wrote, if another was first
+            if resolution.kind == "not_charged":
                 await responses.send_json(
                     send,
                     402,
@@ -546,8 +627,7 @@ class PaymentMiddleware:
                     head=head,
                 )
                 return
-            record = resolved
-            if record.state == "unknown":
+            if resolution.kind == "unknown":
                 await responses.send_json(
                     send,
                     503,
@@ -556,50 +636,141 @@ class PaymentMiddleware:
                     head=head,
                 )
                 return
+        if record.serve_pending:
+            await self._serve_late(record, key, owner, scope, receive, send)
+            return
         await self._replay_settled(record, send, head)
 
+    async def _serve_late(
+        self, record: Record, key: str, owner: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """A ``before`` payment whose settlement was unknown and turned out made: the handler
+        never ran, so the first retry runs it (once: the right to is claimed in the store)."""
+        now = int(self.clock())
+        expires = record.valid_before + KEEP_AFTER_EXPIRY
+        taken = await self.store.claim(f"{key}:serve", owner, b"1", expires_at=expires, now=now)
+        if taken is not None:
+            await responses.send_json(
+                send,
+                409,
+                {"error": "this payment is already being processed"},
+                responses.retry_after(self.in_flight_retry_after),
+                head=scope["method"] == "HEAD",
+            )
+            return
+        record.serve_pending = False
+        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+        req = record.requirements
+        payer = PaymentPayload.from_header(record.header, max_bytes=self.max_header_bytes).payer
+        paid = Payment(
+            payer=str(payer),
+            amount=int(req.get("amount", req.get("maxAmountRequired", 0))),
+            network=str(req["network"]),
+            asset=str(req["asset"]),
+            pay_to=str(req["payTo"]),
+            replay_key=key,
+            route=record.route,
+            transaction=(record.receipt or {}).get("transaction") or None,
+        )
+        extra: responses.Headers = []
+        if record.receipt:
+            extra.append(_receipt_header(record.version, SettleResponse.from_dict(record.receipt)))
+        await self._run_paid(paid, extra, scope, receive, send)
+
     async def _replay_settled(self, record: Record, send: Send, head: bool) -> None:
-        receipt = SettleResponse.from_dict(record.receipt or {})
-        receipt_header = _receipt_header(record.version, receipt)
+        # No receipt: settled as seen on chain by a read-only reconciliation (no transaction
+        # hash was ever received); the kept response is still served.
+        extra: responses.Headers = []
+        if record.receipt:
+            extra.append(_receipt_header(record.version, SettleResponse.from_dict(record.receipt)))
         kept = record.response
         if kept is not None:
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in kept.headers]
-            await responses.send_answer(send, kept.status, kept.body, [*headers, receipt_header])
+            await responses.send_answer(send, kept.status, kept.body, [*headers, *extra])
             return
         await responses.send_json(
             send,
             402,
             {"error": "payment already used: it settled, see PAYMENT-RESPONSE"},
-            [receipt_header],
+            extra,
             head=head,
         )
 
-    async def _reconcile(self, record: Record, key: str, owner: str) -> Record | None:
-        """Asks the facilitator again about an unknown settlement (idempotent on fastx402
-        facilitators): the record settled, released (None: not charged), or still unknown."""
-        payload = PaymentPayload.from_header(record.header, max_bytes=self.max_header_bytes)
-        requirements = PaymentRequirements.from_dict(
-            record.requirements, x402_version=record.version
+    # --- reconciliation ------------------------------------------------------------------------
+
+    async def reconcile(self) -> dict[str, int]:
+        """One pass over the unknown records (bounded): asks the facilitator again about each
+        and writes the outcome (see :mod:`fastx402.server.reconcile`). Returns how many became
+        ``settled``, ``not_charged``, or are still ``unknown``."""
+        counts = {"settled": 0, "not_charged": 0, "unknown": 0}
+        async with self._reconciling:
+            candidates = await self._reconciler.candidates()
+            if candidates and isinstance(self.facilitator, Facilitator):
+                # Its own pending transactions first (by receipt, nonce, authorization state).
+                await self.facilitator.reconcile()
+            for key, owner in candidates.items():
+                entry = await self.store.get(key, now=int(self.clock()))
+                if entry is None or entry.owner != owner:
+                    self._reconciler.keep_waiting(key, owner, unknown=False)
+                    continue
+                record = Record.decode(entry.value)
+                if record.state != "unknown":
+                    self._reconciler.keep_waiting(key, owner, unknown=False)
+                    continue
+                resolution = await self._reconciler.resolve(record, key, owner)
+                self._report(resolution)
+                self._reconciler.keep_waiting(key, owner, unknown=resolution.kind == "unknown")
+                counts[resolution.kind] += 1
+        return counts
+
+    def _report(self, resolution: Resolution) -> None:
+        record = resolution.record
+        if resolution.kind == "unknown" or not resolution.fresh:
+            return
+        amount = record.requirements.get("amount", record.requirements.get("maxAmountRequired"))
+        receipt = resolution.receipt
+        payer = receipt.payer if receipt is not None and receipt.payer else None
+        if payer is None:
+            with contextlib.suppress(ValueError):
+                payer = PaymentPayload.from_header(
+                    record.header, max_bytes=self.max_header_bytes
+                ).payer
+        event = PaymentEvent(
+            "paid" if resolution.kind == "settled" else "settle_failed",
+            record.route,
+            reason=resolution.reason,
+            payer=payer,
+            amount=int(amount) if amount is not None else None,
+            network=record.requirements.get("network"),
+            transaction=receipt.transaction if receipt is not None and receipt.success else None,
         )
-        outcome = await self._settle(payload, requirements)
-        if isinstance(outcome, SettleResponse) and outcome.success:
-            record.state, record.receipt = "settled", outcome.to_dict()
-            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-            if record.response is None:
-                self._emit(
-                    PaymentEvent(
-                        "paid_unserved",
-                        "",
-                        payer=outcome.payer,
-                        transaction=outcome.transaction,
-                        network=outcome.network,
-                    )
-                )
-            return record
-        if isinstance(outcome, SettleResponse):
-            await self.store.release(key, owner)
-            return None
-        return record
+        self._emit(event)
+        if resolution.kind == "settled" and record.response is None and not record.serve_pending:
+            self._emit(PaymentEvent(**{**event.__dict__, "kind": "paid_unserved"}))
+
+    def _start_reconciling(self) -> None:
+        if self.reconcile_interval is None or self._reconcile_task is not None:
+            return
+        interval = min(max(self.reconcile_interval, RECONCILE_MIN_INTERVAL), RECONCILE_MAX_INTERVAL)
+        self._reconcile_task = asyncio.ensure_future(self._reconcile_every(interval))
+
+    async def _reconcile_every(self, interval: float) -> None:
+        # No asyncio.wait_for around a pass: on 3.10/3.11 it can swallow the shutdown's
+        # cancellation. A pass is bounded by itself (MAX_PER_PASS records, each facilitator
+        # call by its timeouts); the loop by the lifespan (the flag, then the cancellation).
+        while self._reconcile_task is not None:
+            await asyncio.sleep(interval)
+            try:
+                await self.reconcile()
+            except Exception:
+                log.warning("fastx402: a reconciliation pass failed", exc_info=True)
+
+    async def _stop_reconciling(self) -> None:
+        task, self._reconcile_task = self._reconcile_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # --- settlement --------------------------------------------------------------------------
 
@@ -629,9 +800,15 @@ class PaymentMiddleware:
         record.state, record.receipt = "settled", receipt.to_dict()
         await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
 
-    async def _record_unknown(self, record: Record, key: str, owner: str) -> None:
-        record.state = "unknown"
+    async def _record_unknown(
+        self, record: Record, key: str, owner: str, *, note: bool = True
+    ) -> None:
+        """``note=False``: the caller makes it known to reconciliation once its last write of
+        the record is done (a pass must not resolve it while the kept response is written)."""
+        record.state, record.unknown_since = "unknown", int(self.clock())
         await self.store.update(key, owner, record.encode(), expires_at=None)
+        if note:
+            await self._reconciler.note_unknown(key, owner)
 
     async def _settle_before(
         self,
@@ -642,10 +819,12 @@ class PaymentMiddleware:
         refuse: Callable[..., Any],
     ) -> None:
         pattern, payload, requirements, record, payment, key, owner = attempt
+        # In flight in the store until the outcome is written (no separate "settling" write:
+        # duplicates are answered alike, 409).
         record.state = "settling"
-        await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
         outcome = await self._settle(payload, requirements)
         if isinstance(outcome, str):
+            record.serve_pending = True  # the handler has not run: a retry runs it once settled
             await self._record_unknown(record, key, owner)
             self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
             await responses.send_json(
@@ -663,28 +842,38 @@ class PaymentMiddleware:
         await self._record_settled(record, outcome, key, owner)
         self._emit(self._settled_event("paid", pattern, payment, outcome))
         paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
+        await self._run_paid(paid, [_receipt_header(record.version, outcome)], scope, receive, send)
+
+    async def _run_paid(
+        self, paid: Payment, extra: responses.Headers, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Runs the handler of a settled payment, its answer carrying ``extra`` (the receipt);
+        a handler that then fails is reported for refunds."""
         scope.setdefault("state", {})["payment"] = paid
-        receipt_header = _receipt_header(record.version, outcome)
         failed_status: list[int] = []
 
         async def send_with_receipt(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] >= 400:
                     failed_status.append(message["status"])
-                message = {**message, "headers": [*message.get("headers", []), receipt_header]}
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        event = PaymentEvent(
+            "served_error_after_settlement",
+            paid.route,
+            payer=paid.payer,
+            amount=paid.amount,
+            network=paid.network,
+            transaction=paid.transaction,
+        )
         try:
             await self.app(scope, receive, send_with_receipt)
         except Exception:
-            self._emit(
-                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
-            )
+            self._emit(event)
             raise
         if failed_status:
-            self._emit(
-                self._settled_event("served_error_after_settlement", pattern, payment, outcome)
-            )
+            self._emit(event)
 
     async def _settle_after(
         self,
@@ -702,54 +891,74 @@ class PaymentMiddleware:
         kept: KeptResponse | None = None
         kept_size = 0
 
-        async def send_settled(message: Message) -> None:
+        # A 2xx start is held until its first body message: when that is the whole body and
+        # small enough to keep, the record is written once (settled, with the response).
+        held: list[Message] = []
+
+        async def settle_start(start: Message, whole: bytes | None) -> None:
             nonlocal kept, kept_size
+            record.state = "settling"  # in flight in the store until the outcome is written
+            outcome = await self._settle(payload, requirements)
+            if isinstance(outcome, str):
+                # Not served now; the response is kept with the record (if small enough)
+                # so that a retry can serve it once the settlement turns out made.
+                verdict.append("hold")
+                kept = _kept_start(start)
+                if whole is not None:
+                    kept.body, kept_size, record.response = whole, len(whole), kept
+                    await self._record_unknown(record, key, owner)
+                    verdict.append("noted")
+                else:
+                    record.serving_until = int(self.clock()) + SERVING_WINDOW
+                    await self._record_unknown(record, key, owner, note=False)
+                self._emit(PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer))
+                await responses.send_json(
+                    send,
+                    503,
+                    {"error": outcome + ": nothing served, nothing lost; retry"},
+                    responses.retry_after(self.unknown_retry_after),
+                )
+                return
+            if not outcome.success:
+                verdict.append("drop")
+                await self.store.release(key, owner)
+                self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
+                await refuse(f"settlement failed: {outcome.error_reason}")
+                return
+            verdict.append("paid")
+            kept = _kept_start(start)
+            if whole is not None:
+                kept.body, kept_size, record.response = whole, len(whole), kept
+            else:
+                record.serving_until = int(self.clock()) + SERVING_WINDOW
+            await self._record_settled(record, outcome, key, owner)
+            self._emit(self._settled_event("paid", pattern, payment, outcome))
+            headers = [*start.get("headers", []), _receipt_header(record.version, outcome)]
+            await send({**start, "headers": headers})
+
+        async def send_settled(message: Message) -> None:
+            nonlocal kept_size
             if message["type"] == "http.response.start":
-                status = message["status"]
-                if not 200 <= status < 300:
+                if not 200 <= message["status"] < 300:
                     verdict.append("pass")
                     await self.store.release(key, owner)
                     await send(message)
                     return
-                record.state = "settling"
-                await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
-                outcome = await self._settle(payload, requirements)
-                if isinstance(outcome, str):
-                    # Not served now; the response is kept with the record (if small enough)
-                    # so that a retry can serve it once the settlement turns out made.
-                    verdict.append("hold")
-                    kept = _kept_start(message)
-                    await self._record_unknown(record, key, owner)
-                    self._emit(
-                        PaymentEvent("unknown", pattern, reason=outcome, payer=payment.payer)
-                    )
-                    await responses.send_json(
-                        send,
-                        503,
-                        {"error": outcome + ": nothing served, nothing lost; retry"},
-                        responses.retry_after(self.unknown_retry_after),
-                    )
-                    return
-                if not outcome.success:
-                    verdict.append("drop")
-                    await self.store.release(key, owner)
-                    self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
-                    await refuse(f"settlement failed: {outcome.error_reason}")
-                    return
-                verdict.append("paid")
-                record.serving_until = int(self.clock()) + SERVING_WINDOW
-                await self._record_settled(record, outcome, key, owner)
-                self._emit(self._settled_event("paid", pattern, payment, outcome))
-                headers = list(message.get("headers", []))
-                kept = _kept_start(message)
-                headers.append(_receipt_header(record.version, outcome))
-                await send({**message, "headers": headers})
+                held.append(message)
                 return
             if message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                if held:
+                    final = not message.get("more_body", False)
+                    whole = body if final and len(body) <= self.keep_response_bytes else None
+                    await settle_start(held.pop(), whole)
+                    if whole is not None:
+                        if verdict[0] == "paid":
+                            await send(message)
+                        return
                 if verdict and verdict[0] == "drop":
                     return  # the handler's body is not served: it was not paid for
                 if verdict and verdict[0] in ("paid", "hold") and kept is not None:
-                    body = message.get("body", b"")
                     kept_size += len(body)
                     if kept_size <= self.keep_response_bytes:
                         kept.body += body
@@ -762,15 +971,25 @@ class PaymentMiddleware:
                         await self.store.update(
                             key, owner, record.encode(), expires_at=record.expires_at()
                         )
+                        if verdict[0] == "hold":
+                            await self._reconciler.note_unknown(key, owner)
+                            verdict.append("noted")
                     return
             await send(message)
 
         try:
             await self.app(scope, receive, send_settled)
+            if held:  # a start with no body message at all: an empty body
+                await settle_start(held.pop(), b"")
+                if verdict[0] == "paid":
+                    await send({"type": "http.response.body", "body": b""})
         except Exception:
             if not verdict:
                 await self.store.release(key, owner)
             raise
+        finally:
+            if verdict and verdict[0] == "hold" and "noted" not in verdict:
+                await self._reconciler.note_unknown(key, owner)
 
     # --- optimistic ------------------------------------------------------------------------------
 

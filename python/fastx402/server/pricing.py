@@ -20,6 +20,7 @@ from starlette.requests import Request
 from fastx402._core import PaymentRequirements, find_asset, parse_network, resolve_price
 
 SettlementMode = Literal["after", "before", "optimistic"]
+BodyType = Literal["json", "form-data", "text"]
 
 
 class Atomic(int):
@@ -81,6 +82,29 @@ class Route:
     exposure: Exposure = field(default_factory=Exposure)
     resource: str | None = None
     extensions: Mapping[str, Any] | None = field(default=None)
+    # Discovery (the ``bazaar`` extension of the 402 answer, declared when any is given): JSON
+    # Schemas of the input (query parameters, or the body of a POST/PUT/PATCH route) and of the
+    # path parameters, examples of the input and output (``output_schema`` above describes it).
+    input_schema: Mapping[str, Any] | None = field(default=None, kw_only=True)
+    input_example: Any = field(default=None, kw_only=True)
+    output_example: Any = field(default=None, kw_only=True)
+    path_params_schema: Mapping[str, Any] | None = field(default=None, kw_only=True)
+    body_type: BodyType | None = field(default=None, kw_only=True)
+
+    @property
+    def describes_io(self) -> bool:
+        """Whether the route gives anything the ``bazaar`` discovery extension declares."""
+        return any(
+            v is not None
+            for v in (
+                self.input_schema,
+                self.input_example,
+                self.output_schema,
+                self.output_example,
+                self.path_params_schema,
+                self.body_type,
+            )
+        )
 
     @property
     def is_static(self) -> bool:

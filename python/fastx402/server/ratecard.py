@@ -3,14 +3,15 @@
 Agents compare providers and expect deterministic prices: the card lists each route's options
 (scheme, network, asset, ``payTo``, amount in the asset's smallest unit, timeout) and settlement
 mode, and a ``version`` that changes whenever any term changes (a digest of the terms). A price
-or ``payTo`` computed per request is listed as ``"dynamic"``.
+or ``payTo`` computed per request is listed as ``"dynamic"``. A route that declares the
+``bazaar`` discovery extension lists its declaration (part of the terms the version covers).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -44,18 +45,25 @@ def _option_terms(option: PaymentOption) -> dict[str, Any]:
     return terms
 
 
-def rate_card(routes: Mapping[str, Route]) -> dict[str, Any]:
-    """The card for ``routes`` (pattern -> route), in table order."""
-    entries = [
-        {
+def rate_card(
+    routes: Mapping[str, Route],
+    discovery: Callable[[str], dict[str, Any] | None] = lambda _: None,
+) -> dict[str, Any]:
+    """The card for ``routes`` (pattern -> route), in table order; a route's ``bazaar``
+    discovery declaration (``discovery(pattern)``), if any, is listed with its terms."""
+    entries = []
+    for pattern, route in routes.items():
+        entry: dict[str, Any] = {
             "route": pattern,
             "description": route.description,
             "mimeType": route.mime_type,
             "mode": route.mode,
             "accepts": [_option_terms(o) for o in route.accepts],
         }
-        for pattern, route in routes.items()
-    ]
+        declared = discovery(pattern)
+        if declared is not None:
+            entry["bazaar"] = declared
+        entries.append(entry)
     canonical = json.dumps(entries, sort_keys=True, separators=(",", ":")).encode()
     return {
         "x402Version": 2,

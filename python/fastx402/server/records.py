@@ -9,13 +9,15 @@ handed the stored outcome.
 |-----------|--------------------------------------------------|
 | reserved  | local verification passed (signature authenticated) |
 | verified  | the facilitator verified it; the handler may run |
-| settling  | settlement sent                                  |
+| settling  | settlement sent (written in ``optimistic`` mode, with the served response;
+              ``after``/``before`` keep the reservation until the outcome is written: same 409) |
 | settled   | success with a transaction: kept with the receipt (and the response, if small) |
 
 In ``after`` mode a record is settled before the handler's body has gone out; until the body is
 complete (at most ``SERVING_WINDOW`` seconds, ``serving_until``) a duplicate is still in flight
 (409, retry), not "already used": the kept response is about to be stored.
-| unknown   | the facilitator's answer was lost: kept, never expires, reconciled on retry |
+| unknown   | the facilitator's answer was lost: kept, never expires, reconciled (on retry, and
+              by ``PaymentMiddleware.reconcile``, periodically from the lifespan) |
 
 A record refused before settlement, whose handler failed, or whose settlement definitively
 failed is released (deleted): the payer was not charged and may retry.
@@ -70,27 +72,42 @@ class Record:
     response: KeptResponse | None = field(default=None)
     # Set while the settled response is being sent (``after`` mode): duplicates are in flight.
     serving_until: int | None = None
+    # The route pattern (for events) and when the outcome became unknown (for reconciliation).
+    route: str = ""
+    unknown_since: int | None = None
+    # ``before`` mode: settled (or unknown) before the handler ran; the first retry runs it.
+    serve_pending: bool = False
+    _terms: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def in_flight(self, now: int) -> bool:
         if self.state in IN_FLIGHT:
             return True
         serving = self.serving_until is not None and now < self.serving_until
-        return self.state == "settled" and self.response is None and serving
+        # ``unknown`` while the held response is still being kept: not yet reconcilable.
+        return self.state in ("settled", "unknown") and self.response is None and serving
 
     def encode(self) -> bytes:
-        # A shallow dict: dataclasses.asdict deep-copies every field and was ~40% of a paid
-        # request (5 writes per request; benches/bench_server.py profile).
-        data = {
+        # The terms never change: encoded once per record, then spliced with the changing part
+        # (a paid request writes its record 3 times; dataclasses.asdict deep-copied every field
+        # and was ~40% of a paid request, benches/README.md).
+        if self._terms is None:
+            terms = {
+                "header": self.header,
+                "version": self.version,
+                "requirements": self.requirements,
+                "valid_before": self.valid_before,
+                "route": self.route,
+            }
+            self._terms = json.dumps(terms, separators=(",", ":"))[:-1]
+        moving = {
             "state": self.state,
-            "header": self.header,
-            "version": self.version,
-            "requirements": self.requirements,
-            "valid_before": self.valid_before,
             "receipt": self.receipt,
             "response": self.response.to_json() if self.response else None,
             "serving_until": self.serving_until,
+            "unknown_since": self.unknown_since,
+            "serve_pending": self.serve_pending,
         }
-        return json.dumps(data, separators=(",", ":")).encode()
+        return (self._terms + "," + json.dumps(moving, separators=(",", ":"))[1:]).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> Record:
