@@ -209,7 +209,9 @@ def _demo(
             options, reporter, stack, chain, rpc_url, network, doc
         )
         with reporter.phase("starting the seller (FastAPI + PaymentMiddleware)") as step:
-            seller_app = _seller_app(facilitator, network, pay_to, token.address)
+            seller_app = _seller_app(
+                facilitator, network, pay_to, token.address, ours=doc["facilitator"]["ours"]
+            )
             seller_url = stack.enter_context(serving(seller_app, "seller"))
             step.result = (
                 f"seller {seller_url}: GET /weather $0.001, GET /joke $0.0005, "
@@ -465,11 +467,18 @@ def _start_facilitator(
 
 
 def _seller_app(
-    facilitator: Facilitator | RemoteFacilitator, network: str, pay_to: str, asset: str
+    facilitator: Facilitator | RemoteFacilitator,
+    network: str,
+    pay_to: str,
+    asset: str,
+    *,
+    ours: bool,
 ) -> Any:
     from fastx402.demo.seller import create_app
 
-    return create_app(facilitator, network, pay_to, asset)
+    # fastx402's facilitator answers a repeated settle with the first result: say so (a
+    # third-party one is only asked read-only questions when an answer is lost).
+    return create_app(facilitator, network, pay_to, asset, idempotent_settle=ours or None)
 
 
 def _balances(

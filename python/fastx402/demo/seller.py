@@ -54,8 +54,12 @@ def create_app(
     pay_to: str,
     asset: str,
     events: list[PaymentEvent] | None = None,
+    *,
+    idempotent_settle: bool | None = None,
 ) -> FastAPI:
-    """The priced app; ``events`` collects the middleware's payment events."""
+    """The priced app; ``events`` collects the middleware's payment events.
+    ``idempotent_settle``: the facilitator answers a repeated settle with the first result
+    (fastx402's own service does), so a lost answer is reconciled by asking again."""
     app = FastAPI(title="fastx402 demo seller", docs_url=None, redoc_url=None)
     routes: Mapping[str, Route] = {
         r.pattern: Route(
@@ -70,6 +74,7 @@ def create_app(
         facilitator=facilitator,
         routes=routes,
         on_event=None if events is None else events.append,
+        idempotent_settle=idempotent_settle,
     )
 
     @app.get("/weather")
