@@ -38,5 +38,7 @@ def test_a_record_encodes_every_field_and_decodes_back() -> None:
         serving_until=5,
     )
     encoded = json.loads(record.encode())
-    assert set(encoded) == {f.name for f in dataclasses.fields(Record)}
+    assert set(encoded) == {
+        f.name for f in dataclasses.fields(Record) if not f.name.startswith("_")
+    }
     assert Record.decode(record.encode()) == record

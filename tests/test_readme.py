@@ -1,10 +1,11 @@
 """The README's and docs/reference.md's Python examples run as written, and can fail.
 
 The README's three journeys (marked ``<!-- readme-test: NAME -->``) run as a reader runs them:
-against ``fastx402 demo --serve`` (started here as a subprocess, stopped by PID), with the
-environment it prints, in an empty working directory. Each test then uses what its example built
-and checks the chain: the agent's receipt moved the money, the seller's app (under uvicorn) is paid
-by a paying client, the facilitator's app settles a payment over HTTP.
+against ``fastx402 demo --serve`` (started here as a subprocess, stopped by PID), each in a Python
+process of its own (their asset registrations never touch this one's), with the environment it
+prints, in an empty working directory. The tests check what each built, on the chain: the agent's
+receipt moved the money; the seller's ``app.py`` under ``uvicorn app:app`` answers 402 and is paid
+with a payment made here; the facilitator's app, served, settles a payment over HTTP.
 """
 
 from __future__ import annotations
@@ -18,19 +19,16 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 import fastx402
-from asgi_server import running
-from chain import anvil_binary
-from fastx402 import PaymentRequired, PrivateKey, RemoteFacilitator
-from fastx402.client import SpendPolicy, paying_client, receipt_of
+from chain import anvil_binary, free_port
+from fastx402 import PaymentRequired, PrivateKey, RemoteFacilitator, SettleResponse
 from fastx402.demo.chain import Chain, Rpc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +36,7 @@ DOCS = (ROOT / "README.md", ROOT / "docs" / "reference.md")
 JOURNEY = re.compile(r"<!-- readme-test: (\w+) -->\n```python\n(.*?)```", re.S)
 SERVE_STARTUP = 60.0  # interpreter, anvil, deploy, two uvicorn servers
 SERVE_STOP = 20.0
+JOURNEY_TIMEOUT = 60.0  # a fresh interpreter, imports, one paid call or a server start
 
 
 def python_blocks(path: Path) -> list[str]:
@@ -110,18 +109,58 @@ def served() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture
-def reader(served: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Chain:
-    """A reader's shell: the served environment, an empty working directory."""
-    for name, value in served.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
-    return Chain(Rpc(served["FASTX402_RPC"]))
+def reader(served: dict[str, str], tmp_path: Path) -> Iterator[tuple[Chain, dict[str, str]]]:
+    """A reader's shell: the served environment (no proxies), an empty working directory."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(served, PYTHONUNBUFFERED="1")
+    rpc = Rpc(served["FASTX402_RPC"])
+    try:
+        yield Chain(rpc), env
+    finally:
+        rpc.close()
 
 
-def run_journey(name: str) -> dict[str, Any]:
-    namespace: dict[str, Any] = {}
-    exec(compile(journeys()[name], f"README.md ({name})", "exec"), namespace)
-    return namespace
+def run_journey(name: str, cwd: Path, env: dict[str, str], probe: str = "") -> str:
+    """Runs the example (then ``probe``) as ``cwd/<name>.py`` in a process of its own; returns
+    its stdout."""
+    script = cwd / f"{name}.py"
+    script.write_text(journeys()[name] + probe, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=JOURNEY_TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@contextlib.contextmanager
+def serving(cmd: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """``cmd`` (a server on 127.0.0.1:``port``) as a subprocess, once it answers; stopped by
+    PID."""
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + JOURNEY_TIMEOUT
+        while True:
+            try:
+                httpx.get(url, timeout=1.0, trust_env=False)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    _, err = proc.communicate(timeout=SERVE_STOP)
+                    raise AssertionError(f"{cmd} did not start: {err[-3000:]}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=SERVE_STOP)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
 
 
 def moved(chain: Chain, tx: str, token: str, payer: str, pay_to: str, amount: int) -> bool:
@@ -129,42 +168,79 @@ def moved(chain: Chain, tx: str, token: str, payer: str, pay_to: str, amount: in
     return receipt.ok and (payer, pay_to, amount) in receipt.transfers
 
 
-def test_agent_journey_pays_and_the_chain_agrees(reader: Chain) -> None:
-    ns = run_journey("agent")
-    receipt, spending = ns["receipt"], ns["spending"]
-    buyer = PrivateKey.from_hex(os.environ["FASTX402_KEY"]).address
-    assert receipt.outcome == "paid" and receipt.payer == buyer
-    token = os.environ["FASTX402_TOKEN"]
-    assert moved(reader, receipt.transaction, token, buyer, receipt.quote.pay_to, 1000)
-    assert spending.ledger.spent("day").settled == Decimal("0.001")
-    assert Path("ledger.db").is_file()  # in the reader's directory, not the user's ledger
-
-
-def _agent_client(url: str) -> httpx.Client:
-    policy = SpendPolicy(max_per_call=Decimal("0.01"), hosts=frozenset({url}), allow_http=True)
-    return paying_client(PrivateKey.from_hex(os.environ["FASTX402_KEY"]), policy)
-
-
-def test_seller_journey_charges_per_request(reader: Chain) -> None:
-    ns = run_journey("seller")
-    token, seller = os.environ["FASTX402_TOKEN"], ns["SELLER"]
-    before = reader.token_balance(token, seller)
-    with running(ns["app"]) as url:
-        unpaid = httpx.get(f"{url}/forecast/paris", timeout=10)
+def pay_here(url: str, key: PrivateKey) -> httpx.Response:
+    """Pays ``url``'s 402 with a payment made in this process (no asset registry needed)."""
+    with httpx.Client(timeout=30, trust_env=False) as http:
+        unpaid = http.get(url)
         assert unpaid.status_code == 402 and "payment-required" in unpaid.headers
+        required = PaymentRequired.from_header(unpaid.headers["payment-required"])
+        payment = fastx402.create_payment(required, key)
+        return http.get(url, headers={"PAYMENT-SIGNATURE": payment.to_header()})
+
+
+AGENT_PROBE = """
+print(json.dumps({"tx": receipt.transaction, "payer": receipt.payer, "pay_to": receipt.quote.pay_to,
+                  "amount": receipt.amount, "settled": str(spending.ledger.spent("day").settled)}))
+"""
+
+
+def test_agent_journey_pays_and_the_chain_agrees(
+    reader: tuple[Chain, dict[str, str]], tmp_path: Path
+) -> None:
+    chain, env = reader
+    out = run_journey("agent", tmp_path, env, "\nimport json" + AGENT_PROBE)
+    paid = json.loads(out.strip().splitlines()[-1])
+    buyer = PrivateKey.from_hex(env["FASTX402_KEY"]).address
+    assert paid["payer"] == buyer and paid["amount"] == 1000 and paid["settled"] == "0.001"
+    assert moved(chain, paid["tx"], env["FASTX402_TOKEN"], buyer, paid["pay_to"], 1000)
+    assert (tmp_path / "ledger.db").is_file()  # in the reader's directory, not the user's ledger
+
+
+def test_seller_journey_charges_per_request(
+    reader: tuple[Chain, dict[str, str]], tmp_path: Path
+) -> None:
+    chain, env = reader
+    (tmp_path / "app.py").write_text(journeys()["seller"], encoding="utf-8")
+    seller = re.search(r'SELLER = "(0x[0-9a-fA-F]{40})"', journeys()["seller"])
+    assert seller is not None
+    token, pay_to = env["FASTX402_TOKEN"], seller.group(1)
+    before = chain.token_balance(token, pay_to)
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app:app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    buyer = PrivateKey.from_hex(env["FASTX402_KEY"])
+    with serving(cmd, tmp_path, env, port) as url:
+        unpaid = httpx.get(f"{url}/forecast/paris", timeout=10, trust_env=False)
         assert unpaid.json()["accepts"][0]["amount"] == "2000"  # $0.002 in 6 decimals
-        with _agent_client(url) as client:
-            paid = client.get(f"{url}/forecast/paris")
-    receipt = receipt_of(paid)
-    assert paid.status_code == 200 and paid.json()["paid_by"] == receipt.payer
-    assert receipt.outcome == "paid"
-    assert moved(reader, receipt.transaction, token, receipt.payer, seller, 2000)
-    assert reader.token_balance(token, seller) == before + 2000
+        paid = pay_here(f"{url}/forecast/paris", buyer)
+    assert paid.status_code == 200 and paid.json()["paid_by"] == buyer.address
+    settle = SettleResponse.from_header(paid.headers["payment-response"])
+    assert settle.success and moved(chain, settle.transaction, token, buyer.address, pay_to, 2000)
+    assert chain.token_balance(token, pay_to) == before + 2000
 
 
-def test_facilitator_journey_settles_over_http(reader: Chain) -> None:
-    ns = run_journey("facilitator")
-    network, token = os.environ["FASTX402_NETWORK"], os.environ["FASTX402_TOKEN"]
+FACILITATOR_PROBE = """
+import uvicorn
+uvicorn.run(app, host="127.0.0.1", port=int(os.environ["JOURNEY_PORT"]), log_level="warning")
+"""
+
+
+def test_facilitator_journey_settles_over_http(
+    reader: tuple[Chain, dict[str, str]], tmp_path: Path
+) -> None:
+    chain, env = reader
+    network, token = env["FASTX402_NETWORK"], env["FASTX402_TOKEN"]
+    script = tmp_path / "facilitator.py"
+    script.write_text(journeys()["facilitator"] + FACILITATOR_PROBE, encoding="utf-8")
+    port = free_port()
     pay_to = PrivateKey.generate().address
     required = PaymentRequired.from_dict(
         {
@@ -179,15 +255,18 @@ def test_facilitator_journey_settles_over_http(reader: Chain) -> None:
             ],
         }
     )  # fmt: skip
-    buyer = PrivateKey.from_hex(os.environ["FASTX402_KEY"])
+    buyer = PrivateKey.from_hex(env["FASTX402_KEY"])
     payment = fastx402.create_payment(required, buyer)
-    with running(ns["app"]) as url, contextlib.closing(httpx.Client(timeout=10)) as http:
-        kinds = http.get(f"{url}/supported").json()["kinds"]
+    with serving(
+        [sys.executable, str(script)], tmp_path, env | {"JOURNEY_PORT": str(port)}, port
+    ) as url:
+        kinds = httpx.get(f"{url}/supported", timeout=10, trust_env=False).json()["kinds"]
         assert {"x402Version": 2, "scheme": "exact", "network": network} in kinds
         remote = RemoteFacilitator(url)
         verdict = remote.verify_blocking(payment, required.accepts[0])
         assert verdict.is_valid, verdict.invalid_reason
         settled = remote.settle_blocking(payment, required.accepts[0])
     assert settled.success and settled.payer == buyer.address
-    assert moved(reader, settled.transaction, token, buyer.address, pay_to, 1234)
-    assert Path("settlements.journal").read_text().count(settled.transaction[2:]) >= 1
+    assert moved(chain, settled.transaction, token, buyer.address, pay_to, 1234)
+    journal = (tmp_path / "settlements.journal").read_text()
+    assert settled.transaction[2:] in journal
