@@ -163,6 +163,11 @@ class PaymentMiddleware:
     default for a ``RemoteFacilitator``, whose server is not known), reconciliation only
     verifies, and takes an authorization still unused ``reconcile_grace`` seconds later as not
     charged (:mod:`fastx402.server.reconcile`).
+
+    A payment still in flight ``stale_after`` seconds after it was claimed is taken as
+    abandoned (its process died) and reconciled read-only; keep it above the slowest handler
+    plus ``settle_margin``, the facilitator's settle timeout: no settlement is sent later than
+    ``stale_after - settle_margin`` seconds after the claim (the payment is then released, 503).
     """
 
     def __init__(
@@ -184,8 +189,14 @@ class PaymentMiddleware:
         idempotent_settle: bool | None = None,
         reconcile_interval: float | None = 30.0,
         reconcile_grace: int = 300,
+        stale_after: int = 300,
+        settle_margin: int = 90,
     ) -> None:
+        if not 0 <= settle_margin < stale_after:
+            raise ValueError("settle_margin must be >= 0 and below stale_after")
         self.app = app
+        self.stale_after = stale_after
+        self.settle_margin = settle_margin
         self.facilitator: AnyFacilitator = (
             RemoteFacilitator(facilitator) if isinstance(facilitator, str) else facilitator
         )
@@ -407,6 +418,7 @@ class PaymentMiddleware:
             "reserved", header, version, requirements.to_dict(), valid_before, route=pattern
         )
         owner = digest.hex()
+        record.in_flight_until = now + self.stale_after
         try:
             payment_id = payload.payment_identifier
         except ValueError:
@@ -434,6 +446,8 @@ class PaymentMiddleware:
                     True, first[1].value, first[0], first[1].owner, scope, receive, send
                 )
                 return
+        # Noted before the claim: a process killed right after claiming is found by a pass.
+        await self._reconciler.note_claim(key, owner, record.in_flight_until)
         existing = await self.store.claim(
             key, owner, record.encode(), expires_at=record.expires_at(), now=now
         )
@@ -527,7 +541,7 @@ class PaymentMiddleware:
         this payment may go on; the first payment's (replay key, record) when the id already
         paid, or is paying, for this request with another authorization."""
         pid_key = f"x402:payment-id:{payment_id}"
-        expires = record.expires_at()
+        expires = record.valid_before + KEEP_AFTER_EXPIRY
         bound = await self.store.claim(pid_key, request, key.encode(), expires_at=expires, now=now)
         if bound is None:
             return None
@@ -606,7 +620,8 @@ class PaymentMiddleware:
             )
             return
         record = Record.decode(raw)
-        if record.in_flight(int(self.clock())):
+        now = int(self.clock())
+        if record.in_flight(now):
             await responses.send_json(
                 send,
                 409,
@@ -615,7 +630,7 @@ class PaymentMiddleware:
                 head=head,
             )
             return
-        if record.state == "unknown":
+        if record.state == "unknown" or record.stale(now):
             resolution = await self._reconciler.resolve(record, key, owner)
             self._report(resolution)
             record = resolution.record  # what the first resolver wrote, if another was first
@@ -714,7 +729,11 @@ class PaymentMiddleware:
                     self._reconciler.keep_waiting(key, owner, unknown=False)
                     continue
                 record = Record.decode(entry.value)
-                if record.state != "unknown":
+                now = int(self.clock())
+                if record.in_flight(now):  # alive, or its response still being kept
+                    self._reconciler.keep_waiting(key, owner, unknown=True)
+                    continue
+                if record.state != "unknown" and not record.stale(now):
                     self._reconciler.keep_waiting(key, owner, unknown=False)
                     continue
                 resolution = await self._reconciler.resolve(record, key, owner)
@@ -794,6 +813,24 @@ class PaymentMiddleware:
         except (SettlementOutcomeUnknown, FacilitatorError) as e:
             return f"settlement outcome unknown: {getattr(e, 'code', 'error')}"
 
+    async def _too_late(
+        self, record: Record, key: str, owner: str, pattern: str, send: Send
+    ) -> bool:
+        """Past its deadline, a payment is no longer settled by its owner (a reconciler may
+        already take it as abandoned): released, nothing charged, the payer may retry."""
+        until = record.in_flight_until
+        if until is None or int(self.clock()) < until - self.settle_margin:
+            return False
+        await self.store.release(key, owner)
+        self._emit(PaymentEvent("refused", pattern, reason="in_flight_deadline"))
+        await responses.send_json(
+            send,
+            503,
+            {"error": "the payment took too long to settle: nothing was charged; retry"},
+            responses.retry_after(self.in_flight_retry_after),
+        )
+        return True
+
     async def _record_settled(
         self, record: Record, receipt: SettleResponse, key: str, owner: str
     ) -> None:
@@ -821,6 +858,8 @@ class PaymentMiddleware:
         pattern, payload, requirements, record, payment, key, owner = attempt
         # In flight in the store until the outcome is written (no separate "settling" write:
         # duplicates are answered alike, 409).
+        if await self._too_late(record, key, owner, pattern, send):
+            return
         record.state = "settling"
         outcome = await self._settle(payload, requirements)
         if isinstance(outcome, str):
@@ -897,6 +936,9 @@ class PaymentMiddleware:
 
         async def settle_start(start: Message, whole: bytes | None) -> None:
             nonlocal kept, kept_size
+            if await self._too_late(record, key, owner, pattern, send):
+                verdict.append("drop")
+                return
             record.state = "settling"  # in flight in the store until the outcome is written
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):
@@ -1066,6 +1108,7 @@ class PaymentMiddleware:
         pattern, payload, requirements, record, payment, key, owner = attempt
         try:
             record.state, record.response = "settling", kept
+            record.in_flight_until = int(self.clock()) + self.stale_after
             await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):

@@ -1,0 +1,396 @@
+"""A seller worker that dies mid-payment does not make the payment forgotten.
+
+Worker A is a real uvicorn subprocess killed with SIGKILL by PID while a payment is in flight
+(``before``: after its settlement landed on chain, its answer held by the facilitator front;
+``after``: while the handler runs, before any settlement). Worker B (in this process, uvicorn
+in a thread) shares A's SQLite store and reconciles A's stale record read-only through the
+facilitator's ``/verify``; the payer's retry with the same header then gets the content (the
+handler run once) or, when nothing was charged, pays normally. Balances are read on anvil.
+Real parts: anvil + TestUSDC, fastx402's facilitator service over HTTP (behind a front that can
+hold its ``/settle`` answer: a lost answer a real facilitator cannot produce on demand),
+uvicorn, SQLite. Run as a script, this file is worker A.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+import fastx402
+from fastx402.server import (
+    Atomic,
+    PaymentEvent,
+    PaymentMiddleware,
+    PaymentOption,
+    Route,
+    payment_of,
+)
+
+STALE_AFTER, SETTLE_MARGIN, GRACE = 4, 1, 3
+SPAWN_TIMEOUT = 30.0
+
+
+def build(cfg: dict[str, Any], on_run: Callable[[], None], **options: Any) -> PaymentMiddleware:
+    """The seller of both workers: the same routes, store and facilitator."""
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow(s: float = 0.0) -> dict[str, str]:
+        on_run()
+        await asyncio.sleep(min(s, 60.0))
+        return {"content": "slow"}
+
+    @app.post("/job")
+    def job(request: Request) -> dict[str, Any]:
+        on_run()
+        return {"job": "done", "transaction": payment_of(request).transaction}
+
+    @app.get("/stream")
+    def stream(n: int = 10) -> StreamingResponse:
+        on_run()
+
+        async def events() -> AsyncIterator[bytes]:
+            for i in range(min(n, 100)):
+                yield f"data: {i}\n\n".encode()
+                await asyncio.sleep(0.5)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    option = PaymentOption(Atomic(cfg["price"]), cfg["network"], cfg["seller"], asset=cfg["asset"])
+    base = "http://seller.test"  # one resource URL for both workers (A's and B's ports differ)
+    remote = fastx402.RemoteFacilitator(
+        cfg["facilitator"], timeout=5.0, settle_timeout=60.0, connect_timeout=1.0
+    )
+    return PaymentMiddleware(
+        app,
+        facilitator=remote,
+        routes={
+            "GET /slow": Route([option], resource=f"{base}/slow"),
+            "POST /job": Route([option], mode="before", resource=f"{base}/job"),
+            "GET /stream": Route([option], resource=f"{base}/stream"),
+        },
+        store=f"sqlite:///{cfg['db']}",
+        # Idempotent: a stale record must still be resolved read-only (never settled again).
+        idempotent_settle=True,
+        reconcile_grace=GRACE,
+        stale_after=STALE_AFTER,
+        settle_margin=SETTLE_MARGIN,
+        **options,
+    )
+
+
+def worker_main(config_path: str) -> None:
+    """Worker A: serves on a free port (printed on stdout) until killed."""
+    cfg = json.loads(Path(config_path).read_text())
+    fastx402.register_asset(cfg["network"], cfg["asset"], cfg["name"], cfg["version"], 6)
+    marker = Path(cfg["marker"])
+    mw = build(cfg, lambda: marker.write_text("ran"), reconcile_interval=None)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    print(sock.getsockname()[1], flush=True)
+    uvicorn.Server(uvicorn.Config(mw, log_level="warning")).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    worker_main(sys.argv[1])
+    sys.exit(0)
+
+# --- the tests (worker B and the payer) --------------------------------------------------------
+
+from asgi_server import running  # noqa: E402
+from chain import NETWORK, Anvil, Token  # noqa: E402
+from fastx402 import Facilitator, PaymentRequired, PrivateKey  # noqa: E402
+from test_facilitator import fund_eth  # noqa: E402
+from test_server import PRICE, funded, receipt_of  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def token(usdc: Token) -> Token:
+    fastx402.register_asset(NETWORK, usdc.address, usdc.name, usdc.version, 6, symbol="tUSDC")
+    return usdc
+
+
+@pytest.fixture(scope="module")
+def facilitator(anvil: Anvil) -> Facilitator:
+    key = PrivateKey.generate()
+    fund_eth(anvil, key.address)
+    return Facilitator(anvil.url, NETWORK, key, poll_interval=0.02, receipt_timeout=10.0)
+
+
+class HoldFront:
+    """fastx402's facilitator service, whose ``/settle`` answer can be held after settling (the
+    seller then waits for it, as for a slow facilitator): the moment to kill the seller."""
+
+    def __init__(self, facilitator: Facilitator) -> None:
+        from starlette.applications import Starlette
+        from starlette.responses import Response
+        from starlette.routing import Route as StarletteRoute
+
+        from fastx402.facilitator import create_app
+
+        self.hold = False
+        self.settles = 0
+        self.released = threading.Event()
+        real = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(facilitator, reconcile_interval=0)),
+            base_url="http://facilitator",
+        )
+
+        async def forward(request: Any) -> Response:
+            body = await request.body()
+            settle = request.url.path == "/settle"
+            self.settles += settle
+            answer = await real.request(
+                request.method,
+                request.url.path,
+                content=body,
+                headers={"content-type": "application/json"},
+            )
+            if settle and self.hold:
+                for _ in range(400):  # at most 20 s
+                    if self.released.is_set():
+                        break
+                    await asyncio.sleep(0.05)
+            return Response(answer.content, answer.status_code, media_type="application/json")
+
+        self.app = Starlette(
+            routes=[
+                StarletteRoute(p, forward, methods=[m])
+                for p, m in (("/verify", "POST"), ("/settle", "POST"), ("/supported", "GET"))
+            ]
+        )
+
+
+class Shop:
+    """Worker B in this process, and what worker A needs to start with the same config."""
+
+    def __init__(self, token: Token, front_url: str, tmp: Path, **options: Any) -> None:
+        self.seller = PrivateKey.generate().address
+        self.runs = 0
+        self.events: list[PaymentEvent] = []
+        self.cfg = {
+            "price": PRICE,
+            "network": NETWORK,
+            "seller": self.seller,
+            "asset": token.address,
+            "name": token.name,
+            "version": token.version,
+            "facilitator": front_url,
+            "db": str(tmp / "records.db"),
+            "marker": str(tmp / "a-ran"),
+        }
+        options.setdefault("reconcile_interval", 0.2)
+        self.mw = build(self.cfg, self._ran, on_event=self.events.append, **options)
+
+    def _ran(self) -> None:
+        self.runs += 1
+
+    def kinds(self) -> list[str]:
+        return [e.kind for e in self.events]
+
+    @property
+    def a_ran(self) -> bool:
+        return Path(self.cfg["marker"]).exists()
+
+
+@pytest.fixture
+def front(facilitator: Facilitator) -> Iterator[tuple[HoldFront, str]]:
+    f = HoldFront(facilitator)
+    with running(f.app) as url:
+        yield f, url
+        f.released.set()
+
+
+@pytest.fixture
+def worker_a(tmp_path: Path) -> Iterator[Callable[[dict[str, Any]], tuple[int, str]]]:
+    """Starts worker A (a subprocess); yields a starter returning (pid, base URL)."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(cfg: dict[str, Any]) -> tuple[int, str]:
+        config = tmp_path / "worker.json"
+        config.write_text(json.dumps(cfg))
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+        proc = subprocess.Popen(
+            [sys.executable, __file__, str(config)], stdout=subprocess.PIPE, text=True, env=env
+        )
+        procs.append(proc)
+        assert proc.stdout is not None
+        port = proc.stdout.readline().strip()
+        assert port.isdigit(), "worker A did not start"
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + SPAWN_TIMEOUT
+        while True:
+            try:
+                if httpx.get(f"{url}/.well-known/x402", timeout=1).status_code == 200:
+                    return proc.pid, url
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "worker A did not serve in time"
+            time.sleep(0.1)
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def _kill(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _header(url: str, payer: PrivateKey, method: str = "GET") -> dict[str, str]:
+    first = httpx.request(method, url)
+    assert first.status_code == 402, first.text
+    payment = fastx402.create_payment(
+        PaymentRequired.from_header(first.headers["payment-required"]), payer
+    )
+    return {"PAYMENT-SIGNATURE": payment.to_header()}
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def _in_background(call: Callable[[], Any]) -> threading.Thread:
+    """A request to worker A, left hanging when A is killed (its failure is expected)."""
+
+    def run() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            call()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_worker_killed_after_its_settlement_landed_is_reconciled_and_serves_the_retry_once(
+    token: Token, front: tuple[HoldFront, str], worker_a: Any, tmp_path: Path
+) -> None:
+    f, front_url = front
+    shop = Shop(token, front_url, tmp_path)
+    payer = funded(token)
+    with running(shop.mw) as url_b:
+        pid, url_a = worker_a(shop.cfg)
+        header = _header(f"{url_b}/job", payer, "POST")
+        f.hold = True
+        hung = _in_background(lambda: httpx.post(f"{url_a}/job", headers=header, timeout=30))
+        _wait_for(lambda: token.balance_of(shop.seller) == PRICE)  # settled on chain
+        _kill(pid)  # before A heard the answer: its record is still "reserved"
+        f.hold = False
+        f.released.set()
+        hung.join(timeout=10)
+        assert not shop.a_ran
+        early = httpx.post(f"{url_b}/job", headers=header, timeout=30)
+        assert early.status_code == 409 and "retry-after" in early.headers  # not stale yet
+        _wait_for(lambda: "paid" in shop.kinds())  # B's pass: stale, nonce used => settled
+        assert f.settles == 1  # read-only: never settled again
+
+        async def retries() -> list[httpx.Response]:
+            async with httpx.AsyncClient(timeout=30) as c:
+                calls = [c.post(f"{url_b}/job", headers=header) for _ in range(8)]
+                return list(await asyncio.gather(*calls))
+
+        answers = asyncio.run(retries())
+        served = [r for r in answers if r.status_code == 200]
+        assert len(served) == 1, [(r.status_code, r.text) for r in answers]
+        assert {r.status_code for r in answers} <= {200, 409}
+        assert served[0].json()["job"] == "done"
+        later = httpx.post(f"{url_b}/job", headers=header, timeout=30)
+        assert later.status_code == 402 and "already used" in later.text
+    assert shop.runs == 1 and f.settles == 1
+    assert token.balance_of(shop.seller) == PRICE and token.balance_of(payer.address) == 0
+    assert "paid_unserved" not in shop.kinds()
+
+
+def test_a_worker_killed_before_settling_charges_nothing_and_the_retry_pays_normally(
+    token: Token, front: tuple[HoldFront, str], worker_a: Any, tmp_path: Path
+) -> None:
+    f, front_url = front
+    shop = Shop(token, front_url, tmp_path)
+    payer = funded(token)
+    with running(shop.mw) as url_b:
+        pid, url_a = worker_a(shop.cfg)
+        header = _header(f"{url_b}/slow", payer)
+        killed_at = time.monotonic()
+        hung = _in_background(lambda: httpx.get(f"{url_a}/slow?s=60", headers=header, timeout=30))
+        _wait_for(lambda: shop.a_ran)  # the handler started (after mode: nothing settled)
+        _kill(pid)
+        hung.join(timeout=10)
+        early = httpx.get(f"{url_b}/slow", headers=header, timeout=30)
+        assert early.status_code == 409 and "retry-after" in early.headers
+        # Past the deadline, within the grace: being resolved, nothing served, retry later.
+        time.sleep(max(0.0, killed_at + STALE_AFTER + 0.5 - time.monotonic()))
+        pending = httpx.get(f"{url_b}/slow", headers=header, timeout=30)
+        assert pending.status_code == 503 and "retry-after" in pending.headers, pending.text
+        _wait_for(lambda: "settle_failed" in shop.kinds())  # unused past the grace: released
+        assert f.settles == 0 and shop.runs == 0
+        assert token.balance_of(payer.address) == PRICE and token.balance_of(shop.seller) == 0
+        again = httpx.get(f"{url_b}/slow", headers=header, timeout=30)
+        assert again.status_code == 200 and again.json() == {"content": "slow"}, again.text
+        assert receipt_of(again).success
+    assert shop.runs == 1 and f.settles == 1
+    assert token.balance_of(shop.seller) == PRICE and token.balance_of(payer.address) == 0
+
+
+def test_a_live_slow_handler_and_a_long_stream_are_not_taken_as_abandoned(
+    token: Token, front: tuple[HoldFront, str], tmp_path: Path
+) -> None:
+    f, front_url = front
+    shop = Shop(token, front_url, tmp_path)
+    with running(shop.mw) as url:
+        # Slower than nothing, within the bound (stale_after - settle_margin): paid and served;
+        # passes run meanwhile (every 0.2 s) and a duplicate is told it is in flight.
+        payer = funded(token)
+        header = _header(f"{url}/slow", payer)
+        result: list[httpx.Response] = []
+        slow = threading.Thread(
+            target=lambda: result.append(httpx.get(f"{url}/slow?s=1.5", headers=header, timeout=30))
+        )
+        slow.start()
+        time.sleep(0.7)
+        dup = httpx.get(f"{url}/slow", headers=header, timeout=30)
+        assert dup.status_code == 409
+        slow.join(timeout=30)
+        assert result[0].status_code == 200 and result[0].json() == {"content": "slow"}
+        assert token.balance_of(payer.address) == 0
+        # Past the bound, a live owner sends no settlement: nothing charged, released.
+        late_payer = funded(token)
+        late_header = _header(f"{url}/slow", late_payer)
+        late = httpx.get(f"{url}/slow?s=3.5", headers=late_header, timeout=30)
+        assert late.status_code == 503 and "nothing was charged" in late.text
+        assert token.balance_of(late_payer.address) == PRICE
+        # An SSE stream longer than stale_after, after its settlement: every event arrives.
+        streamer = funded(token)
+        stream_header = _header(f"{url}/stream", streamer)
+        with httpx.stream("GET", f"{url}/stream?n=12", headers=stream_header, timeout=30) as r:
+            assert r.status_code == 200
+            events = [line for line in r.iter_lines() if line.startswith("data:")]
+        assert events == [f"data: {i}" for i in range(12)]
+        assert token.balance_of(streamer.address) == 0
+        time.sleep(0.5)  # passes after the stream: nothing to resolve
+    assert shop.kinds().count("paid") == 2 and "settle_failed" not in shop.kinds()
+    assert "unknown" not in shop.kinds() and f.settles == 2
+    assert shop.runs == 3  # slow, late (not settled: too late), stream; the dup never ran
+    assert token.balance_of(shop.seller) == 2 * PRICE
