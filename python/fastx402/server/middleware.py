@@ -723,7 +723,7 @@ class PaymentMiddleware:
             if candidates and isinstance(self.facilitator, Facilitator):
                 # Its own pending transactions first (by receipt, nonce, authorization state).
                 await self.facilitator.reconcile()
-            for key, owner in candidates.items():
+            for key, owner in candidates:
                 entry = await self.store.get(key, now=int(self.clock()))
                 if entry is None or entry.owner != owner:
                     self._reconciler.keep_waiting(key, owner, unknown=False)
@@ -740,6 +740,7 @@ class PaymentMiddleware:
                 self._report(resolution)
                 self._reconciler.keep_waiting(key, owner, unknown=resolution.kind == "unknown")
                 counts[resolution.kind] += 1
+            await self._reconciler.save_checkpoint()
         return counts
 
     def _report(self, resolution: Resolution) -> None:

@@ -48,11 +48,15 @@ from fastx402.server.records import IN_FLIGHT, Record
 from fastx402.store import AsyncStore
 
 UNKNOWN_LOG = "x402:unknown-records"
+# Where passes share how far the log is done with (every entry before it resolved or finished):
+# a worker starting afresh reads on from there, not from the log's first entry.
+CHECKPOINT = "x402:unknown-records:checkpoint"
 NONCE_USED = "invalid_exact_evm_nonce_already_used"
-# One pass reads at most this many log entries (pages of LOG_PAGE) and resolves at most this
-# many records; the rest wait for the next pass.
+# One pass reads at most LOG_PAGES pages of LOG_PAGE log entries (one per claim: a fleet's
+# paid requests), and looks at most MAX_PER_PASS records up; the rest wait for the next pass.
 LOG_PAGE = 500
-MAX_PER_PASS = 2000
+LOG_PAGES = 40
+MAX_PER_PASS = 20000
 
 Kind = Literal["settled", "not_charged", "unknown"]
 _FAULTS = (FacilitatorUnavailable, FacilitatorError, SettlementOutcomeUnknown)
@@ -87,10 +91,13 @@ class Reconciler:
         self.grace = grace
         self.max_header_bytes = max_header_bytes
         self.clock = clock
-        self._cursor = 0
-        self._waiting: dict[str, str] = {}  # replay key -> owner, still unknown after a pass
-        # Claims seen in the log whose deadline is not yet past: replay key -> (owner, deadline).
-        self._later: dict[str, tuple[str, int]] = {}
+        self._cursor: int | None = None  # read from CHECKPOINT by the first pass
+        self._checkpoint = 0
+        # (replay key, owner) pairs: still unknown after a pass; claims whose deadline is not
+        # yet past (-> deadline); the first log entry of each, while in either.
+        self._waiting: set[tuple[str, str]] = set()
+        self._later: dict[tuple[str, str], int] = {}
+        self._seq: dict[tuple[str, str], int] = {}
 
     async def note_unknown(self, key: str, owner: str) -> None:
         """Makes an unknown record known to every reconciliation pass (any worker, any host)."""
@@ -104,40 +111,62 @@ class Reconciler:
         raw = json.dumps(entry, separators=(",", ":")).encode()
         await self.store.append(UNKNOWN_LOG, raw, now=int(self.clock()))
 
-    async def candidates(self) -> dict[str, str]:
-        """Replay key -> owner of the records that may still be unknown or stale (bounded)."""
+    async def candidates(self) -> list[tuple[str, str]]:
+        """(replay key, owner) of the records that may still be unknown or stale (bounded)."""
         now = int(self.clock())
-        found = dict(self._waiting)
-        for _ in range(MAX_PER_PASS // LOG_PAGE):
+        if self._cursor is None:
+            mark = await self.store.get(CHECKPOINT, now=now)
+            self._cursor = self._checkpoint = int(mark.value) if mark is not None else 0
+        found = dict.fromkeys(self._waiting)
+        for _ in range(LOG_PAGES):
             page = await self.store.read(UNKNOWN_LOG, after=self._cursor, limit=LOG_PAGE)
             for seq, raw in page:
                 self._cursor = max(self._cursor, seq)
                 try:
                     entry = json.loads(raw)
-                    key, owner = str(entry["key"]), str(entry["owner"])
+                    pair = (str(entry["key"]), str(entry["owner"]))
                     until = entry.get("until")
                     if until is not None:
-                        self._later[key] = (owner, int(until))
+                        self._later[pair] = int(until)
                     else:
-                        found[key] = owner
+                        found[pair] = None
+                    self._seq.setdefault(pair, seq)
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue  # not ours: the log is append-only, skip it
             if len(page) < LOG_PAGE:
                 break
         # Claims whose deadline is past: most finished long ago (one read each tells).
-        for key, (owner, until) in list(self._later.items()):
+        for pair, until in list(self._later.items()):
             if len(found) >= MAX_PER_PASS:
                 break
             if until <= now:
-                del self._later[key]
-                found.setdefault(key, owner)
-        return found
+                del self._later[pair]
+                found[pair] = None
+        return list(found)
 
     def keep_waiting(self, key: str, owner: str, unknown: bool) -> None:
+        pair = (key, owner)
         if unknown:
-            self._waiting[key] = owner
+            self._waiting.add(pair)
         else:
-            self._waiting.pop(key, None)
+            self._waiting.discard(pair)
+            if pair not in self._later:
+                self._seq.pop(pair, None)
+
+    async def save_checkpoint(self) -> None:
+        """Shares how far the log is done with: before the first entry still waited on (any
+        worker's view is complete, each reads every entry: the last write may win)."""
+        if self._cursor is None:
+            return
+        waited = [self._seq[p] for p in (*self._waiting, *self._later) if p in self._seq]
+        mark = min(waited) - 1 if waited else self._cursor
+        if mark == self._checkpoint:
+            return
+        value, now = str(mark).encode(), int(self.clock())
+        found = await self.store.claim(CHECKPOINT, "reconciler", value, expires_at=None, now=now)
+        if found is not None:
+            await self.store.update(CHECKPOINT, "reconciler", value, expires_at=None)
+        self._checkpoint = mark
 
     async def resolve(self, record: Record, key: str, owner: str) -> Resolution:
         """Asks the facilitator about one unknown (or stale in-flight) record and writes what
