@@ -1,14 +1,14 @@
 """A seller worker that dies mid-payment does not make the payment forgotten.
 
 Worker A is a real uvicorn subprocess killed with SIGKILL by PID while a payment is in flight
-(``before``: after its settlement landed on chain, its answer held by the facilitator front;
-``after``: while the handler runs, before any settlement). Worker B (in this process, uvicorn
-in a thread) shares A's SQLite store and reconciles A's stale record read-only through the
-facilitator's ``/verify``; the payer's retry with the same header then gets the content (the
-handler run once) or, when nothing was charged, pays normally. Balances are read on anvil.
-Real parts: anvil + TestUSDC, fastx402's facilitator service over HTTP (behind a front that can
-hold its ``/settle`` answer: a lost answer a real facilitator cannot produce on demand),
-uvicorn, SQLite. Run as a script, this file is worker A.
+(``before``: after its settlement landed on chain, its answer held by the facilitator front, or
+later, in the handler; ``after``: while the handler runs, before any settlement). Worker B (in
+this process, uvicorn in a thread) shares A's SQLite store and reconciles A's stale record
+read-only through the facilitator's ``/verify``; the payer's retry with the same header then
+gets the content (the handler run once) or, when nothing was charged, pays normally. Balances
+are read on anvil. Real parts: anvil + TestUSDC, fastx402's facilitator service over HTTP
+(behind a front that can hold its ``/settle`` answer: a lost answer a real facilitator cannot
+produce on demand), uvicorn, SQLite. Run as a script, this file is worker A.
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ def build(cfg: dict[str, Any], on_run: Callable[[], None], **options: Any) -> Pa
         on_run()
         return {"job": "done", "transaction": payment_of(request).transaction}
 
+    @app.post("/slowjob")
+    async def slowjob(request: Request, s: float = 0.0) -> dict[str, Any]:
+        on_run()
+        await asyncio.sleep(min(s, 60.0))
+        return {"job": "done", "transaction": payment_of(request).transaction}
+
     @app.get("/stream")
     def stream(n: int = 10) -> StreamingResponse:
         on_run()
@@ -84,6 +90,7 @@ def build(cfg: dict[str, Any], on_run: Callable[[], None], **options: Any) -> Pa
         routes={
             "GET /slow": Route([option], resource=f"{base}/slow"),
             "POST /job": Route([option], mode="before", resource=f"{base}/job"),
+            "POST /slowjob": Route([option], mode="before", resource=f"{base}/slowjob"),
             "GET /stream": Route([option], resource=f"{base}/stream"),
         },
         store=f"sqlite:///{cfg['db']}",
@@ -307,12 +314,7 @@ def test_a_worker_killed_after_its_settlement_landed_is_reconciled_and_serves_th
         _wait_for(lambda: "paid" in shop.kinds())  # B's pass: stale, nonce used => settled
         assert f.settles == 1  # read-only: never settled again
 
-        async def retries() -> list[httpx.Response]:
-            async with httpx.AsyncClient(timeout=30) as c:
-                calls = [c.post(f"{url_b}/job", headers=header) for _ in range(8)]
-                return list(await asyncio.gather(*calls))
-
-        answers = asyncio.run(retries())
+        answers = asyncio.run(_concurrent_posts(f"{url_b}/job", header, 8))
         served = [r for r in answers if r.status_code == 200]
         assert len(served) == 1, [(r.status_code, r.text) for r in answers]
         assert {r.status_code for r in answers} <= {200, 409}
@@ -322,6 +324,46 @@ def test_a_worker_killed_after_its_settlement_landed_is_reconciled_and_serves_th
     assert shop.runs == 1 and f.settles == 1
     assert token.balance_of(shop.seller) == PRICE and token.balance_of(payer.address) == 0
     assert "paid_unserved" not in shop.kinds()
+
+
+async def _concurrent_posts(url: str, header: dict[str, str], n: int) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=30) as c:
+        return list(await asyncio.gather(*[c.post(url, headers=header) for _ in range(n)]))
+
+
+def test_a_worker_killed_in_its_handler_after_settling_first_serves_the_retry_once(
+    token: Token, front: tuple[HoldFront, str], worker_a: Any, tmp_path: Path
+) -> None:
+    """``before``: settled (on chain, and in the store), then the handler runs; A is killed in
+    it. Past the deadline, the first of the payer's retries runs the handler, once."""
+    f, front_url = front
+    shop = Shop(token, front_url, tmp_path)
+    payer = funded(token)
+    with running(shop.mw) as url_b:
+        pid, url_a = worker_a(shop.cfg)
+        header = _header(f"{url_b}/slowjob", payer, "POST")
+        started = time.monotonic()
+        hung = _in_background(
+            lambda: httpx.post(f"{url_a}/slowjob?s=60", headers=header, timeout=30)
+        )
+        _wait_for(lambda: shop.a_ran)
+        assert token.balance_of(shop.seller) == PRICE
+        _kill(pid)
+        hung.join(timeout=10)
+        early = httpx.post(f"{url_b}/slowjob", headers=header, timeout=30)
+        assert early.status_code == 409 and "retry-after" in early.headers
+        assert shop.runs == 0
+        time.sleep(max(0.0, started + STALE_AFTER + 1.0 - time.monotonic()))
+        answers = asyncio.run(_concurrent_posts(f"{url_b}/slowjob", header, 8))
+        served = [r for r in answers if r.status_code == 200]
+        assert len(served) == 1, [(r.status_code, r.text) for r in answers]
+        assert {r.status_code for r in answers} <= {200, 409}
+        receipt = receipt_of(served[0])
+        assert served[0].json() == {"job": "done", "transaction": receipt.transaction}
+        later = httpx.post(f"{url_b}/slowjob", headers=header, timeout=30)
+        assert later.status_code == 402 and receipt_of(later).transaction == receipt.transaction
+    assert shop.runs == 1 and f.settles == 1
+    assert token.balance_of(shop.seller) == PRICE and token.balance_of(payer.address) == 0
 
 
 def test_a_worker_killed_before_settling_charges_nothing_and_the_retry_pays_normally(
@@ -394,3 +436,49 @@ def test_a_live_slow_handler_and_a_long_stream_are_not_taken_as_abandoned(
     assert "unknown" not in shop.kinds() and f.settles == 2
     assert shop.runs == 3  # slow, late (not settled: too late), stream; the dup never ran
     assert token.balance_of(shop.seller) == 2 * PRICE
+
+
+def test_passes_share_a_checkpoint_and_a_new_worker_reads_the_log_on_from_it(
+    tmp_path: Path,
+) -> None:
+    """Every claim is logged: a worker starting afresh must not read the whole history, nor skip
+    a claim still waited on (a deadline not yet past)."""
+    from fastx402.server.reconcile import CHECKPOINT, UNKNOWN_LOG
+    from fastx402.testing import FakeFacilitator
+
+    store = f"sqlite:///{tmp_path / 'records.db'}"
+
+    def worker() -> PaymentMiddleware:
+        return PaymentMiddleware(
+            FastAPI(), facilitator=FakeFacilitator(), store=store, reconcile_interval=None
+        )
+
+    async def scenario() -> None:
+        first = worker()
+        now = int(time.time())
+        for i in range(5):  # finished long ago: their records are gone
+            await first._reconciler.note_claim(f"done{i}", "owner", now - 10)
+        assert await first.reconcile() == {"settled": 0, "not_charged": 0, "unknown": 0}
+        mark = await first.store.get(CHECKPOINT, now=now)
+        assert mark is not None and int(mark.value) == 5
+        await first._reconciler.note_claim("running", "owner", now + 3600)  # seq 6: waited on
+        await first._reconciler.note_claim("done5", "owner", now - 10)  # seq 7
+        await first.reconcile()
+        mark = await first.store.get(CHECKPOINT, now=now)
+        assert mark is not None and int(mark.value) == 5  # held before the claim waited on
+        fresh = worker()
+        reads: list[int] = []
+        read = fresh.store.read
+
+        async def spied(stream: str, *, after: int = 0, limit: int = 1000) -> Any:
+            reads.append(after)
+            return await read(stream, after=after, limit=limit)
+
+        fresh.store.read = spied  # type: ignore[method-assign]
+        await fresh.reconcile()
+        assert reads == [5]  # from the checkpoint, not from the log's start
+        entries = await read(UNKNOWN_LOG, after=0, limit=100)
+        assert [seq for seq, _ in entries] == list(range(1, 8))
+        assert fresh._reconciler._later == {("running", "owner"): now + 3600}
+
+    asyncio.run(scenario())

@@ -17,6 +17,12 @@ serves nothing: 503 with ``Retry-After``; the record is kept and reconciled (see
 periodically from the lifespan); the retry gets the kept response, a 402 "not charged", or 503
 again. The handler never runs twice for one replay key, whatever the number of workers or hosts
 sharing the store.
+
+A worker that dies mid-payment (killed, crashed) leaves its record in flight: every claim is
+logged with a deadline (``stale_after``), and a record still in flight past it is reconciled
+read-only like an unknown one; if it was charged, the payer's first retry runs the handler (once:
+the handler that was running when the worker died never answered). Past its deadline a live
+worker sends no settlement (503, nothing charged), so that a stale record is really abandoned.
 """
 
 from __future__ import annotations
@@ -879,24 +885,47 @@ class PaymentMiddleware:
             self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
             await refuse(f"settlement failed: {outcome.error_reason}")
             return
+        # Charged, not yet served: until the handler has run, the record says so (a duplicate
+        # is in flight until ``serving_until``; past it, the owner died: the first retry runs
+        # the handler). One write more in this mode, once the handler is done.
+        record.serve_pending = True
+        record.serving_until = int(self.clock()) + self.stale_after
         await self._record_settled(record, outcome, key, owner)
         self._emit(self._settled_event("paid", pattern, payment, outcome))
         paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
-        await self._run_paid(paid, [_receipt_header(record.version, outcome)], scope, receive, send)
+
+        async def served() -> None:
+            record.serve_pending, record.serving_until = False, None
+            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+
+        receipt = [_receipt_header(record.version, outcome)]
+        await self._run_paid(paid, receipt, scope, receive, send, served)
 
     async def _run_paid(
-        self, paid: Payment, extra: responses.Headers, scope: Scope, receive: Receive, send: Send
+        self,
+        paid: Payment,
+        extra: responses.Headers,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        served: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Runs the handler of a settled payment, its answer carrying ``extra`` (the receipt);
-        a handler that then fails is reported for refunds."""
+        a handler that then fails is reported for refunds. ``served`` is awaited once, before
+        the last body message goes out (a duplicate then finds the record served), or at the
+        end if there was none."""
         scope.setdefault("state", {})["payment"] = paid
         failed_status: list[int] = []
+        pending = [served] if served is not None else []
 
         async def send_with_receipt(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] >= 400:
                     failed_status.append(message["status"])
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and pending:
+                await pending.pop()()
             await send(message)
 
         event = PaymentEvent(
@@ -912,6 +941,9 @@ class PaymentMiddleware:
         except Exception:
             self._emit(event)
             raise
+        finally:
+            if pending:
+                await pending.pop()()
         if failed_status:
             self._emit(event)
 

@@ -13,6 +13,10 @@ handed the stored outcome.
               ``after``/``before`` keep the reservation until the outcome is written: same 409) |
 | settled   | success with a transaction: kept with the receipt (and the response, if small) |
 
+In ``before`` mode a record is settled with ``serve_pending`` (and ``serving_until``, the
+deadline) before its handler runs, and written served once the handler's last body message is
+about to go out: a retry past the deadline finds the owner died in the handler and runs it once.
+
 In ``after`` mode a record is settled before the handler's body has gone out; until the body is
 complete (at most ``SERVING_WINDOW`` seconds, ``serving_until``) a duplicate is still in flight
 (409, retry), not "already used": the kept response is about to be stored.
@@ -103,7 +107,7 @@ class Record:
 
     def encode(self) -> bytes:
         # The terms never change: encoded once per record, then spliced with the changing part
-        # (a paid request writes its record 3 times; dataclasses.asdict deep-copied every field
+        # (a paid request writes its record 2 to 4 times; dataclasses.asdict deep-copied every field
         # and was ~40% of a paid request, benches/README.md).
         if self._terms is None:
             terms = {
