@@ -292,43 +292,62 @@ def _in_background(call: Callable[[], Any]) -> threading.Thread:
     return thread
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "content"),
+    [("POST", "/job", {"job": "done", "transaction": None}), ("GET", "/slow", {"content": "slow"})],
+    ids=["before", "after"],
+)
 def test_a_worker_killed_after_its_settlement_landed_is_reconciled_and_serves_the_retry_once(
-    token: Token, front: tuple[HoldFront, str], worker_a: Any, tmp_path: Path
+    token: Token,
+    front: tuple[HoldFront, str],
+    worker_a: Any,
+    tmp_path: Path,
+    method: str,
+    path: str,
+    content: dict[str, Any],
 ) -> None:
+    """Killed while its settlement is answered (landed on chain, the answer not yet heard): the
+    record is still "reserved". (``after``: the handler had run, its response never went out;
+    no transaction hash was ever received, so the content has none.)"""
     f, front_url = front
     shop = Shop(token, front_url, tmp_path)
     payer = funded(token)
     with running(shop.mw) as url_b:
         pid, url_a = worker_a(shop.cfg)
-        header = _header(f"{url_b}/job", payer, "POST")
+        header = _header(f"{url_b}{path}", payer, method)
         f.hold = True
-        hung = _in_background(lambda: httpx.post(f"{url_a}/job", headers=header, timeout=30))
+        hung = _in_background(
+            lambda: httpx.request(method, f"{url_a}{path}", headers=header, timeout=30)
+        )
         _wait_for(lambda: token.balance_of(shop.seller) == PRICE)  # settled on chain
         _kill(pid)  # before A heard the answer: its record is still "reserved"
         f.hold = False
         f.released.set()
         hung.join(timeout=10)
-        assert not shop.a_ran
-        early = httpx.post(f"{url_b}/job", headers=header, timeout=30)
+        assert shop.a_ran == (method == "GET")  # after mode: ran, not served
+        early = httpx.request(method, f"{url_b}{path}", headers=header, timeout=30)
         assert early.status_code == 409 and "retry-after" in early.headers  # not stale yet
         _wait_for(lambda: "paid" in shop.kinds())  # B's pass: stale, nonce used => settled
         assert f.settles == 1  # read-only: never settled again
 
-        answers = asyncio.run(_concurrent_posts(f"{url_b}/job", header, 8))
+        answers = asyncio.run(_concurrent(method, f"{url_b}{path}", header, 8))
         served = [r for r in answers if r.status_code == 200]
         assert len(served) == 1, [(r.status_code, r.text) for r in answers]
         assert {r.status_code for r in answers} <= {200, 409}
-        assert served[0].json()["job"] == "done"
-        later = httpx.post(f"{url_b}/job", headers=header, timeout=30)
+        assert served[0].json() == content
+        later = httpx.request(method, f"{url_b}{path}", headers=header, timeout=30)
         assert later.status_code == 402 and "already used" in later.text
     assert shop.runs == 1 and f.settles == 1
     assert token.balance_of(shop.seller) == PRICE and token.balance_of(payer.address) == 0
     assert "paid_unserved" not in shop.kinds()
 
 
-async def _concurrent_posts(url: str, header: dict[str, str], n: int) -> list[httpx.Response]:
+async def _concurrent(
+    method: str, url: str, header: dict[str, str], n: int
+) -> list[httpx.Response]:
     async with httpx.AsyncClient(timeout=30) as c:
-        return list(await asyncio.gather(*[c.post(url, headers=header) for _ in range(n)]))
+        calls = [c.request(method, url, headers=header) for _ in range(n)]
+        return list(await asyncio.gather(*calls))
 
 
 def test_a_worker_killed_in_its_handler_after_settling_first_serves_the_retry_once(
@@ -354,7 +373,7 @@ def test_a_worker_killed_in_its_handler_after_settling_first_serves_the_retry_on
         assert early.status_code == 409 and "retry-after" in early.headers
         assert shop.runs == 0
         time.sleep(max(0.0, started + STALE_AFTER + 1.0 - time.monotonic()))
-        answers = asyncio.run(_concurrent_posts(f"{url_b}/slowjob", header, 8))
+        answers = asyncio.run(_concurrent("POST", f"{url_b}/slowjob", header, 8))
         served = [r for r in answers if r.status_code == 200]
         assert len(served) == 1, [(r.status_code, r.text) for r in answers]
         assert {r.status_code for r in answers} <= {200, 409}
