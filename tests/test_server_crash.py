@@ -501,3 +501,68 @@ def test_passes_share_a_checkpoint_and_a_new_worker_reads_the_log_on_from_it(
         assert fresh._reconciler._later == {("running", "owner"): now + 3600}
 
     asyncio.run(scenario())
+
+
+def test_a_lost_request_task_on_a_memory_store_is_resolved_on_the_retry() -> None:
+    """One process, memory store: a request task lost mid-handler (cancelled) leaves its record
+    reserved, exactly as a crash would; claims are not logged (the store dies with a crash), and
+    the payer's retry resolves it read-only once stale: in flight, then being resolved, then not
+    charged, then paid normally."""
+    from fastx402.server.reconcile import UNKNOWN_LOG
+    from fastx402.testing import FakeFacilitator
+
+    network, seller = "eip155:84532", PrivateKey.generate().address
+    fake = FakeFacilitator([network])
+    now = [time.time()]
+    app = FastAPI()
+    started, go_on = asyncio.Event(), asyncio.Event()
+    runs: list[int] = []
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        runs.append(1)
+        started.set()
+        await asyncio.wait_for(go_on.wait(), 30)
+        return {"content": "slow"}
+
+    mw = PaymentMiddleware(
+        app,
+        facilitator=fake,
+        routes={"GET /slow": Route([PaymentOption("$0.001", network, seller)])},
+        clock=lambda: now[0],
+        reconcile_interval=None,
+        reconcile_grace=GRACE,
+        stale_after=STALE_AFTER,
+        settle_margin=SETTLE_MARGIN,
+    )
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=mw)
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop") as c:
+            first = await c.get("/slow")
+            required = PaymentRequired.from_header(first.headers["payment-required"])
+            header = {
+                "PAYMENT-SIGNATURE": fastx402.create_payment(required, fake_payer).to_header()
+            }
+            lost = asyncio.ensure_future(c.get("/slow", headers=header))
+            await asyncio.wait_for(started.wait(), 10)
+            lost.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lost
+            go_on.set()
+            assert (await c.get("/slow", headers=header)).status_code == 409
+            now[0] += STALE_AFTER + 0.5
+            pending = await c.get("/slow", headers=header)
+            assert pending.status_code == 503 and "retry-after" in pending.headers
+            now[0] += GRACE
+            unpaid = await c.get("/slow", headers=header)
+            assert unpaid.status_code == 402 and "not charged" in unpaid.text
+            assert not fake.settled
+            paid = await c.get("/slow", headers=header)
+            assert paid.status_code == 200 and paid.json() == {"content": "slow"}
+            assert len(fake.settled) == 1
+            assert await mw.store.read(UNKNOWN_LOG, after=0, limit=10) == []
+
+    fake_payer = PrivateKey.generate()
+    asyncio.run(scenario())
+    assert len(runs) == 2  # the lost run (never answered) and the paid one

@@ -66,7 +66,7 @@ from fastx402.server.ratecard import rate_card
 from fastx402.server.reconcile import Reconciler, Resolution
 from fastx402.server.records import KEEP_AFTER_EXPIRY, SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
-from fastx402.store import AsyncStore, Entry, async_from_url
+from fastx402.store import AsyncMemoryStore, AsyncStore, Entry, async_from_url
 
 EventKind = Literal[
     "paid",
@@ -238,6 +238,10 @@ class PaymentMiddleware:
             max_header_bytes=max_header_bytes,
             clock=clock,
         )
+        # A memory store dies with its process: nothing outlives a crash to be found there, so
+        # claims are not logged (the log would only grow) and in-flight records expire with the
+        # authorization; a stale one (a lost request task) is still resolved on a retry.
+        self._log_claims = not isinstance(self.store, AsyncMemoryStore)
         self.reconcile_interval = reconcile_interval
         self._reconciling = asyncio.Lock()
         self._reconcile_task: asyncio.Task[None] | None = None
@@ -452,10 +456,11 @@ class PaymentMiddleware:
                     True, first[1].value, first[0], first[1].owner, scope, receive, send
                 )
                 return
-        # Noted before the claim: a process killed right after claiming is found by a pass.
-        await self._reconciler.note_claim(key, owner, record.in_flight_until)
+        if self._log_claims:
+            # Noted before the claim: a process killed right after claiming is found by a pass.
+            await self._reconciler.note_claim(key, owner, record.in_flight_until)
         existing = await self.store.claim(
-            key, owner, record.encode(), expires_at=record.expires_at(), now=now
+            key, owner, record.encode(), expires_at=self._in_flight_expiry(record), now=now
         )
         if existing is not None:
             await self._duplicate(
@@ -820,6 +825,10 @@ class PaymentMiddleware:
         except (SettlementOutcomeUnknown, FacilitatorError) as e:
             return f"settlement outcome unknown: {getattr(e, 'code', 'error')}"
 
+    def _in_flight_expiry(self, record: Record) -> int | None:
+        """In flight, a record outlives its authorization only if a pass can find it."""
+        return record.expires_at() if self._log_claims else record.valid_before + KEEP_AFTER_EXPIRY
+
     async def _too_late(
         self, record: Record, key: str, owner: str, pattern: str, send: Send
     ) -> bool:
@@ -1142,7 +1151,8 @@ class PaymentMiddleware:
         try:
             record.state, record.response = "settling", kept
             record.in_flight_until = int(self.clock()) + self.stale_after
-            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            expires = self._in_flight_expiry(record)
+            await self.store.update(key, owner, record.encode(), expires_at=expires)
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):
                 await self._record_unknown(record, key, owner)
