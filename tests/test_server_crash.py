@@ -512,7 +512,7 @@ def test_a_lost_request_task_on_a_memory_store_is_resolved_on_the_retry() -> Non
     from fastx402.testing import FakeFacilitator
 
     network, seller = "eip155:84532", PrivateKey.generate().address
-    fake = FakeFacilitator([network])
+    fake, payer = FakeFacilitator([network]), PrivateKey.generate()
     now = [time.time()]
     app = FastAPI()
     started, go_on = asyncio.Event(), asyncio.Event()
@@ -541,9 +541,7 @@ def test_a_lost_request_task_on_a_memory_store_is_resolved_on_the_retry() -> Non
         async with httpx.AsyncClient(transport=transport, base_url="http://shop") as c:
             first = await c.get("/slow")
             required = PaymentRequired.from_header(first.headers["payment-required"])
-            header = {
-                "PAYMENT-SIGNATURE": fastx402.create_payment(required, fake_payer).to_header()
-            }
+            header = {"PAYMENT-SIGNATURE": fastx402.create_payment(required, payer).to_header()}
             lost = asyncio.ensure_future(c.get("/slow", headers=header))
             await asyncio.wait_for(started.wait(), 10)
             lost.cancel()
@@ -563,6 +561,5 @@ def test_a_lost_request_task_on_a_memory_store_is_resolved_on_the_retry() -> Non
             assert len(fake.settled) == 1
             assert await mw.store.read(UNKNOWN_LOG, after=0, limit=10) == []
 
-    fake_payer = PrivateKey.generate()
     asyncio.run(scenario())
     assert len(runs) == 2  # the lost run (never answered) and the paid one
