@@ -43,7 +43,8 @@ from fastx402.server import (
     payment_of,
 )
 
-STALE_AFTER, SETTLE_MARGIN, GRACE = 4, 1, 3
+# Seconds: long enough for a loaded machine to kill worker A and retry before the deadline.
+STALE_AFTER, SETTLE_MARGIN, GRACE = 8, 1, 3
 SPAWN_TIMEOUT = 30.0
 
 
@@ -124,6 +125,8 @@ if __name__ == "__main__":
 from asgi_server import running  # noqa: E402
 from chain import NETWORK, Anvil, Token  # noqa: E402
 from fastx402 import Facilitator, PaymentRequired, PrivateKey  # noqa: E402
+from fastx402.server.reconcile import UNKNOWN_LOG  # noqa: E402
+from fastx402.server.records import Record  # noqa: E402
 from test_facilitator import fund_eth  # noqa: E402
 from test_server import PRICE, funded, receipt_of  # noqa: E402
 
@@ -280,6 +283,24 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def _stored(shop: Shop) -> Record:
+    """The one payment's record in the shared store (its key read from the claims log)."""
+
+    async def read() -> Record:
+        entries = await shop.mw.store.read(UNKNOWN_LOG, after=0, limit=10)
+        key = json.loads(entries[0][1])["key"]
+        entry = await shop.mw.store.get(key, now=int(time.time()))
+        assert entry is not None
+        return Record.decode(entry.value)
+
+    return asyncio.run(read())
+
+
+def _sleep_past(deadline: int | None) -> None:
+    assert deadline is not None
+    time.sleep(max(0.0, deadline + 0.2 - time.time()))
+
+
 def _in_background(call: Callable[[], Any]) -> threading.Thread:
     """A request to worker A, left hanging when A is killed (its failure is expected)."""
 
@@ -361,7 +382,6 @@ def test_a_worker_killed_in_its_handler_after_settling_first_serves_the_retry_on
     with running(shop.mw) as url_b:
         pid, url_a = worker_a(shop.cfg)
         header = _header(f"{url_b}/slowjob", payer, "POST")
-        started = time.monotonic()
         hung = _in_background(
             lambda: httpx.post(f"{url_a}/slowjob?s=60", headers=header, timeout=30)
         )
@@ -372,7 +392,7 @@ def test_a_worker_killed_in_its_handler_after_settling_first_serves_the_retry_on
         early = httpx.post(f"{url_b}/slowjob", headers=header, timeout=30)
         assert early.status_code == 409 and "retry-after" in early.headers
         assert shop.runs == 0
-        time.sleep(max(0.0, started + STALE_AFTER + 1.0 - time.monotonic()))
+        _sleep_past(_stored(shop).serving_until)
         answers = asyncio.run(_concurrent("POST", f"{url_b}/slowjob", header, 8))
         served = [r for r in answers if r.status_code == 200]
         assert len(served) == 1, [(r.status_code, r.text) for r in answers]
@@ -394,7 +414,6 @@ def test_a_worker_killed_before_settling_charges_nothing_and_the_retry_pays_norm
     with running(shop.mw) as url_b:
         pid, url_a = worker_a(shop.cfg)
         header = _header(f"{url_b}/slow", payer)
-        killed_at = time.monotonic()
         hung = _in_background(lambda: httpx.get(f"{url_a}/slow?s=60", headers=header, timeout=30))
         _wait_for(lambda: shop.a_ran)  # the handler started (after mode: nothing settled)
         _kill(pid)
@@ -402,7 +421,7 @@ def test_a_worker_killed_before_settling_charges_nothing_and_the_retry_pays_norm
         early = httpx.get(f"{url_b}/slow", headers=header, timeout=30)
         assert early.status_code == 409 and "retry-after" in early.headers
         # Past the deadline, within the grace: being resolved, nothing served, retry later.
-        time.sleep(max(0.0, killed_at + STALE_AFTER + 0.5 - time.monotonic()))
+        _sleep_past(_stored(shop).in_flight_until)
         pending = httpx.get(f"{url_b}/slow", headers=header, timeout=30)
         assert pending.status_code == 503 and "retry-after" in pending.headers, pending.text
         _wait_for(lambda: "settle_failed" in shop.kinds())  # unused past the grace: released
@@ -439,16 +458,18 @@ def test_a_live_slow_handler_and_a_long_stream_are_not_taken_as_abandoned(
         # Past the bound, a live owner sends no settlement: nothing charged, released.
         late_payer = funded(token)
         late_header = _header(f"{url}/slow", late_payer)
-        late = httpx.get(f"{url}/slow?s=3.5", headers=late_header, timeout=30)
+        beyond = STALE_AFTER - SETTLE_MARGIN + 0.5
+        late = httpx.get(f"{url}/slow?s={beyond}", headers=late_header, timeout=30)
         assert late.status_code == 503 and "nothing was charged" in late.text
         assert token.balance_of(late_payer.address) == PRICE
         # An SSE stream longer than stale_after, after its settlement: every event arrives.
         streamer = funded(token)
         stream_header = _header(f"{url}/stream", streamer)
-        with httpx.stream("GET", f"{url}/stream?n=12", headers=stream_header, timeout=30) as r:
+        n = 2 * STALE_AFTER + 4  # 0.5 s apart
+        with httpx.stream("GET", f"{url}/stream?n={n}", headers=stream_header, timeout=30) as r:
             assert r.status_code == 200
             events = [line for line in r.iter_lines() if line.startswith("data:")]
-        assert events == [f"data: {i}" for i in range(12)]
+        assert events == [f"data: {i}" for i in range(n)]
         assert token.balance_of(streamer.address) == 0
         time.sleep(0.5)  # passes after the stream: nothing to resolve
     assert shop.kinds().count("paid") == 2 and "settle_failed" not in shop.kinds()
@@ -462,7 +483,7 @@ def test_passes_share_a_checkpoint_and_a_new_worker_reads_the_log_on_from_it(
 ) -> None:
     """Every claim is logged: a worker starting afresh must not read the whole history, nor skip
     a claim still waited on (a deadline not yet past)."""
-    from fastx402.server.reconcile import CHECKPOINT, UNKNOWN_LOG
+    from fastx402.server.reconcile import CHECKPOINT
     from fastx402.testing import FakeFacilitator
 
     store = f"sqlite:///{tmp_path / 'records.db'}"
@@ -508,7 +529,6 @@ def test_a_lost_request_task_on_a_memory_store_is_resolved_on_the_retry() -> Non
     reserved, exactly as a crash would; claims are not logged (the store dies with a crash), and
     the payer's retry resolves it read-only once stale: in flight, then being resolved, then not
     charged, then paid normally."""
-    from fastx402.server.reconcile import UNKNOWN_LOG
     from fastx402.testing import FakeFacilitator
 
     network, seller = "eip155:84532", PrivateKey.generate().address
