@@ -17,6 +17,12 @@ serves nothing: 503 with ``Retry-After``; the record is kept and reconciled (see
 periodically from the lifespan); the retry gets the kept response, a 402 "not charged", or 503
 again. The handler never runs twice for one replay key, whatever the number of workers or hosts
 sharing the store.
+
+A worker that dies mid-payment (killed, crashed) leaves its record in flight: every claim is
+logged with a deadline (``stale_after``), and a record still in flight past it is reconciled
+read-only like an unknown one; if it was charged, the payer's first retry runs the handler (once:
+the handler that was running when the worker died never answered). Past its deadline a live
+worker sends no settlement (503, nothing charged), so that a stale record is really abandoned.
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ from fastx402.server.ratecard import rate_card
 from fastx402.server.reconcile import Reconciler, Resolution
 from fastx402.server.records import KEEP_AFTER_EXPIRY, SERVING_WINDOW, KeptResponse, Record
 from fastx402.server.routes import RouteTable
-from fastx402.store import AsyncStore, Entry, async_from_url
+from fastx402.store import AsyncMemoryStore, AsyncStore, Entry, async_from_url
 
 EventKind = Literal[
     "paid",
@@ -163,6 +169,11 @@ class PaymentMiddleware:
     default for a ``RemoteFacilitator``, whose server is not known), reconciliation only
     verifies, and takes an authorization still unused ``reconcile_grace`` seconds later as not
     charged (:mod:`fastx402.server.reconcile`).
+
+    A payment still in flight ``stale_after`` seconds after it was claimed is taken as
+    abandoned (its process died) and reconciled read-only; keep it above the slowest handler
+    plus ``settle_margin``, the facilitator's settle timeout: no settlement is sent later than
+    ``stale_after - settle_margin`` seconds after the claim (the payment is then released, 503).
     """
 
     def __init__(
@@ -184,8 +195,14 @@ class PaymentMiddleware:
         idempotent_settle: bool | None = None,
         reconcile_interval: float | None = 30.0,
         reconcile_grace: int = 300,
+        stale_after: int = 300,
+        settle_margin: int = 90,
     ) -> None:
+        if not 0 <= settle_margin < stale_after:
+            raise ValueError("settle_margin must be >= 0 and below stale_after")
         self.app = app
+        self.stale_after = stale_after
+        self.settle_margin = settle_margin
         self.facilitator: AnyFacilitator = (
             RemoteFacilitator(facilitator) if isinstance(facilitator, str) else facilitator
         )
@@ -221,6 +238,10 @@ class PaymentMiddleware:
             max_header_bytes=max_header_bytes,
             clock=clock,
         )
+        # A memory store dies with its process: nothing outlives a crash to be found there, so
+        # claims are not logged (the log would only grow) and in-flight records expire with the
+        # authorization; a stale one (a lost request task) is still resolved on a retry.
+        self._log_claims = not isinstance(self.store, AsyncMemoryStore)
         self.reconcile_interval = reconcile_interval
         self._reconciling = asyncio.Lock()
         self._reconcile_task: asyncio.Task[None] | None = None
@@ -407,6 +428,7 @@ class PaymentMiddleware:
             "reserved", header, version, requirements.to_dict(), valid_before, route=pattern
         )
         owner = digest.hex()
+        record.in_flight_until = now + self.stale_after
         try:
             payment_id = payload.payment_identifier
         except ValueError:
@@ -434,8 +456,11 @@ class PaymentMiddleware:
                     True, first[1].value, first[0], first[1].owner, scope, receive, send
                 )
                 return
+        if self._log_claims:
+            # Noted before the claim: a process killed right after claiming is found by a pass.
+            await self._reconciler.note_claim(key, owner, record.in_flight_until)
         existing = await self.store.claim(
-            key, owner, record.encode(), expires_at=record.expires_at(), now=now
+            key, owner, record.encode(), expires_at=self._in_flight_expiry(record), now=now
         )
         if existing is not None:
             await self._duplicate(
@@ -527,7 +552,7 @@ class PaymentMiddleware:
         this payment may go on; the first payment's (replay key, record) when the id already
         paid, or is paying, for this request with another authorization."""
         pid_key = f"x402:payment-id:{payment_id}"
-        expires = record.expires_at()
+        expires = record.valid_before + KEEP_AFTER_EXPIRY
         bound = await self.store.claim(pid_key, request, key.encode(), expires_at=expires, now=now)
         if bound is None:
             return None
@@ -606,7 +631,8 @@ class PaymentMiddleware:
             )
             return
         record = Record.decode(raw)
-        if record.in_flight(int(self.clock())):
+        now = int(self.clock())
+        if record.in_flight(now):
             await responses.send_json(
                 send,
                 409,
@@ -615,7 +641,7 @@ class PaymentMiddleware:
                 head=head,
             )
             return
-        if record.state == "unknown":
+        if record.state == "unknown" or record.stale(now):
             resolution = await self._reconciler.resolve(record, key, owner)
             self._report(resolution)
             record = resolution.record  # what the first resolver wrote, if another was first
@@ -708,19 +734,24 @@ class PaymentMiddleware:
             if candidates and isinstance(self.facilitator, Facilitator):
                 # Its own pending transactions first (by receipt, nonce, authorization state).
                 await self.facilitator.reconcile()
-            for key, owner in candidates.items():
+            for key, owner in candidates:
                 entry = await self.store.get(key, now=int(self.clock()))
                 if entry is None or entry.owner != owner:
                     self._reconciler.keep_waiting(key, owner, unknown=False)
                     continue
                 record = Record.decode(entry.value)
-                if record.state != "unknown":
+                now = int(self.clock())
+                if record.in_flight(now):  # alive, or its response still being kept
+                    self._reconciler.keep_waiting(key, owner, unknown=True)
+                    continue
+                if record.state != "unknown" and not record.stale(now):
                     self._reconciler.keep_waiting(key, owner, unknown=False)
                     continue
                 resolution = await self._reconciler.resolve(record, key, owner)
                 self._report(resolution)
                 self._reconciler.keep_waiting(key, owner, unknown=resolution.kind == "unknown")
                 counts[resolution.kind] += 1
+            await self._reconciler.save_checkpoint()
         return counts
 
     def _report(self, resolution: Resolution) -> None:
@@ -794,6 +825,28 @@ class PaymentMiddleware:
         except (SettlementOutcomeUnknown, FacilitatorError) as e:
             return f"settlement outcome unknown: {getattr(e, 'code', 'error')}"
 
+    def _in_flight_expiry(self, record: Record) -> int | None:
+        """In flight, a record outlives its authorization only if a pass can find it."""
+        return record.expires_at() if self._log_claims else record.valid_before + KEEP_AFTER_EXPIRY
+
+    async def _too_late(
+        self, record: Record, key: str, owner: str, pattern: str, send: Send
+    ) -> bool:
+        """Past its deadline, a payment is no longer settled by its owner (a reconciler may
+        already take it as abandoned): released, nothing charged, the payer may retry."""
+        until = record.in_flight_until
+        if until is None or int(self.clock()) < until - self.settle_margin:
+            return False
+        await self.store.release(key, owner)
+        self._emit(PaymentEvent("refused", pattern, reason="in_flight_deadline"))
+        await responses.send_json(
+            send,
+            503,
+            {"error": "the payment took too long to settle: nothing was charged; retry"},
+            responses.retry_after(self.in_flight_retry_after),
+        )
+        return True
+
     async def _record_settled(
         self, record: Record, receipt: SettleResponse, key: str, owner: str
     ) -> None:
@@ -821,6 +874,8 @@ class PaymentMiddleware:
         pattern, payload, requirements, record, payment, key, owner = attempt
         # In flight in the store until the outcome is written (no separate "settling" write:
         # duplicates are answered alike, 409).
+        if await self._too_late(record, key, owner, pattern, send):
+            return
         record.state = "settling"
         outcome = await self._settle(payload, requirements)
         if isinstance(outcome, str):
@@ -839,24 +894,47 @@ class PaymentMiddleware:
             self._emit(PaymentEvent("settle_failed", pattern, reason=outcome.error_reason))
             await refuse(f"settlement failed: {outcome.error_reason}")
             return
+        # Charged, not yet served: until the handler has run, the record says so (a duplicate
+        # is in flight until ``serving_until``; past it, the owner died: the first retry runs
+        # the handler). One write more in this mode, once the handler is done.
+        record.serve_pending = True
+        record.serving_until = int(self.clock()) + self.stale_after
         await self._record_settled(record, outcome, key, owner)
         self._emit(self._settled_event("paid", pattern, payment, outcome))
         paid = Payment(**{**payment.__dict__, "transaction": outcome.transaction})
-        await self._run_paid(paid, [_receipt_header(record.version, outcome)], scope, receive, send)
+
+        async def served() -> None:
+            record.serve_pending, record.serving_until = False, None
+            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+
+        receipt = [_receipt_header(record.version, outcome)]
+        await self._run_paid(paid, receipt, scope, receive, send, served)
 
     async def _run_paid(
-        self, paid: Payment, extra: responses.Headers, scope: Scope, receive: Receive, send: Send
+        self,
+        paid: Payment,
+        extra: responses.Headers,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        served: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Runs the handler of a settled payment, its answer carrying ``extra`` (the receipt);
-        a handler that then fails is reported for refunds."""
+        a handler that then fails is reported for refunds. ``served`` is awaited once, before
+        the last body message goes out (a duplicate then finds the record served), or at the
+        end if there was none."""
         scope.setdefault("state", {})["payment"] = paid
         failed_status: list[int] = []
+        pending = [served] if served is not None else []
 
         async def send_with_receipt(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] >= 400:
                     failed_status.append(message["status"])
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
+            last = message["type"] == "http.response.body" and not message.get("more_body")
+            if last and pending:
+                await pending.pop()()
             await send(message)
 
         event = PaymentEvent(
@@ -872,6 +950,9 @@ class PaymentMiddleware:
         except Exception:
             self._emit(event)
             raise
+        finally:
+            if pending:
+                await pending.pop()()
         if failed_status:
             self._emit(event)
 
@@ -897,6 +978,9 @@ class PaymentMiddleware:
 
         async def settle_start(start: Message, whole: bytes | None) -> None:
             nonlocal kept, kept_size
+            if await self._too_late(record, key, owner, pattern, send):
+                verdict.append("drop")
+                return
             record.state = "settling"  # in flight in the store until the outcome is written
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):
@@ -1066,7 +1150,9 @@ class PaymentMiddleware:
         pattern, payload, requirements, record, payment, key, owner = attempt
         try:
             record.state, record.response = "settling", kept
-            await self.store.update(key, owner, record.encode(), expires_at=record.expires_at())
+            record.in_flight_until = int(self.clock()) + self.stale_after
+            expires = self._in_flight_expiry(record)
+            await self.store.update(key, owner, record.encode(), expires_at=expires)
             outcome = await self._settle(payload, requirements)
             if isinstance(outcome, str):
                 await self._record_unknown(record, key, owner)

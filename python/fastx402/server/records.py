@@ -13,11 +13,21 @@ handed the stored outcome.
               ``after``/``before`` keep the reservation until the outcome is written: same 409) |
 | settled   | success with a transaction: kept with the receipt (and the response, if small) |
 
+In ``before`` mode a record is settled with ``serve_pending`` (and ``serving_until``, the
+deadline) before its handler runs, and written served once the handler's last body message is
+about to go out: a retry past the deadline finds the owner died in the handler and runs it once.
+
 In ``after`` mode a record is settled before the handler's body has gone out; until the body is
 complete (at most ``SERVING_WINDOW`` seconds, ``serving_until``) a duplicate is still in flight
 (409, retry), not "already used": the kept response is about to be stored.
 | unknown   | the facilitator's answer was lost: kept, never expires, reconciled (on retry, and
               by ``PaymentMiddleware.reconcile``, periodically from the lifespan) |
+
+An in-flight record carries ``in_flight_until`` (written with the claim: no extra write): its
+owner sends no settlement later than that minus the settle margin, and a record still in flight
+past it is *stale* (its process died, or its request task was lost). In-flight records never
+expire blindly either: a stale one is reconciled read-only (``read_only``), see
+:mod:`fastx402.server.reconcile`.
 
 A record refused before settlement, whose handler failed, or whose settlement definitively
 failed is released (deleted): the payer was not charged and may retry.
@@ -77,18 +87,27 @@ class Record:
     unknown_since: int | None = None
     # ``before`` mode: settled (or unknown) before the handler ran; the first retry runs it.
     serve_pending: bool = False
+    # Deadline of an in-flight record (claim time + ``stale_after``); past it, it is stale.
+    in_flight_until: int | None = None
+    # Resolved only by a read-only ``/verify`` (a stale record: nobody knows what was sent).
+    read_only: bool = False
     _terms: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def stale(self, now: int) -> bool:
+        """In flight past its deadline: its owner is gone (reconciled read-only)."""
+        until = self.in_flight_until
+        return self.state in IN_FLIGHT and until is not None and now >= until
 
     def in_flight(self, now: int) -> bool:
         if self.state in IN_FLIGHT:
-            return True
+            return not self.stale(now)
         serving = self.serving_until is not None and now < self.serving_until
         # ``unknown`` while the held response is still being kept: not yet reconcilable.
         return self.state in ("settled", "unknown") and self.response is None and serving
 
     def encode(self) -> bytes:
         # The terms never change: encoded once per record, then spliced with the changing part
-        # (a paid request writes its record 3 times; dataclasses.asdict deep-copied every field
+        # (a paid request writes its record 2 to 4 times; dataclasses.asdict deep-copied every field
         # and was ~40% of a paid request, benches/README.md).
         if self._terms is None:
             terms = {
@@ -106,6 +125,8 @@ class Record:
             "serving_until": self.serving_until,
             "unknown_since": self.unknown_since,
             "serve_pending": self.serve_pending,
+            "in_flight_until": self.in_flight_until,
+            "read_only": self.read_only,
         }
         return (self._terms + "," + json.dumps(moving, separators=(",", ":"))[1:]).encode()
 
@@ -118,6 +139,6 @@ class Record:
         return record
 
     def expires_at(self) -> int | None:
-        if self.state == "unknown":
-            return None  # reconciled, never expired blindly
+        if self.state == "unknown" or self.state in IN_FLIGHT:
+            return None  # reconciled (stale in-flight ones too), never expired blindly
         return self.valid_before + KEEP_AFTER_EXPIRY
