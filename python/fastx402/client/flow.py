@@ -198,9 +198,9 @@ def pay(
         if s.dry_run:
             raise WouldPay(quote)
         # The quote's own requirements are signed: what the policy and approver saw, exactly.
-        payment = create_payment(
-            quote.required, s.key, requirements=quote.requirements
-        ).with_payment_identifier(payment_id(held.id))
+        payment = create_payment(quote.required, s.key, requirements=quote.requirements)
+        if quote.required.x402_version == 2:  # a v1 payload has no extensions to carry it
+            payment = payment.with_payment_identifier(payment_id(held.id))
         yield Call(held.signed, (payment,))
         name = "PAYMENT-SIGNATURE" if quote.required.x402_version == 2 else "X-PAYMENT"
         header = (name, payment.to_header())
