@@ -7,13 +7,10 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
-import fastx402
-from asgi_server import running
 from chain import NETWORK, Token
 from fastx402.client import (
     Budget,
@@ -140,34 +137,6 @@ def test_dry_run_decides_everything_and_signs_nothing(
     assert "signed" not in phases and "sent" not in phases
     assert phases.count("not_charged") == 4
     spending.close()
-
-
-def test_a_v1_only_seller_is_paid_in_v1(
-    shop: tuple[Shop, str],  # noqa: F811
-    token: Token,  # noqa: F811
-) -> None:
-    """A seller that speaks only x402 v1 (fastx402's seller answers v1 to an ``X-PAYMENT``
-    request: this front adds a junk one to every unpaid request, so all its 402s are v1)."""
-    s, _ = shop
-    fastx402.register_network("anvil-x402-interop", 31337)  # idempotent; anvil's v1 name
-    inner = s.app
-
-    async def v1_only(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and all(k != b"x-payment" for k, _ in scope["headers"]):
-            scope = dict(
-                scope, headers=[*scope["headers"], (b"x-payment", b"bm90IGEgcGF5bWVudA==")]
-            )
-        await inner(scope, receive, send)
-
-    payer = funded(token)
-    with running(v1_only) as url, paying_client(payer, POLICY) as client:
-        r = client.get(f"{url}/weather/bern")
-    receipt = receipt_of(r)
-    assert r.status_code == 200 and r.json()["city"] == "bern"
-    assert receipt is not None and receipt.outcome == "paid"
-    assert receipt.quote.required.x402_version == 1 and receipt.amount == PRICE
-    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
-    assert s.runs == {"weather": 1}
 
 
 def test_quote_reads_the_offers_without_paying(

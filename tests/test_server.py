@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ import fastx402
 from asgi_server import running
 from chain import NETWORK, Anvil, Token
 from fastx402 import Facilitator, PaymentRequired, PrivateKey, SettleResponse
+from fastx402.client import SpendPolicy, paying_client
+from fastx402.client import receipt_of as client_receipt
 from fastx402.server import (
     Atomic,
     Exposure,
@@ -740,3 +743,34 @@ def test_a_v1_client_is_answered_and_served_in_v1(shop: tuple[Shop, str], token:
     assert receipt.success and receipt.payer == payer.address
     assert s.runs == {"weather": 1}
     assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+
+
+# The agent's paying client against this seller in v1 (here, not in test_client.py: it registers
+# anvil's v1 network name, which the facilitator tests must not see: they run earlier).
+AGENT_POLICY = SpendPolicy(max_per_call=Decimal("0.05"), allow_http=True)
+
+
+def test_a_v1_only_seller_is_paid_in_v1(shop: tuple[Shop, str], token: Token) -> None:
+    """The paying client (``fastx402.client``) and a seller that speaks only x402 v1
+    (fastx402's seller answers v1 to an ``X-PAYMENT`` request: this front adds a junk one to
+    every unpaid request, so all its 402s are v1)."""
+    s, _ = shop
+    fastx402.register_network("anvil-x402-interop", 31337)  # idempotent; anvil's v1 name
+    inner = s.app
+
+    async def v1_only(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and all(k != b"x-payment" for k, _ in scope["headers"]):
+            scope = dict(
+                scope, headers=[*scope["headers"], (b"x-payment", b"bm90IGEgcGF5bWVudA==")]
+            )
+        await inner(scope, receive, send)
+
+    payer = funded(token)
+    with running(v1_only) as url, paying_client(payer, AGENT_POLICY) as client:
+        r = client.get(f"{url}/weather/bern")
+    receipt = client_receipt(r)
+    assert r.status_code == 200 and r.json()["city"] == "bern"
+    assert receipt is not None and receipt.outcome == "paid"
+    assert receipt.quote.required.x402_version == 1 and receipt.amount == PRICE
+    assert token.balance_of(s.seller) == PRICE and token.balance_of(payer.address) == 0
+    assert s.runs == {"weather": 1}
