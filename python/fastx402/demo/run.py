@@ -187,7 +187,7 @@ def _demo(
     chain, rpc_url = _start_chain(options, reporter, stack, doc)
     network = f"eip155:{chain.chain_id()}"
     doc.update(rpc=chain.rpc.shown, network=network)
-    token, buyer, pay_to = _token_and_buyer(options, reporter, chain, network)
+    token, buyer, pay_to, buyer_hex = _token_and_buyer(options, reporter, chain, network)
     _register(network, token)
     doc["token"] = {
         "address": token.address,
@@ -221,7 +221,8 @@ def _demo(
     assert pay_to is not None
     doc["seller"] = {"url": seller_url, "pay_to": pay_to}
     if options.serve:
-        return _serve(options, reporter, chain, rpc_url, token, buyer, doc)
+        assert buyer_hex is not None  # --serve: our own chain, a buyer made here
+        return _serve(options, reporter, chain, rpc_url, token, buyer_hex, doc)
 
     before = _balances(chain, token, buyer.address, pay_to, facilitator_address)
     doc["balances"] = {"before": before}
@@ -243,15 +244,10 @@ def _demo(
     return doc
 
 
-def _new_key() -> PrivateKey:
-    """A fresh key that remembers its hex (``--serve`` hands the test keys to the user)."""
+def _new_key() -> tuple[PrivateKey, str]:
+    """A fresh key and its hex (``--serve`` hands the test keys to the user)."""
     secret = secrets.token_bytes(32)
-    key = PrivateKey(secret)
-    _KEY_HEX[key.address] = "0x" + secret.hex()
-    return key
-
-
-_KEY_HEX: dict[str, str] = {}
+    return PrivateKey(secret), "0x" + secret.hex()
 
 
 def _serve(
@@ -260,14 +256,14 @@ def _serve(
     chain: Chain,
     rpc_url: str,
     token: TokenInfo,
-    buyer: PrivateKey,
+    buyer_hex: str,
     doc: dict[str, Any],
 ) -> dict[str, Any]:
     """Keeps everything running; prints the environment an agent, a seller or a facilitator of
     the user's own needs to use it (the README's journeys read exactly these variables)."""
     if options.rpc is not None:
         raise DemoError("--serve runs on its own local chain (no --rpc)")
-    spare = _new_key()  # for the user's own facilitator: its own nonces, funded for gas
+    spare, spare_hex = _new_key()  # the user's own facilitator: its own nonces, gas money
     chain.send(chain.dev_account(), spare.address, value=FACILITATOR_GAS_MONEY)
     facilitator = doc["facilitator"] or {}
     env = {
@@ -275,9 +271,9 @@ def _serve(
         "FASTX402_NETWORK": doc["network"],
         "FASTX402_TOKEN": token.address,
         "SELLER_URL": doc["seller"]["url"],
-        "FASTX402_KEY": _KEY_HEX[buyer.address],
+        "FASTX402_KEY": buyer_hex,
         "FASTX402_FACILITATOR_URL": facilitator.get("url") or "",
-        "FASTX402_FACILITATOR_KEY": _KEY_HEX[spare.address],
+        "FASTX402_FACILITATOR_KEY": spare_hex,
     }
     doc["serving"] = {k: v for k, v in env.items() if not k.endswith("_KEY")}
     reporter.serving(env)
@@ -327,21 +323,22 @@ def _start_chain(
 
 def _token_and_buyer(
     options: Options, reporter: Quiet, chain: Chain, network: str
-) -> tuple[TokenInfo, PrivateKey, str | None]:
-    """The token, the buyer's key, and the payee when an external seller quoted it."""
+) -> tuple[TokenInfo, PrivateKey, str | None, str | None]:
+    """The token, the buyer's key, the payee when an external seller quoted it, and the
+    buyer's hex when the buyer was made here."""
     if options.seller:
         buyer = _env_key(options.buyer_key_env or "", "buyer")
         with reporter.phase(f"asking {options.seller} for its prices") as step:
             token_address, pay_to = _read_offer(options.seller, network)
             token = chain.token_info(token_address)
             step.result = f"{options.seller} sells for {token.symbol} ({token.address})"
-        return token, buyer, pay_to
+        return token, buyer, pay_to, None
     if options.token:
         buyer = _env_key(options.buyer_key_env or "", "buyer")
         with reporter.phase(f"reading the token at {options.token}") as step:
             token = chain.token_info(to_checksum_address(options.token))
             step.result = f"token {token.name} ({token.symbol}) at {token.address}"
-        return token, buyer, None
+        return token, buyer, None, None
     dev = chain.dev_account()
     artifact = load_artifact()
     compiler = artifact["compiler"]["version"].split("+")[0]
@@ -351,12 +348,12 @@ def _token_and_buyer(
         step.result = (
             f"TestUSDC ({token.name}, EIP-3009) at {token.address} (shipped build, solc {compiler})"
         )
-    buyer = _new_key()
+    buyer, buyer_hex = _new_key()
     with reporter.phase("funding the buyer") as step:
         chain.mint(dev, token.address, buyer.address, BUYER_FUNDS)
         funds = atomic_to_price(BUYER_FUNDS, token.decimals)
         step.result = f"buyer {buyer.address} minted {funds} {token.symbol}"
-    return token, buyer, None
+    return token, buyer, None, buyer_hex
 
 
 def _run_agents(
